@@ -1,0 +1,30 @@
+# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install release clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+release: $(STAMP)
+	$(BIN)/autograder release student-admissions
+
+demo: $(STAMP)
+	$(BIN)/autograder release student-admissions
+	$(BIN)/python solutions/student_admissions.py
+	$(BIN)/autograder grade student-admissions examples/submissions --json out/results.json --csv out/results.csv
+
+test: $(STAMP)
+	$(BIN)/autograder validate student-admissions
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out
