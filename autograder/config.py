@@ -1,0 +1,168 @@
+"""The course layout and each assignment's `assignment.toml`, read into frozen dataclasses.
+
+A course is a folder with `assignments/<name>/assignment.toml` (+ hidden `test_*.py`),
+`solutions/<module>.py`, `source/<name>/` (the master) and `release/<name>/` (what students get).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, UsageError
+
+CONFIG_NAME = "assignment.toml"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission resource limits for the worker."""
+
+    timeout: float = 120.0  # wall seconds for the whole submission (notebook and every call)
+    cell_timeout: float = 30.0  # wall seconds for one notebook cell
+    call_timeout: float = 10.0  # wall seconds for one call of a student function, unless a test says otherwise
+    memory_mb: int = 2048  # address space the student's code may add to the worker
+    max_notebook_mb: float = 20.0  # larger files are rejected unread
+    max_output_kb: int = 64  # captured text output per cell; the rest is dropped
+    max_processes: int = 64  # processes the submission may run at once (unprivileged worker user only)
+    max_file_mb: int = 64  # largest file the submission may write in its scratch folder
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: where its files are and how it is graded."""
+
+    name: str
+    root: Path  # the course root
+    notebook: str  # file name of the notebook in source/<name>/ and release/<name>/
+    reference: str  # module name in solutions/
+    parts: dict[str, float]  # part name -> points, in report order
+    limits: Limits = Limits()
+    tolerance: Tolerance = Tolerance()
+    skip_cells: tuple[str, ...] = ()  # grade_ids the worker does not run (the suite runs them itself)
+    settings: dict[str, Any] = field(default_factory=dict)  # free [suite] table, handed to the tests
+
+    @property
+    def suite_dir(self) -> Path:
+        return self.root / "assignments" / self.name
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / "source" / self.name
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "release" / self.name
+
+    @property
+    def master_notebook(self) -> Path:
+        return self.source_dir / self.notebook
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.release_dir / self.notebook
+
+    @property
+    def reference_file(self) -> Path:
+        return self.root / "solutions" / f"{self.reference}.py"
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.parts.values()))
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """The nearest folder (from `start` or the working directory up) that holds `assignments/`."""
+    if env := os.environ.get("AUTOGRADER_COURSE"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "assignments").is_dir():
+            return folder
+    raise UsageError(
+        f"no course found: neither {here} nor a parent has an 'assignments/' folder; "
+        "run from the course folder or pass --course PATH"
+    )
+
+
+def list_assignments(root: Path) -> list[str]:
+    return sorted(p.parent.name for p in (root / "assignments").glob(f"*/{CONFIG_NAME}"))
+
+
+def load_assignment(name: str, root: Path | None = None) -> Assignment:
+    root = (root or find_course_root()).resolve()
+    path = root / "assignments" / name / CONFIG_NAME
+    if not path.is_file():
+        known = ", ".join(list_assignments(root)) or "none"
+        raise UsageError(f"unknown assignment '{name}': no {path} (known: {known})")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "toml", f"not valid TOML: {error}") from None
+    return _parse(name, root, path, data)
+
+
+def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
+    section = _table(path, data, "assignment")
+    parts = _table(path, data, "parts")
+    if not parts:
+        raise ConfigError(path, "parts", "needs at least one part, e.g. `sigmoid = 2`")
+    for part, points in parts.items():
+        if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+            raise ConfigError(path, f"parts.{part}", f"points must be a positive number, got {points!r}")
+    return Assignment(
+        name=name,
+        root=root,
+        notebook=_string(path, section, "assignment.notebook", default=f"{name}.ipynb"),
+        reference=_string(path, section, "assignment.reference", default=name.replace("-", "_")),
+        parts={part: float(points) for part, points in parts.items()},
+        limits=_dataclass(path, data, "limits", Limits),
+        tolerance=_dataclass(path, data, "tolerance", Tolerance),
+        skip_cells=tuple(_strings(path, data.get("execution", {}), "execution.skip_cells")),
+        settings=dict(data.get("suite", {})),
+    )
+
+
+def _table(path: Path, data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "must be a table")
+    return value
+
+
+def _string(path: Path, table: dict, key: str, default: str) -> str:
+    value = table.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(path, key, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _strings(path: Path, table: dict, key: str) -> list[str]:
+    value = table.get(key.rsplit(".", 1)[-1], [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, key, f"must be a list of strings, got {value!r}")
+    return value
+
+
+def _dataclass(path: Path, data: dict, key: str, kind: type) -> Any:
+    table = _table(path, data, key)
+    defaults = kind()
+    values = {}
+    for name, value in table.items():
+        if not hasattr(defaults, name):
+            known = ", ".join(kind.__dataclass_fields__)
+            raise ConfigError(path, f"{key}.{name}", f"unknown setting (known: {known})")
+        expected = type(getattr(defaults, name))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(path, f"{key}.{name}", f"must be a positive number, got {value!r}")
+        values[name] = expected(value)
+    return kind(**values)
