@@ -1,0 +1,5 @@
+"""`python -m autograder.worker RELEASE_DIR`: the worker process the grader starts (inside the sandbox)."""
+
+from .zygote import main
+
+main()

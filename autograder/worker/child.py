@@ -1,0 +1,197 @@
+"""The forked child that runs one student's notebook and then answers calls with plain data.
+
+Everything here runs next to student code, so nothing here is trusted by the grader: it only ever
+receives values through `protocol.decode` and makes every judgement itself.
+"""
+
+from __future__ import annotations
+
+import io
+import linecache
+import os
+import signal
+import sys
+import traceback
+import types
+from typing import Any
+
+from .. import protocol
+from .shell import GradingShell, to_python
+
+CELL_FILE = "<cell {number}>"
+
+
+class SoftTimeout(BaseException):
+    """Raised inside student code when its time is up (like Jupyter's interrupt)."""
+
+
+class BoundedText(io.TextIOBase):
+    """A stdout/stderr replacement that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        text = str(text)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output dropped]"
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+class Child:
+    def __init__(self, rfd: int, wfd: int, start: dict):
+        self.rfd, self.wfd = rfd, wfd
+        self.limits = start["limits"]
+        self.module = types.ModuleType("__main__")
+        self.namespace = self.module.__dict__
+        self.output = BoundedText(int(self.limits["max_output_kb"]) * 1024)
+        self.namespace["get_ipython"] = lambda: self.shell
+        self.shell = GradingShell(self.namespace, self._run_nested)
+        self.current = "<cell>"
+
+    # -- notebook --------------------------------------------------------------------------------
+
+    def run_notebook(self, cells: list[dict]) -> list[dict]:
+        sys.modules["__main__"] = self.module
+        return [self._run_cell(cell) for cell in cells]
+
+    def _run_cell(self, cell: dict) -> dict:
+        number = cell["number"]
+        outcome = {"number": number, "status": "ok"}
+        if cell.get("skip"):
+            outcome["status"] = "skipped"
+            return outcome
+        protocol.write_frame(self.wfd, {"event": "cell", "number": number})
+        self.current = CELL_FILE.format(number=number)
+        try:
+            self._with_timeout(self.limits["cell_timeout"], self._run_source, cell["source"], self.current)
+        except SoftTimeout:
+            outcome.update(status="timeout", error=f"cell {number} did not finish within {self.limits['cell_timeout']:g} s")
+        except BaseException as error:  # SystemExit and KeyboardInterrupt too: the next cell still runs
+            outcome.update(status="error", error=describe(error))
+        finally:
+            self._close_figures()
+        outcome["output"] = self.output.take()
+        return outcome
+
+    def _run_source(self, source: str, filename: str) -> None:
+        python = to_python(source)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(python, filename, "exec", dont_inherit=True)
+        exec(code, self.namespace)
+
+    def _run_nested(self, source: str) -> None:
+        """Code inside a magic (`%time expr`, `%%capture`) runs as part of the current cell."""
+        exec(compile(to_python(source), self.current, "exec", dont_inherit=True), self.namespace)
+
+    @staticmethod
+    def _close_figures() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            try:
+                pyplot.close("all")  # as the inline backend does after each cell
+            except Exception:
+                pass
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = protocol.read_frame(self.rfd)
+            except (EOFError, protocol.ProtocolError):
+                return
+            op = request.get("op")
+            if op == "end":
+                protocol.write_frame(self.wfd, {"ok": True})
+                return
+            protocol.write_frame(self.wfd, self._answer(op, request))
+
+    def _answer(self, op: str, request: dict) -> dict:
+        timeout = float(request.get("timeout") or self.limits["call_timeout"])
+        try:
+            if op == "call":
+                value = self._with_timeout(timeout, self._call, request)
+                return {"ok": True, "value": protocol.encode(value)}
+            if op == "exec":
+                self._with_timeout(timeout, self._run_source, request["source"], "<provided>")
+                return {"ok": True}
+            return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
+        except SoftTimeout:
+            return {"ok": False, "timeout": True}
+        except _Missing as missing:
+            return {"ok": False, "missing": missing.args[0], "defined": missing.args[1]}
+        except BaseException as error:
+            return {"ok": False, "error": describe(error)}
+        finally:
+            self.output.take()
+
+    def _call(self, request: dict) -> Any:
+        name = request["name"]
+        function = self.namespace.get(name)
+        if function is None:
+            raise _Missing(name, sorted(k for k, v in self.namespace.items() if callable(v) and not k.startswith("_"))[:40])
+        if not callable(function):
+            raise TypeError(f"'{name}' is a {type(function).__name__}, not a function")
+        args = protocol.decode(request.get("args", []))
+        kwargs = protocol.decode(request.get("kwargs", {"__tuple__": []}))
+        return function(*args, **dict(kwargs))
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    def _with_timeout(self, seconds: float, function, *args):
+        def expire(signum, frame):
+            raise SoftTimeout()
+
+        previous_out, previous_err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.output
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return function(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = previous_out, previous_err
+
+
+class _Missing(Exception):
+    pass
+
+
+def describe(error: BaseException) -> dict:
+    """Type, message and the student's own line where the error was raised."""
+    message = str(error)
+    if isinstance(error, SyntaxError):
+        where = f"{error.filename}, line {error.lineno}: {(error.text or '').strip()}"
+        return {"type": "SyntaxError", "message": error.msg or message, "where": _tidy(where)}
+    where = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.startswith("<cell") or frame.filename == "<provided>":
+            where = f"{frame.filename}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+    return {"type": type(error).__name__, "message": message[:500], "where": _tidy(where)}
+
+
+def _tidy(where: str) -> str:
+    return where.replace("<cell ", "cell ").replace(">,", ",").replace("<provided>", "provided code")[:300]
+
+
+def main(rfd: int, wfd: int, start: dict) -> None:
+    """Entry point in the forked process: run the notebook, report, then serve calls."""
+    child = Child(rfd, wfd, start)
+    cells = child.run_notebook(start["cells"])
+    protocol.write_frame(wfd, {"ok": True, "cells": cells})
+    child.serve()
+    os._exit(0)

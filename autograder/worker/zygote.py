@@ -1,0 +1,285 @@
+"""The worker's long-lived parent: imports numpy, pandas and matplotlib once, forks one child per
+submission and relays the grader's requests to it under hard deadlines.
+
+It never runs student code itself. After each submission it kills every process the submission
+left behind (it is their subreaper) and deletes the scratch folder.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from .. import protocol
+
+GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
+
+
+def preload() -> None:
+    """The heavy imports every notebook needs, done once before any fork."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+
+    from . import child  # noqa: F401  (imports IPython's transformer)
+
+
+class Zygote:
+    def __init__(self, release_dir: str, control_in: int, control_out: int):
+        self.release_dir = release_dir
+        self.control_in, self.control_out = control_in, control_out
+        self.child_pid: int | None = None
+        self.to_child = self.from_child = -1
+        self.scratch: str | None = None
+        self.deadline = 0.0  # the whole submission's hard deadline
+
+    def serve(self) -> None:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        protocol.write_frame(self.control_out, {"ok": True, "ready": True, "pid": os.getpid()})
+        while True:
+            try:
+                request = protocol.read_frame(self.control_in)
+            except (EOFError, protocol.ProtocolError):
+                break
+            op = request.get("op")
+            if op == "quit":
+                break
+            if op == "start":
+                reply = self.start(request)
+            elif op == "end":
+                self.finish()
+                reply = {"ok": True}
+            elif op in ("call", "exec"):
+                reply = self.relay(request, float(request.get("timeout") or request.get("default_timeout", 10)))
+            else:
+                reply = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
+            protocol.write_frame(self.control_out, reply)
+        self.finish()
+
+    # -- one submission --------------------------------------------------------------------------
+
+    def start(self, request: dict) -> dict:
+        self.finish()
+        limits = request["limits"]
+        self.deadline = time.monotonic() + float(limits["timeout"])
+        self.scratch = tempfile.mkdtemp(prefix="submission-")
+        _copy_tree(self.release_dir, self.scratch)
+        to_child_r, self.to_child = os.pipe()
+        self.from_child, from_child_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: drop every trusted descriptor, then become the student's process
+            try:
+                os.close(self.to_child)
+                os.close(self.from_child)
+                _enter_child(self.scratch, limits, keep=(to_child_r, from_child_w), control=(self.control_in, self.control_out))
+                from . import child
+
+                child.main(to_child_r, from_child_w, request)
+            finally:
+                os._exit(70)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.child_pid = pid
+        return self._await(float(limits["cell_timeout"]) + GRACE, cells=True)
+
+    def relay(self, request: dict, timeout: float) -> dict:
+        if self.child_pid is None:
+            return {"ok": False, "crashed": "no running notebook (it crashed or timed out before)"}
+        try:
+            protocol.write_frame(self.to_child, request)
+        except OSError:
+            return self._crashed()
+        return self._await(timeout + GRACE)
+
+    def _await(self, timeout: float, cells: bool = False) -> dict:
+        """The child's answer, or a timeout/crash verdict. Cell events extend the deadline per cell."""
+        last_cell = None
+        limit = time.monotonic() + timeout
+        while True:
+            remaining = min(limit, self.deadline) - time.monotonic()
+            ready, _, _ = select.select([self.from_child], [], [], max(remaining, 0))
+            if not ready:
+                self.kill_child()
+                return {"ok": False, "timeout": True, "cell": last_cell,
+                        "whole": time.monotonic() >= self.deadline}
+            try:
+                message = protocol.read_frame(self.from_child)
+            except (EOFError, protocol.ProtocolError, OSError):
+                return self._crashed(cell=last_cell)
+            if cells and message.get("event") == "cell":
+                last_cell = message.get("number")
+                limit = time.monotonic() + timeout
+                continue
+            return message
+
+    def _crashed(self, cell=None) -> dict:
+        status = self.kill_child()
+        return {"ok": False, "crashed": status, "cell": cell}
+
+    def kill_child(self) -> str:
+        """Kill the child and everything it started; describe how the child ended."""
+        status = "it was already gone"
+        if self.child_pid is not None:
+            try:
+                os.kill(self.child_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                _, code = os.waitpid(self.child_pid, 0)
+                status = _describe_status(code)
+            except ChildProcessError:
+                pass
+            self.child_pid = None
+        _kill_descendants()
+        for fd in (self.to_child, self.from_child):
+            if fd >= 0:
+                os.close(fd)
+        self.to_child = self.from_child = -1
+        return status
+
+    def finish(self) -> None:
+        if self.child_pid is not None:
+            try:
+                protocol.write_frame(self.to_child, {"op": "end"})
+                ready, _, _ = select.select([self.from_child], [], [], 0.5)
+            except OSError:
+                pass
+            self.kill_child()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+
+def _enter_child(scratch: str, limits: dict, keep: tuple[int, int], control: tuple[int, int]) -> None:
+    """Runs in the forked child before any student code: its own session, folder and limits."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
+        os.dup2(devnull, fd)
+    os.closerange(3, min(keep))
+    os.closerange(min(keep) + 1, max(keep))
+    os.closerange(max(keep) + 1, 1024)
+    os.chdir(scratch)
+    os.environ["HOME"] = scratch
+    os.environ["TMPDIR"] = scratch
+    _prctl(PR_SET_DUMPABLE, 0)  # siblings of the same user cannot read this process's memory
+    megabyte = 1024 * 1024
+    address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
+    _limit(resource.RLIMIT_AS, address_space)
+    _limit(resource.RLIMIT_CPU, int(float(limits["timeout"])) + 5)
+    _limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) * megabyte)
+    _limit(resource.RLIMIT_CORE, 0)
+    if os.geteuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
+        _limit(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+
+
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def _current_address_space() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process below this one (orphans were re-parented here), until none is left."""
+    me = os.getpid()
+    for _ in range(50):
+        children = _descendants(me)
+        if not children:
+            break
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap()
+        time.sleep(0.01)
+    _reap()
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        kids = [pid for pid, ppid in parents.items() if ppid == parent]
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _describe_status(code: int) -> str:
+    if os.WIFSIGNALED(code):
+        number = os.WTERMSIG(code)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        return f"killed by signal {name}"
+    return f"exited with code {os.WEXITSTATUS(code)}"
+
+
+def _copy_tree(source: str, target: str) -> None:
+    for entry in os.listdir(source):
+        path = os.path.join(source, entry)
+        if os.path.isdir(path):
+            shutil.copytree(path, os.path.join(target, entry))
+        elif not entry.endswith(".ipynb"):  # the student's notebook arrives as cells, not as a file
+            shutil.copy(path, target)
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    release_dir = argv[0]
+    # The protocol owns the original stdin/stdout; anything else printing goes to stderr.
+    control_in, control_out = os.dup(0), os.dup(1)
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
+    preload()
+    Zygote(release_dir, control_in, control_out).serve()
