@@ -1,0 +1,91 @@
+"""Comparisons for hidden tests (the `check` fixture), done in the grader on plain data.
+
+Each failure is a `Mismatch` whose message is the feedback a student reads: what was called,
+what came back and what was expected, on one small input, in one or two lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import Tolerance
+from .protocol import Unsupported
+
+
+class Mismatch(AssertionError):
+    """A student's value is not the expected one; the message is the student's feedback."""
+
+
+def show(value: Any) -> str:
+    """A short, readable rendering of a value for feedback."""
+    if isinstance(value, np.ndarray):
+        if value.size > 12:
+            return f"an array of shape {value.shape}"
+        body = np.array2string(value, precision=6, separator=", ", suppress_small=False).replace("\n", "")
+        return f"np.array({body})" if value.ndim else f"{value.item()!r}"
+    if isinstance(value, (float, np.floating)):
+        text = f"{float(value):.6g}"
+        return text if any(c in text for c in ".einf") else text + ".0"
+    if isinstance(value, tuple) and len(value) <= 4:
+        return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def call_text(name: str, *args: Any, **kwargs: Any) -> str:
+    inside = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(inside)})"
+
+
+def numeric(got: Any, call: str) -> np.ndarray:
+    """The student's value as a numeric array, or a Mismatch saying why it is not one."""
+    if got is None:
+        raise Mismatch(f"{call} returned None; did you forget the `return` statement?")
+    if isinstance(got, Unsupported):
+        raise Mismatch(f"{call} returned {got.description}, not a number or a numpy array")
+    if isinstance(got, str):
+        raise Mismatch(f"{call} returned the text {show(got)}, not a number")
+    try:
+        array = np.asarray(got)
+    except (ValueError, TypeError):
+        raise Mismatch(f"{call} returned {show(got)}, which is not a regular array of numbers") from None
+    if array.dtype.kind not in "biuf":
+        raise Mismatch(f"{call} returned {show(got)}, which is not a real number or array of real numbers")
+    return array
+
+
+class Checker:
+    """The `check` fixture: numeric comparisons with the assignment's tolerances."""
+
+    def __init__(self, tolerance: Tolerance):
+        self.tolerance = tolerance
+
+    def close(self, got: Any, expected: Any, call: str, rtol: float | None = None,
+              atol: float | None = None) -> np.ndarray:
+        """Pass when `got` has `expected`'s shape and values (within tolerance); return it as an array."""
+        array = numeric(got, call)
+        want = np.asarray(expected)
+        if array.shape != want.shape:
+            raise Mismatch(f"{call} returned {_shape(array)}, expected {_shape(want)}")
+        rtol = self.tolerance.rtol if rtol is None else rtol
+        atol = self.tolerance.atol if atol is None else atol
+        with np.errstate(all="ignore"):
+            good = np.isclose(array.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+        if not np.all(good):
+            if want.ndim and want.size > 12:
+                index = tuple(int(i) for i in np.argwhere(~good)[0])
+                raise Mismatch(f"{call}: at index {index} got {show(array[index])}, "
+                               f"expected {show(want[index])}")
+            raise Mismatch(f"{call} returned {show(array if array.ndim else array.item())}, "
+                           f"expected {show(want if want.ndim else want.item())}")
+        return array
+
+    def true(self, condition: bool, message: str) -> None:
+        if not condition:
+            raise Mismatch(message)
+
+
+def _shape(array: np.ndarray) -> str:
+    return "a single number" if array.ndim == 0 else f"an array of shape {array.shape}"

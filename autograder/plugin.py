@@ -1,0 +1,130 @@
+"""The pytest plugin that turns an assignment's hidden test files into graded outcomes.
+
+Fixtures: `student` (the submission in the worker), `reference` (the solutions module), `check`
+(comparisons), `settings` (the TOML's [suite] table), `assignment` (its config and paths),
+`master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for reference results computed once).
+Markers: `points(n)` (a test's points), `part(name)` (when the file name does not say it),
+`visible` (a check students may run before they submit).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from .checks import Checker
+from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+
+MARKERS = (
+    "points(n): the points this test is worth within its part",
+    "part(name): the assignment part this test belongs to (default: from test_<part>.py)",
+    "visible: a public check that `autograder check` may run for students",
+)
+
+
+@dataclass
+class Outcome:
+    nodeid: str
+    name: str
+    part: str
+    points: float | None  # from the marker, None when the part shares its rest
+    visible: bool
+    description: str = ""
+    outcome: str = "error"
+    feedback: str = "the test did not run"
+
+
+class GradingPlugin:
+    def __init__(self, assignment, reference: Any, master: dict[str, str], memo: dict):
+        self._assignment = assignment
+        self.reference_module = reference
+        self.master_sources = master
+        self.memo_store = memo
+        self.session = None  # the StudentSession under test; None when only collecting
+        self.outcomes: dict[str, Outcome] = {}
+        self.only_visible = False
+
+    # -- fixtures --------------------------------------------------------------------------------
+
+    @pytest.fixture
+    def student(self):
+        return self.session
+
+    @pytest.fixture
+    def reference(self):
+        return self.reference_module
+
+    @pytest.fixture
+    def check(self):
+        return Checker(self._assignment.tolerance)
+
+    @pytest.fixture
+    def assignment(self):
+        return self._assignment
+
+    @pytest.fixture
+    def settings(self):
+        return self._assignment.settings
+
+    @pytest.fixture
+    def master(self):
+        return self.master_sources
+
+    @pytest.fixture
+    def memo(self):
+        return self.memo_store
+
+    # -- hooks -----------------------------------------------------------------------------------
+
+    def pytest_configure(self, config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        if self.only_visible:
+            items[:] = [item for item in items if item.get_closest_marker("visible")]
+        self.outcomes = {}
+        for item in items:
+            part_marker = item.get_closest_marker("part")
+            module = os.path.basename(str(item.path))[:-3]
+            part = part_marker.args[0] if part_marker else module.removeprefix("test_")
+            points = item.get_closest_marker("points")
+            doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+            self.outcomes[item.nodeid] = Outcome(
+                nodeid=item.nodeid, name=item.name, part=part,
+                points=float(points.args[0]) if points else None,
+                visible=item.get_closest_marker("visible") is not None,
+                description=doc[0] if doc else "",
+            )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None or call.when == "teardown":
+            return
+        if call.excinfo is not None:
+            outcome.outcome, outcome.feedback = classify(call.excinfo.value, item.name)
+        elif call.when == "call":
+            outcome.outcome, outcome.feedback = "passed", ""
+
+
+def classify(error: BaseException, test: str) -> tuple[str, str]:
+    """(outcome, feedback) for an exception raised by a hidden test."""
+    if isinstance(error, WorkerTimeout):
+        return "timeout", _first_lines(str(error))
+    if isinstance(error, WorkerCrashed):
+        return "error", _first_lines(str(error))
+    if isinstance(error, (AssertionError, StudentError, NotPlainData)):
+        return "failed", _first_lines(str(error)) or "a hidden check failed"
+    if isinstance(error, pytest.skip.Exception):
+        return "error", f"skipped: {error}"
+    return "error", f"the hidden test '{test}' itself failed ({type(error).__name__}); please tell your instructor"
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[:count])[:600]

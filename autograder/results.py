@@ -1,0 +1,115 @@
+"""Typed grading results that serialize to the JSON contract other tools read.
+
+{"assignment": ..., "submissions": [{"student", "notebook", "status", "score", "max_score",
+ "message", "parts": [{"name", "score", "max_score", "feedback", "tests": [{"name", "outcome",
+ "points", "max_points", "feedback", ...}]}]}]}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("graded", "invalid", "timeout", "crashed")
+OUTCOMES = ("passed", "failed", "error", "timeout")
+
+
+def _from(kind, data: dict):
+    names = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in data.items() if k in names})
+
+
+def _points(value: float) -> float:
+    return round(float(value), 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+@dataclass
+class TestResult:
+    name: str
+    outcome: str
+    points: float
+    max_points: float
+    feedback: str = ""
+    description: str = ""
+    misconception: str | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["points"], data["max_points"] = _points(self.points), _points(self.max_points)
+        if self.misconception is None:
+            del data["misconception"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TestResult:
+        return _from(cls, data)
+
+
+@dataclass
+class PartResult:
+    name: str
+    score: float
+    max_score: float
+    tests: list[TestResult] = field(default_factory=list)
+    feedback: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "score": _points(self.score), "max_score": _points(self.max_score),
+                "feedback": self.feedback, "tests": [t.to_dict() for t in self.tests]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PartResult:
+        part = _from(cls, data)
+        part.tests = [TestResult.from_dict(t) for t in data.get("tests", [])]
+        return part
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    notebook: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    parts: list[PartResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the grader changed or noticed (restored cells)
+    cell_errors: list[dict[str, Any]] = field(default_factory=list)  # cells that raised, for feedback
+    seconds: float = 0.0  # timing: the only field allowed to differ between two gradings
+
+    def to_dict(self) -> dict:
+        return {"student": self.student, "notebook": self.notebook, "status": self.status,
+                "score": _points(self.score), "max_score": _points(self.max_score), "message": self.message,
+                "parts": [p.to_dict() for p in self.parts], "notes": list(self.notes),
+                "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SubmissionResult:
+        result = _from(cls, data)
+        result.parts = [PartResult.from_dict(p) for p in data.get("parts", [])]
+        return result
+
+    def part(self, name: str) -> PartResult:
+        return next(p for p in self.parts if p.name == name)
+
+
+@dataclass
+class GradeReport:
+    assignment: str
+    submissions: list[SubmissionResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"assignment": self.assignment, "submissions": [s.to_dict() for s in self.submissions]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GradeReport:
+        return cls(data["assignment"], [SubmissionResult.from_dict(s) for s in data.get("submissions", [])])
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> GradeReport:
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,56 @@
+"""Points: test outcomes to part scores, with the part totals from assignment.toml.
+
+A test's `points` marker is its points; tests without one share what is left of their part.
+"""
+
+from __future__ import annotations
+
+from .config import Assignment
+from .errors import ConfigError
+from .plugin import Outcome
+from .results import PartResult, TestResult
+
+
+def test_points(assignment: Assignment, outcomes: list[Outcome]) -> dict[str, float]:
+    """Max points per test nodeid; ConfigError when a test or a part does not add up."""
+    toml = assignment.suite_dir / "assignment.toml"
+    points: dict[str, float] = {}
+    for part, total in assignment.parts.items():
+        tests = [o for o in outcomes if o.part == part]
+        if not tests:
+            raise ConfigError(toml, f"parts.{part}", f"no hidden test belongs to this part; add "
+                              f"test_{part}.py or mark tests with @pytest.mark.part('{part}')")
+        fixed = sum(o.points for o in tests if o.points is not None)
+        shared = [o for o in tests if o.points is None]
+        if fixed > total + 1e-9 or (not shared and abs(fixed - total) > 1e-9):
+            raise ConfigError(toml, f"parts.{part}", f"is worth {total:g} points but its tests' points "
+                              f"markers add up to {fixed:g}")
+        for o in tests:
+            points[o.nodeid] = o.points if o.points is not None else (total - fixed) / len(shared)
+    strays = [o.nodeid for o in outcomes if o.part not in assignment.parts]
+    if strays:
+        raise ConfigError(toml, "parts", f"test {strays[0]} belongs to no part (known parts: "
+                          f"{', '.join(assignment.parts)})")
+    return points
+
+
+def score_parts(assignment: Assignment, outcomes: list[Outcome]) -> list[PartResult]:
+    points = test_points(assignment, outcomes)
+    parts = []
+    for part, total in assignment.parts.items():
+        tests = [TestResult(name=o.name, outcome=o.outcome, max_points=points[o.nodeid],
+                            points=points[o.nodeid] if o.outcome == "passed" else 0.0,
+                            feedback=o.feedback, description=o.description)
+                 for o in outcomes if o.part == part]
+        parts.append(PartResult(name=part, score=sum(t.points for t in tests), max_score=total, tests=tests))
+    return parts
+
+
+def zero_parts(assignment: Assignment, outcomes: list[Outcome], why: str) -> list[PartResult]:
+    """Every part at zero, each test failed with the same reason (invalid or crashed submissions)."""
+    for outcome in outcomes:
+        outcome.outcome, outcome.feedback = "error", why
+    parts = score_parts(assignment, outcomes)
+    for part in parts:
+        part.feedback = why
+    return parts

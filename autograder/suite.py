@@ -1,0 +1,85 @@
+"""Run an assignment's hidden pytest suite against one submission, in the grader process."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+
+from .config import Assignment
+from .errors import ConfigError
+from .plugin import GradingPlugin, Outcome
+from .submission import grade_id
+
+
+def pytest_args(assignment: Assignment) -> list[str]:
+    """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are ours)."""
+    return [
+        str(assignment.suite_dir),
+        "-c", os.devnull,
+        "--rootdir", str(assignment.suite_dir),
+        "--import-mode=importlib",
+        "--assert=plain",
+        "--capture=sys",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-p", "no:warnings",
+        "-p", "no:logging",
+    ]
+
+
+def load_reference(assignment: Assignment) -> ModuleType:
+    """The trusted reference solutions, imported by path (never shipped to the worker)."""
+    path = assignment.reference_file
+    if not path.is_file():
+        raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.reference",
+                          f"reference solutions {path} not found")
+    name = f"_autograder_reference_{assignment.reference}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def master_sources(master: nbformat.NotebookNode) -> dict[str, str]:
+    return {grade_id(cell): cell.source for cell in master.cells if grade_id(cell)}
+
+
+class Suite:
+    """An assignment's hidden suite, ready to run against one submission after another."""
+
+    def __init__(self, assignment: Assignment, master: nbformat.NotebookNode):
+        self.assignment = assignment
+        self.plugin = GradingPlugin(assignment, load_reference(assignment), master_sources(master), memo={})
+
+    def run(self, session, only_visible: bool = False) -> list[Outcome]:
+        self.plugin.session = session
+        self.plugin.only_visible = only_visible
+        try:
+            code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
+        finally:
+            self.plugin.session = None
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise ConfigError(self.assignment.suite_dir, "tests",
+                              f"the hidden suite could not be run (pytest exit code {int(code)}); "
+                              f"run `pytest {self.assignment.suite_dir}` to see why")
+        return list(self.plugin.outcomes.values())
+
+    def collect(self) -> list[Outcome]:
+        """The suite's tests without running them (for invalid submissions and validation)."""
+        code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
+        return list(self.plugin.outcomes.values())
+
+
+def suite_files(assignment: Assignment) -> list[Path]:
+    return sorted(assignment.suite_dir.glob("test_*.py"))
