@@ -1,0 +1,102 @@
+"""The `autograder` command: a thin layer over the library functions, one per verb."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .config import find_course_root, load_assignment
+from .errors import AutograderError, ExitCode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "verb", None):
+        parser.print_help()
+        return ExitCode.USAGE
+    console = Console(stderr=True)
+    try:
+        return int(args.verb(args) or ExitCode.OK)
+    except AutograderError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; results written so far are kept")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: found from here up)")
+    verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    release = verbs.add_parser("release", help="generate the student version with nbgrader")
+    release.add_argument("assignment")
+    release.set_defaults(verb=cmd_release)
+
+    grade = verbs.add_parser("grade", help="grade submitted notebooks")
+    grade.add_argument("assignment")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="a notebook, a folder of notebooks, or nbgrader's submitted/ tree")
+    grade.add_argument("--json", type=Path, help="write the results as JSON here")
+    grade.add_argument("--csv", type=Path, help="write one row per student as CSV here")
+    grade.set_defaults(verb=cmd_grade)
+
+    validate = verbs.add_parser("validate", help="check the master scores full marks and the stubs 0")
+    validate.add_argument("assignment")
+    validate.set_defaults(verb=cmd_validate)
+    return parser
+
+
+def _assignment(args):
+    root = find_course_root(args.course) if args.course else find_course_root()
+    return load_assignment(args.assignment, root)
+
+
+def cmd_release(args) -> int:
+    from .release import release
+
+    target = release(_assignment(args))
+    print(f"released to {target}")
+    return ExitCode.OK
+
+
+def cmd_grade(args) -> int:
+    from .exports import write_csv, write_json
+    from .grade import grade_batch
+    from .table import print_table
+
+    assignment = _assignment(args)
+    err = Console(stderr=True)
+
+    def progress(result):
+        err.print(f"  {result.student}: {result.score:g}/{result.max_score:g} {result.status} "
+                  f"({result.seconds:.1f} s)", highlight=False)
+
+    report = grade_batch(assignment, args.paths, on_result=progress)
+    print_table(report, Console())
+    if args.json:
+        write_json(report, args.json)
+        err.print(f"results: {args.json}")
+    if args.csv:
+        write_csv(report, args.csv)
+        err.print(f"scores: {args.csv}")
+    return ExitCode.OK
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    result = validate(_assignment(args))
+    if result.ok:
+        print(f"{result.assignment}: master {result.master.score:g}/{result.master.max_score:g}, "
+              f"released stubs {result.release.score:g}: ok")
+        return ExitCode.OK
+    print(f"{result.assignment}: NOT valid", file=sys.stderr)
+    for problem in result.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return ExitCode.FAILED
