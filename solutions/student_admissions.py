@@ -2,6 +2,8 @@
 
 Notation as in the lesson: h = x . w, y_hat = sigmoid(h), delta = (y - y_hat) * sigmoid'(h),
 w <- w + eta * delta * x. Trusted code: the grader imports it, students never see it.
+The four answer functions, markers included, are the answer cells of the master notebook
+source/student-admissions/student-admissions.ipynb, and train_network is its provided cell.
 
 Run `python solutions/student_admissions.py [data.csv]` to train on the bundled data (or another
 file with the same columns) and print the training loss and the test accuracy.
@@ -24,12 +26,14 @@ BUNDLED_DATA = Path(__file__).resolve().parent.parent / "source" / "student-admi
 
 
 def sigmoid(x):
-    """The activation y_hat = sigmoid(h) = 1 / (1 + e^-h), elementwise.
+    """The sigmoid 1 / (1 + e^(-x)); applied to h it gives the output y_hat = sigmoid(h).
 
-    A scalar gives a float, an array an array of the same shape (float32 stays float32, anything
-    else becomes float64). Stable for large |h|: e^-|h| never overflows.
+    Works elementwise: a number gives a number, an array an array of the same shape.
+    Large |x| must not give nan.
     """
     ### BEGIN SOLUTION
+    # e^-|x| <= 1 never overflows; for x < 0 we use sigmoid(x) = e^x / (1 + e^x).
+    # float32 in gives float32 out, anything else float64; [()] makes a 0-d result a scalar.
     x = np.asarray(x)
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))[()]
@@ -37,7 +41,7 @@ def sigmoid(x):
 
 
 def sigmoid_prime(x):
-    """The derivative sigmoid'(h) = sigmoid(h) * (1 - sigmoid(h)), elementwise."""
+    """The slope of the sigmoid: sigmoid'(h) = sigmoid(h) * (1 - sigmoid(h)), elementwise."""
     ### BEGIN SOLUTION
     s = sigmoid(x)
     return s * (1 - s)
@@ -45,14 +49,17 @@ def sigmoid_prime(x):
 
 
 def error_term(y, output, h):
-    """The error term delta = (y - y_hat) * sigmoid'(h) for target y and output y_hat = sigmoid(h)."""
+    """The error term delta = (y - y_hat) * f'(h), for target y and output y_hat = f(h) = sigmoid(h)."""
     ### BEGIN SOLUTION
     return (y - output) * sigmoid_prime(h)
     ### END SOLUTION
 
 
 def update_weights(weights, x, delta, learnrate):
-    """One gradient descent step w <- w + eta * delta * x, as a new array (`weights` is unchanged)."""
+    """One gradient descent step: the new weights w + eta * delta * x, with eta = learnrate.
+
+    Returns a new array; the array `weights` passed in stays unchanged.
+    """
     ### BEGIN SOLUTION
     return weights + learnrate * delta * x
     ### END SOLUTION
