@@ -104,7 +104,8 @@ def _float(value: float) -> Any:
 
 def _npy(array: np.ndarray) -> str:
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    # not np.ascontiguousarray: it turns 0-d arrays (numpy scalars) into shape (1,)
+    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
