@@ -1,15 +1,40 @@
 """How the worker process is started: the command line, its environment and the protections it gets.
 
-The worker always runs as a separate process with resource limits set by the zygote. This module
-decides what wraps it (see `docs/SECURITY.md`).
+The worker always runs as a separate process with resource limits set by the zygote. When
+bubblewrap (`bwrap`) is installed and works, the worker also runs in fresh mount, PID, IPC, UTS and
+network namespaces, as an unprivileged user, seeing only the Python installation, the autograder
+package and the released assignment, read-only. `AUTOGRADER_SANDBOX=off|bwrap|auto` picks the mode
+(default auto). See `docs/SECURITY.md`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors import UsageError
+
+MODE_VARIABLE = "AUTOGRADER_SANDBOX"
+WORKER_UID = WORKER_GID = 65534  # "nobody": owns nothing on the host
+SCRATCH_BYTES = 1024 * 1024 * 1024  # size of the worker's private /tmp
+# Where things appear inside the sandbox: neutral names, no grader paths.
+INSIDE_VENV = "/opt/python"
+INSIDE_PACKAGE = "/opt/autograder"
+INSIDE_ASSIGNMENT = "/assignment"
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf",
+                "/etc/passwd", "/etc/group", "/etc/mime.types")
+SYSTEM_FOLDERS_IN_ETC = ("/etc/ld.so.conf.d", "/etc/fonts", "/etc/alternatives")
+PROTECTIONS = ["separate process", "time limits", "memory limit", "process sweep"]
+SANDBOX_PROTECTIONS = ["read-only view of Python, the autograder and the assignment only",
+                       "private /tmp", "no network", "own PID/IPC/UTS namespaces",
+                       f"unprivileged user {WORKER_UID} (process limit applies)",
+                       "killed with the grader"]
 
 
 @dataclass(frozen=True)
@@ -38,18 +63,123 @@ def worker_env(home: str = "/tmp") -> dict[str, str]:
     }
 
 
-def plain_launch(release_dir: Path) -> Launch:
+def plain_launch(release_dir: Path, reason: str = "no sandbox in use") -> Launch:
     """The worker as a plain child process with resource limits only."""
     argv = [sys.executable, "-m", "autograder.worker", str(release_dir)]
     env = worker_env()
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = str(_package_dir().parent)
     return Launch(
         argv=argv,
         env=env,
-        protections=["separate process", "time limits", "memory limit", "process sweep"],
-        missing=["filesystem and network isolation (no sandbox in use)"],
+        protections=list(PROTECTIONS),
+        missing=[f"filesystem, network and user isolation ({reason})"],
     )
 
 
+def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
+    """The worker inside bubblewrap, as an unprivileged user."""
+    python, binds = _python_binds()
+    binds.append((_package_dir(), f"{INSIDE_PACKAGE}/autograder"))
+    binds.append((Path(release_dir).resolve(), INSIDE_ASSIGNMENT))
+    argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            *_system_mounts(), *_bind_args(binds),
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp",
+            "--chdir", "/tmp", *_user_args(),
+            python, "-m", "autograder.worker", INSIDE_ASSIGNMENT]
+    env = worker_env()
+    env["PYTHONPATH"] = INSIDE_PACKAGE
+    return Launch(argv=argv, env=env, protections=PROTECTIONS + SANDBOX_PROTECTIONS, missing=[])
+
+
 def build_launch(release_dir: Path) -> Launch:
-    return plain_launch(release_dir)
+    """The strongest launch that works here; `missing` says what is off and why."""
+    mode = os.environ.get(MODE_VARIABLE, "auto").strip().lower() or "auto"
+    if mode not in ("auto", "off", "bwrap"):
+        raise UsageError(f"{MODE_VARIABLE}={mode!r} is not one of off, bwrap, auto")
+    if mode == "off":
+        return plain_launch(release_dir, f"turned off by {MODE_VARIABLE}=off")
+    problem = probe()
+    if problem is None:
+        return bwrap_launch(release_dir, shutil.which("bwrap"))
+    if mode == "bwrap":
+        raise UsageError(f"{MODE_VARIABLE}=bwrap but the sandbox does not work: {problem}; "
+                         "run `autograder doctor`")
+    return plain_launch(release_dir, problem)
+
+
+@functools.cache
+def probe() -> str | None:
+    """None when bubblewrap can start Python as the worker user with every protection; else why not."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is needed to drop root inside the sandbox"
+    launch = bwrap_launch(_package_dir(), bwrap)
+    check = ("import os, numpy; assert os.getuid() == %d and os.getgid() == %d; print('ok')"
+             % (WORKER_UID, WORKER_GID))
+    argv = launch.argv[:-3] + ["-c", check]
+    try:
+        done = subprocess.run(argv, env=launch.env, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not be run ({error})"
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        detail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return f"bubblewrap does not work here ({detail[:200]})"
+    return None
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _python_binds() -> tuple[str, list[tuple[Path, str]]]:
+    """The interpreter to run inside, and the Python installation (base and venv) to bind for it."""
+    base = Path(sys.base_prefix).resolve()
+    binds = [(base, str(base))]  # the venv's python links to it by absolute path
+    executable = Path(sys.executable)
+    if Path(sys.prefix).resolve() != base:  # a venv: bind it alone, under a neutral name
+        venv = Path(sys.prefix)
+        binds.append((venv.resolve(), INSIDE_VENV))
+        return f"{INSIDE_VENV}/{executable.relative_to(venv)}", binds
+    return str(executable.resolve()), binds
+
+
+def _system_mounts() -> list[str]:
+    args: list[str] = []
+    for folder in SYSTEM_DIRS:
+        path = Path(folder)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), folder]
+        elif path.is_dir():
+            args += ["--ro-bind", folder, folder]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for item in SYSTEM_FILES + SYSTEM_FOLDERS_IN_ETC:
+        if os.path.exists(item):
+            args += ["--ro-bind", item, item]
+    return args
+
+
+def _bind_args(binds: list[tuple[Path, str]]) -> list[str]:
+    """Read-only binds, each missing parent created world-readable (bwrap makes them 0700 as root)."""
+    args: list[str] = []
+    made = {"/", "/etc", "/usr", "/tmp"}
+    for source, target in binds:
+        for parent in reversed(Path(target).parents):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(source), target]
+    return args
+
+
+def _user_args() -> list[str]:
+    """Become the unprivileged worker user: via a user namespace, or, as root, by dropping root."""
+    if os.geteuid() != 0:
+        return ["--unshare-user", "--uid", str(WORKER_UID), "--gid", str(WORKER_GID), "--"]
+    # Root's uid maps to root in a user namespace, where RLIMIT_NPROC is ignored: drop for real.
+    return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+            shutil.which("setpriv") or "setpriv", "--reuid", str(WORKER_UID), "--regid", str(WORKER_GID),
+            "--clear-groups", "--"]
