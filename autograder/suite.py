@@ -30,6 +30,17 @@ def pytest_args(assignment: Assignment) -> list[str]:
         "-p", "no:terminal",
         "-p", "no:warnings",
         "-p", "no:logging",
+        # pytest's plugins below only cost time here (the unraisable-exception one runs gc twice a run)
+        "-p", "no:unraisableexception",
+        "-p", "no:threadexception",
+        "-p", "no:doctest",
+        "-p", "no:junitxml",
+        "-p", "no:pastebin",
+        "-p", "no:stepwise",
+        "-p", "no:setuponly",
+        "-p", "no:setupplan",
+        "-p", "no:legacypath",
+        "-p", "no:faulthandler",
     ]
 
 
