@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     validate = verbs.add_parser("validate", help="check the master scores full marks and the stubs 0")
     validate.add_argument("assignment")
     validate.set_defaults(verb=cmd_validate)
+
+    doctor = verbs.add_parser("doctor", help="show which protections grading gets on this machine")
+    doctor.set_defaults(verb=cmd_doctor)
     return parser
 
 
@@ -68,6 +71,7 @@ def cmd_release(args) -> int:
 def cmd_grade(args) -> int:
     from .exports import write_csv, write_json
     from .grade import grade_batch
+    from .sandbox import build_launch
     from .table import print_table
 
     assignment = _assignment(args)
@@ -77,7 +81,11 @@ def cmd_grade(args) -> int:
         err.print(f"  {result.student}: {result.score:g}/{result.max_score:g} {result.status} "
                   f"({result.seconds:.1f} s)", highlight=False)
 
-    report = grade_batch(assignment, args.paths, on_result=progress)
+    launch = build_launch(assignment.release_dir)
+    if launch.missing:
+        err.print(f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
+                  "Run `autograder doctor` for details.", highlight=False, soft_wrap=True)
+    report = grade_batch(assignment, args.paths, on_result=progress, launch=launch)
     print_table(report, Console())
     if args.json:
         write_json(report, args.json)
@@ -100,3 +108,11 @@ def cmd_validate(args) -> int:
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)
     return ExitCode.FAILED
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import diagnose
+
+    for line in diagnose().lines():
+        print(line)
+    return ExitCode.OK

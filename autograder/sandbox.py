@@ -67,7 +67,7 @@ def plain_launch(release_dir: Path, reason: str = "no sandbox in use") -> Launch
     """The worker as a plain child process with resource limits only."""
     argv = [sys.executable, "-m", "autograder.worker", str(release_dir)]
     env = worker_env()
-    env["PYTHONPATH"] = str(_package_dir().parent)
+    env["PYTHONPATH"] = str(package_dir().parent)
     return Launch(
         argv=argv,
         env=env,
@@ -79,7 +79,7 @@ def plain_launch(release_dir: Path, reason: str = "no sandbox in use") -> Launch
 def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
     """The worker inside bubblewrap, as an unprivileged user."""
     python, binds = _python_binds()
-    binds.append((_package_dir(), f"{INSIDE_PACKAGE}/autograder"))
+    binds.append((package_dir(), f"{INSIDE_PACKAGE}/autograder"))
     binds.append((Path(release_dir).resolve(), INSIDE_ASSIGNMENT))
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -117,7 +117,7 @@ def probe() -> str | None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
-    launch = bwrap_launch(_package_dir(), bwrap)
+    launch = bwrap_launch(package_dir(), bwrap)
     check = ("import os, numpy; assert os.getuid() == %d and os.getgid() == %d; print('ok')"
              % (WORKER_UID, WORKER_GID))
     argv = launch.argv[:-3] + ["-c", check]
@@ -131,7 +131,7 @@ def probe() -> str | None:
     return None
 
 
-def _package_dir() -> Path:
+def package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
