@@ -185,7 +185,8 @@ def describe(error: BaseException) -> dict:
 
 
 def _tidy(where: str) -> str:
-    return where.replace("<cell ", "cell ").replace(">,", ",").replace("<provided>", "provided code")[:300]
+    # "<provided>" first: the ">," replacement would otherwise leave "<provided, line 1"
+    return where.replace("<provided>", "provided code").replace("<cell ", "cell ").replace(">,", ",")[:300]
 
 
 def main(rfd: int, wfd: int, start: dict) -> None:
