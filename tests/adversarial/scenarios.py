@@ -1,0 +1,231 @@
+"""Hostile and broken submissions of the toy course, one per threat in docs/SECURITY.md.
+
+Each scenario is the released toy notebook with the `square` answer replaced and extra cells
+appended. Cells that observe the sandbox end with `raise RuntimeError("REPORT {json}")`, so what
+they saw reaches the test through the grader's own cell-error report.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+MARKER = "adversarial-marker-7f3c"  # in the argv of every process a submission starts
+
+GOOD_SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+GOOD_CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
+ZERO_SQUARE = "def square(x):\n    return np.zeros_like(np.asarray(x, dtype=float))"
+
+CUBE_REFERENCE = '''
+
+def cube(x):
+    return np.asarray(x, dtype=float) ** 3
+'''
+
+CUBE_SUITE = '''\
+import numpy as np
+
+
+def test_cube(student, reference, check):
+    """cube of an array"""
+    x = np.array([1.0, -2.0, 0.5])
+    check.close(student.cube(x), reference.cube(x), "cube([1, -2, 0.5])")
+'''
+
+TOML = """\
+[assignment]
+notebook = "toy.ipynb"
+reference = "toy"
+
+[parts]
+square = 3
+cube = 2
+
+[limits]
+timeout = 20
+cell_timeout = 2
+call_timeout = 2
+memory_mb = 256
+max_processes = 32
+"""
+
+
+def report(body: str) -> str:
+    """A cell that runs `body` (which fills the dict `seen`) and reports it as a cell error."""
+    return "import json, os\nseen = {}\n" + textwrap.dedent(body) + \
+        "\nraise RuntimeError('REPORT ' + json.dumps(seen, default=str))"
+
+
+def _secrets_cell(paths: list[str]) -> str:
+    return report(f"""
+        seen["uid"] = os.getuid()
+        seen["read"] = []
+        for path in {paths!r}:
+            try:
+                if os.path.isdir(path):
+                    os.listdir(path)
+                else:
+                    open(path, "rb").read(1)
+                seen["read"].append(path)
+            except OSError:
+                pass
+    """)
+
+
+def _writes_cell(paths: list[str]) -> str:
+    return report(f"""
+        seen["written"] = []
+        for path in {paths!r}:
+            for attempt in ("append", "remove"):
+                try:
+                    if attempt == "append":
+                        open(path, "a").close()
+                    else:
+                        os.remove(path)
+                    seen["written"].append(attempt + " " + path)
+                except OSError:
+                    pass
+    """)
+
+
+def _network_cell(port: int) -> str:
+    return report(f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=1).close()
+            seen["connected"] = True
+        except OSError as error:
+            seen["connected"] = False
+            seen["error"] = type(error).__name__
+    """)
+
+
+ENVIRONMENT_CELL = report("""
+    seen["environ"] = dict(os.environ)
+    seen["argv"] = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
+""")
+
+PROCESS_BOMB = f"""
+import os, subprocess, time
+started, refused = [], None
+if os.fork() == 0:  # a daemon: new session, double fork, parent gone
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["{MARKER}", "60"])
+    os._exit(0)
+try:
+    for _ in range(500):
+        started.append(subprocess.Popen(["{MARKER}", "60"], executable="/bin/sleep"))
+except OSError as error:
+    refused = error
+for _ in range(200):
+    try:
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["{MARKER}", "60"])
+    except OSError:
+        break
+"""
+PROCESS_BOMB = report(PROCESS_BOMB + """
+seen["started"] = len(started)
+seen["refused"] = repr(refused)
+""")
+
+TAMPER_CELLS = [
+    "import builtins, numpy\n"
+    "numpy.allclose = lambda *a, **k: True\nnumpy.isclose = lambda *a, **k: True\n"
+    "numpy.testing.assert_allclose = lambda *a, **k: None\nbuiltins.abs = lambda x: 0\n"
+    "builtins.all = lambda x: True\nbuiltins.round = lambda *a: 0",
+    "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: float",
+    "import autograder.protocol as protocol\n"
+    "protocol.encode = lambda value, _depth=0: {'__pickle__': 'gASVCAAAAAAAAACMBG5vcGWULg=='}",
+]
+
+LIARS = """
+class Liar(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __hash__ = float.__hash__
+    def __float__(self): return 9.0
+    def __array__(self, *a, **k): return np.array(9.0)
+    def __len__(self): return 3
+    def __reduce__(self): return (os.system, ("touch /tmp/pwned",))
+
+class LiarArray(np.ndarray):
+    def __eq__(self, other): return np.ones(np.shape(other), dtype=bool)
+
+class Anything:
+    def __eq__(self, other): return True
+    def __array__(self, *a, **k): return np.array([1.0, 4.0, 0.25])
+    def __float__(self): return 9.0
+
+import os
+
+def square(x):
+    x = np.asarray(x, dtype=float)
+    return Liar(0.0) if x.ndim == 0 else np.zeros_like(x).view(LiarArray)
+
+def cube(x):
+    return Anything()
+"""
+
+
+def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, tuple[str, list[str]]]:
+    """name -> (square answer, extra cells). `repo`/`course` are absolute paths to protect."""
+    home = os.path.expanduser("~")
+    secrets = [f"{repo}/solutions", f"{repo}/solutions/student_admissions.py", f"{repo}/assignments",
+               f"{repo}/source", f"{repo}/gradebook.db", f"{repo}/README.md", f"{repo}/.git/config",
+               f"{course}/solutions/toy.py", f"{course}/assignments/toy/test_square.py",
+               f"{course}/source/toy/toy.ipynb", f"{course}/submissions/correct-1.ipynb", f"{home}/.bashrc",
+               f"{home}/.gitconfig", "/etc/shadow", "/etc/hostname", "/work", "/home"]
+    found = {
+        "correct-1": (GOOD_SQUARE, [GOOD_CUBE]),
+        "infinite-loop-top": (GOOD_SQUARE, [GOOD_CUBE, "while True:\n    pass"]),
+        "infinite-loop-in-function": ("def square(x):\n    while True:\n        pass", [GOOD_CUBE]),
+        "catch-timeout": (GOOD_SQUARE, [GOOD_CUBE, "while True:\n    try:\n        while True:\n"
+                                                   "            pass\n    except BaseException:\n        pass"]),
+        "memory-bomb": (GOOD_SQUARE, [GOOD_CUBE, "big = np.ones(10**10)",
+                                      "grow = []\nwhile True:\n    grow.append(' ' * 10**7)"]),
+        "memory-bomb-in-function": ("def square(x):\n    return np.ones(10**10)", [GOOD_CUBE]),
+        "process-bomb": (GOOD_SQUARE, [GOOD_CUBE, PROCESS_BOMB]),
+        "sys-exit": (GOOD_SQUARE, [GOOD_CUBE, "import sys\nsys.exit()", "raise SystemExit(3)",
+                                   "raise KeyboardInterrupt"]),
+        "exit-in-function": ("def square(x):\n    import sys\n    sys.exit(1)", [GOOD_CUBE]),
+        "os-exit": (GOOD_SQUARE, [GOOD_CUBE, "import os\nos._exit(0)"]),
+        "kill-worker": (GOOD_SQUARE, [GOOD_CUBE, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"]),
+        "after-kill": (GOOD_SQUARE, [GOOD_CUBE]),
+        "tamper-numpy-builtins": (ZERO_SQUARE, [GOOD_CUBE, TAMPER_CELLS[0]]),
+        "tamper-isinstance": (ZERO_SQUARE, [GOOD_CUBE, TAMPER_CELLS[1]]),
+        "tamper-protocol": (GOOD_SQUARE, [GOOD_CUBE, TAMPER_CELLS[2]]),
+        "lying-objects": (LIARS, []),
+        "read-secrets": (GOOD_SQUARE, [GOOD_CUBE, _secrets_cell(secrets)]),
+        "network": (GOOD_SQUARE, [GOOD_CUBE, _network_cell(port)]),
+        "output-flood": (GOOD_SQUARE, [GOOD_CUBE,
+                                       "for _ in range(3000):\n    print('x' * 100_000)",
+                                       "import matplotlib.pyplot as plt\nplt.imshow(np.random.rand(3000, 3000))\n"
+                                       "plt.show()\nfrom IPython.display import display\ndisplay(np.ones((2000, 2000)))"]),
+        "fake-results": (ZERO_SQUARE, [GOOD_CUBE,
+                                       "import json\nprint(json.dumps({'ok': True, 'value': 9.0}))\n"
+                                       "print(json.dumps({'score': 5, 'status': 'graded'}))\n"
+                                       "open('results.json', 'w').write(json.dumps({'correct-1': 0, 'score': 5}))\n"
+                                       "import os\nos.write(1, b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x0b{\"ok\":true}')"]),
+        "environment": (GOOD_SQUARE, [GOOD_CUBE, ENVIRONMENT_CELL]),
+        "correct-2": (GOOD_SQUARE, [GOOD_CUBE]),
+    }
+    if sandboxed:  # in a plain process these would really change files: only run them sandboxed
+        targets = [f"{repo}/README.md", f"{repo}/pyproject.toml", f"{course}/solutions/toy.py",
+                   f"{course}/assignments/toy/test_square.py", "/opt/autograder/autograder/protocol.py",
+                   "/assignment/toy.ipynb", "/usr/bin/sleep"]
+        found["write-repo"] = (GOOD_SQUARE, [GOOD_CUBE, _writes_cell(targets)])
+    return found
+
+
+BROKEN_FILES = {
+    "not-json": b"this is not a notebook\n",
+    "truncated-json": b'{"cells": [{"cell_type": "code", "source": "def square(x',
+    "nbformat-3": b'{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}], "cells": []}',
+    "missing-cells": b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+    "not-utf8": b'{"cells": [], "nbformat": 4, "metadata": {"x": "\xff\xfe"}}',
+    "r-kernel": b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "ir", '
+                b'"language": "R", "display_name": "R"}}, "cells": [{"cell_type": "code", "id": "a1", "metadata": {}, '
+                b'"source": "square <- function(x) x^2", "outputs": [], "execution_count": null}]}',
+}
