@@ -1,0 +1,125 @@
+"""Fixtures shared by the student-admissions hidden tests: comparisons with the reference and the training data.
+
+Every comparison is made in the grader on plain data. When a batched call on many values goes
+wrong, the feedback repeats the call on the first wrong element, so the student reads one small
+input with its expected and actual value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import Mismatch, call_text, numeric, show
+from autograder.errors import AutograderError, NotPlainData, StudentError
+from autograder.session import MissingFunction
+
+# float32 keeps about 7 significant digits, and formulas that subtract from 1 (tanh form, 1 - s)
+# lose some of them near 0: calls with a float32 argument get these tolerances.
+FLOAT32_TOLERANCE = (1e-5, 1e-6)
+
+
+@dataclass
+class Compare:
+    """The `compare` fixture: call the student's function once on a batch of inputs, compare with the reference."""
+
+    student: Any
+    reference: Any
+    check: Any
+
+    def __call__(self, name: str, *args: Any, per_element: bool = True) -> None:
+        """Mismatch or the student's error on a wrong call; with `per_element`, told on the first wrong element."""
+        expected = getattr(self.reference, name)(*args)
+        try:
+            got = self.student.call(name, *args)
+        except (StudentError, NotPlainData) as error:
+            if per_element and not isinstance(error, MissingFunction):
+                self._element_call(name, args, index=0, raises=True)
+            raise
+        try:
+            self._close(name, args, got, expected)
+        except Mismatch:
+            if per_element:
+                self._element_call(name, args, index=self._first_wrong(args, got, expected))
+            raise
+
+    def _close(self, name: str, args: tuple, got: Any, expected: Any) -> None:
+        rtol, atol = self._tolerance(args)
+        text = call_text(name, *(Spelled(f"np.float32({show(float(a))})") if isinstance(a, np.float32) else a
+                                 for a in args))
+        self.check.close(got, expected, text, rtol=rtol, atol=atol)
+
+    def _tolerance(self, args: tuple) -> tuple[float, float]:
+        if any(np.asarray(arg).dtype == np.float32 for arg in args):
+            return FLOAT32_TOLERANCE
+        return self.check.tolerance.rtol, self.check.tolerance.atol
+
+    def _first_wrong(self, args: tuple, got: Any, expected: Any) -> int | None:
+        """Flat index of the first element not close to the reference, when `got` is an array of the right shape."""
+        want = np.asarray(expected)
+        try:
+            array = numeric(got, "")
+        except Mismatch:
+            return None
+        if want.size < 2 or array.shape != want.shape:
+            return None
+        rtol, atol = self._tolerance(args)
+        with np.errstate(all="ignore"):
+            good = np.isclose(array.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+        return int(np.flatnonzero(~good.ravel())[0])
+
+    def _element_call(self, name: str, args: tuple, index: int | None, raises: bool = False) -> None:
+        """Repeat the call on element `index` of the array arguments; raise its error or Mismatch if it has one.
+
+        If that call is fine (or `raises` and it does not raise), nothing is raised and the batched
+        call's message stays the feedback.
+        """
+        if index is None or all(np.ndim(arg) == 0 for arg in args):
+            return
+        shape = np.broadcast_shapes(*(np.shape(arg) for arg in args))
+        single = tuple(arg if np.ndim(arg) == 0 else np.broadcast_to(arg, shape).flat[index] for arg in args)
+        try:
+            value = self.student.call(name, *single)
+        except (StudentError, NotPlainData) as error:
+            raise error from None
+        except AutograderError:
+            return
+        if not raises:
+            self._close(name, single, value, getattr(self.reference, name)(*single))
+
+
+class Spelled:
+    """A value shown in feedback by its Python spelling, e.g. np.float32(-8.0), so a student can repeat the call."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@pytest.fixture
+def compare(student, reference, check) -> Compare:
+    return Compare(student, reference, check)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The released data set split as the lesson does: training and test features and targets."""
+
+    features: np.ndarray
+    targets: np.ndarray
+    features_test: np.ndarray
+    targets_test: np.ndarray
+
+
+@pytest.fixture
+def prepared(reference, assignment, settings, memo) -> Prepared:
+    """Read and split in the grader, once per batch."""
+    if "prepared" not in memo:
+        data = reference.load_data(assignment.release_dir / settings["data"])
+        memo["prepared"] = Prepared(*reference.prepare_data(data))
+    return memo["prepared"]

@@ -1,0 +1,123 @@
+"""Hidden tests of the whole training: the lesson's `train_network` run with the student's four functions.
+
+The provided procedure is taken from the master (so an edited copy in the submission does not
+count) and run once per submission in the worker, on data prepared here in the grader. The
+reference run is done once per batch. Weights and loss curve are compared closely (most of the
+points); accuracy and a falling loss are sanity checks worth less.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import Mismatch, call_text, numeric, show
+from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+
+
+@dataclass
+class Run:
+    """What one training run gave: the (weights, losses) pair, or the error it stopped with."""
+
+    call: str
+    value: Any = None
+    error: Exception | None = None
+
+    def pair(self, n_features: int, epochs: int) -> tuple[np.ndarray, np.ndarray]:
+        """(weights, losses) as float arrays of the right shapes, or the student's error / a Mismatch."""
+        if self.error is not None:
+            raise self.error
+        if not (isinstance(self.value, (tuple, list)) and len(self.value) == 2):
+            raise Mismatch(f"{self.call} returned {show(self.value)}, not the pair (weights, losses)")
+        arrays = []
+        for name, value, shape in zip(("weights", "losses"), self.value, ((n_features,), (epochs,))):
+            try:
+                array = numeric(value, self.call)
+            except Mismatch:
+                raise Mismatch(f"{self.call} returned {name} {show(value)}, not an array of numbers") from None
+            if array.shape != shape:
+                raise Mismatch(f"{self.call} returned {name} of shape {array.shape}, expected {shape}")
+            arrays.append(array.astype(float))
+        return arrays[0], arrays[1]
+
+
+def arguments(prepared, settings) -> tuple:
+    return prepared.features, prepared.targets, settings["epochs"], settings["learnrate"], settings["seed"]
+
+
+@pytest.fixture
+def trained(student, master, prepared, settings, memo) -> tuple[np.ndarray, np.ndarray]:
+    """The student's (weights, losses), trained once per submission.
+
+    The plugin's fixtures are function-scoped, so a module-scoped fixture cannot use them; the run
+    is cached per StudentSession instead (weakly, so finished submissions are dropped).
+    """
+    runs = memo.setdefault("student_runs", weakref.WeakKeyDictionary())
+    if student not in runs:
+        args = arguments(prepared, settings)
+        run = Run(call_text("train_network", *args))
+        try:
+            student.exec(master["train_network"])
+            run.value = student.call("train_network", *args, timeout=settings["training_timeout"])
+        except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
+            run.error = error
+        runs[student] = run
+    return runs[student].pair(prepared.features.shape[1], settings["epochs"])
+
+
+@pytest.fixture
+def expected(reference, prepared, settings, memo) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's (weights, losses), trained once per batch."""
+    key = ("reference_run", settings["epochs"], settings["learnrate"], settings["seed"])
+    if key not in memo:
+        memo[key] = reference.train_network(*arguments(prepared, settings))
+    return memo[key]
+
+
+def differ(got: np.ndarray, want: np.ndarray, check) -> int | None:
+    """The first index where `got` is not close to `want`, or None."""
+    good = np.isclose(got, want, rtol=check.tolerance.rtol, atol=check.tolerance.atol)
+    return None if good.all() else int(np.flatnonzero(~good)[0])
+
+
+@pytest.mark.points(1.5)
+def test_final_weights(trained, expected, check):
+    """training with your functions ends at the expected weights"""
+    got, want = trained[0], expected[0]
+    check.true(differ(got, want, check) is None,
+               f"after training, the weights are {show(got)}, expected {show(want)}")
+
+
+@pytest.mark.points(1.5)
+def test_loss_curve(trained, expected, check):
+    """the training loss after every epoch is the expected one"""
+    got, want = trained[1], expected[1]
+    epoch = differ(got, want, check)
+    if epoch is not None:
+        raise Mismatch(f"the training loss after epoch {epoch + 1} is {show(got[epoch])}, expected {show(want[epoch])}")
+
+
+@pytest.mark.points(0.5)
+def test_accuracy(trained, expected, reference, prepared, settings, check):
+    """the trained network's test accuracy is close to the expected one"""
+    got = reference.accuracy(prepared.features_test, prepared.targets_test, trained[0])
+    want = reference.accuracy(prepared.features_test, prepared.targets_test, expected[0])
+    margin = settings["accuracy_margin"]
+    check.true(abs(got - want) <= margin, f"with the weights from training, the accuracy on the "
+               f"{len(prepared.targets_test)} test records is {got:.3f}, expected {want:.3f} (within {margin:g})")
+
+
+@pytest.mark.visible
+@pytest.mark.points(0.5)
+def test_loss_decreases(trained, settings, check):
+    """the training loss goes down from the first epoch to the last"""
+    losses = trained[1]
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise Mismatch(f"the training loss after epoch {bad[0] + 1} is {show(losses[bad[0]])}, not a number")
+    check.true(losses[-1] < losses[0], f"the training loss went from {losses[0]:.4f} after epoch 1 "
+               f"to {losses[-1]:.4f} after epoch {settings['epochs']}; it should go down")
