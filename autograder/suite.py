@@ -74,6 +74,7 @@ class Suite:
     def run(self, session, only_visible: bool = False) -> list[Outcome]:
         self.plugin.session = session
         self.plugin.only_visible = only_visible
+        forget_other_suites(self.assignment)
         try:
             code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
         finally:
@@ -86,10 +87,20 @@ class Suite:
 
     def collect(self) -> list[Outcome]:
         """The suite's tests without running them (for invalid submissions and validation)."""
+        forget_other_suites(self.assignment)
         code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
         return list(self.plugin.outcomes.values())
+
+
+def forget_other_suites(assignment: Assignment) -> None:
+    """pytest's importlib mode reuses any module in sys.modules named like a test file, even one from
+    another folder: drop those, or another assignment's test_sigmoid.py would grade this one."""
+    for path in [*assignment.suite_dir.rglob("test_*.py"), *assignment.suite_dir.rglob("*_test.py")]:
+        module = sys.modules.get(path.stem)
+        if module is not None and Path(getattr(module, "__file__", None) or "").resolve() != path.resolve():
+            del sys.modules[path.stem]
 
 
 def suite_files(assignment: Assignment) -> list[Path]:
