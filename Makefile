@@ -16,6 +16,7 @@ install: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/autograder release student-admissions
+	$(BIN)/autograder release gradient-descent
 
 demo: $(STAMP)
 	$(BIN)/autograder release student-admissions
@@ -24,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/autograder validate student-admissions
+	$(BIN)/autograder validate gradient-descent
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,0 +1,129 @@
+"""Hidden tests of the whole training: the lesson's provided `train` run with the student's four functions.
+
+The provided procedure is taken from the master (so an edited copy in the submission does not
+count) and run once per submission in the worker, on the released points read here in the grader.
+The reference run is done once per batch. Final weights and bias and the loss curve are compared
+closely (most of the points); the accuracy and a falling loss are worth less.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import Mismatch, call_text, numeric, show
+from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+
+RESULTS = ("weights", "bias", "losses", "accuracies")
+
+
+@dataclass
+class Run:
+    """What one training run gave: (weights, bias, losses, accuracies), or the error it stopped with."""
+
+    call: str
+    value: Any = None
+    error: Exception | None = None
+
+    def results(self, n_features: int, epochs: int) -> dict[str, np.ndarray]:
+        """The four results as float arrays of the right shapes, or the student's error / a Mismatch."""
+        if self.error is not None:
+            raise self.error
+        if not (isinstance(self.value, (tuple, list)) and len(self.value) == len(RESULTS)):
+            raise Mismatch(f"{self.call} returned {show(self.value)}, not (weights, bias, losses, accuracies)")
+        shapes = ((n_features,), (), (epochs,), (epochs,))
+        arrays = {}
+        for name, value, shape in zip(RESULTS, self.value, shapes):
+            try:
+                array = numeric(value, self.call)
+            except Mismatch:
+                raise Mismatch(f"{self.call} returned {name} {show(value)}, not numbers") from None
+            if array.shape != shape:
+                raise Mismatch(f"{self.call} returned {name} of shape {array.shape}, expected {shape}")
+            arrays[name] = array.astype(float)
+        return arrays
+
+
+def arguments(points, settings) -> tuple:
+    return (*points, settings["epochs"], settings["learnrate"], settings["seed"])
+
+
+@pytest.fixture
+def trained(student, master, points, settings, memo) -> dict[str, np.ndarray]:
+    """The student's training results, computed once per submission.
+
+    The plugin's fixtures are function-scoped, so a module-scoped fixture cannot use them; the run
+    is cached per StudentSession instead (weakly, so finished submissions are dropped).
+    """
+    runs = memo.setdefault("student_training_runs", weakref.WeakKeyDictionary())
+    if student not in runs:
+        args = arguments(points, settings)
+        run = Run(call_text("train", *args))
+        try:
+            student.exec(master["train"])
+            run.value = student.call("train", *args, timeout=settings["training_timeout"])
+        except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
+            run.error = error
+        runs[student] = run
+    return runs[student].results(points[0].shape[1], settings["epochs"])
+
+
+@pytest.fixture
+def expected(reference, points, settings, memo) -> dict[str, np.ndarray]:
+    """The reference's training results, computed once per batch."""
+    key = ("reference_training", settings["epochs"], settings["learnrate"], settings["seed"])
+    if key not in memo:
+        memo[key] = dict(zip(RESULTS, reference.train(*arguments(points, settings))))
+    return memo[key]
+
+
+def first_difference(got: np.ndarray, want: np.ndarray, check) -> int | None:
+    good = np.isclose(got, want, rtol=check.tolerance.rtol, atol=check.tolerance.atol)
+    return None if good.all() else int(np.flatnonzero(~good)[0])
+
+
+@pytest.mark.points(1.25)
+def test_final_weights_and_bias(trained, expected, check):
+    """training with your functions ends at the expected weights and bias"""
+    for name in ("weights", "bias"):
+        got, want = trained[name], np.asarray(expected[name], dtype=float)
+        check.true(first_difference(np.atleast_1d(got), np.atleast_1d(want), check) is None,
+                   f"after training, the {name} {'are' if name == 'weights' else 'is'} {show(got[()])}, "
+                   f"expected {show(want[()])}")
+
+
+@pytest.mark.points(1.25)
+def test_loss_curve(trained, expected, check):
+    """the mean log-loss after every epoch is the expected one"""
+    got, want = trained["losses"], expected["losses"]
+    epoch = first_difference(got, want, check)
+    if epoch is not None:
+        raise Mismatch(f"the mean log-loss after epoch {epoch + 1} is {show(got[epoch])}, expected {show(want[epoch])}")
+
+
+@pytest.mark.points(0.75)
+def test_accuracy(trained, expected, settings, check):
+    """the share of points on the right side of the line is close to the expected one in every epoch"""
+    got, want = trained["accuracies"], expected["accuracies"]
+    margin = settings["accuracy_margin"]
+    far = np.flatnonzero(np.abs(got - want) > margin + 1e-12)
+    if far.size:
+        epoch = int(far[0])
+        raise Mismatch(f"after epoch {epoch + 1} the accuracy is {got[epoch]:.3f}, expected {want[epoch]:.3f} "
+                       f"(within {margin:g})")
+
+
+@pytest.mark.visible
+@pytest.mark.points(0.75)
+def test_loss_decreases(trained, settings, check):
+    """the mean log-loss goes down from the first epoch to the last"""
+    losses = trained["losses"]
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise Mismatch(f"the mean log-loss after epoch {bad[0] + 1} is {show(losses[bad[0]])}, not a number")
+    check.true(losses[-1] < losses[0], f"the mean log-loss went from {losses[0]:.4f} after epoch 1 "
+               f"to {losses[-1]:.4f} after epoch {settings['epochs']}; it should go down")
