@@ -47,6 +47,7 @@ class Zygote:
 
     def serve(self) -> None:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(PR_SET_DUMPABLE, 0)  # children run as the same user: keep them out of /proc/<zygote>
         protocol.write_frame(self.control_out, {"ok": True, "ready": True, "pid": os.getpid()})
         while True:
             try:
