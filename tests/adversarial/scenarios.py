@@ -72,11 +72,12 @@ def _secrets_cell(paths: list[str]) -> str:
     """)
 
 
-def _writes_cell(paths: list[str]) -> str:
+def _writes_cell(paths: list[str], removable: list[str]) -> str:
+    """Open for appending (changes no content even if it worked); remove only throwaway files."""
     return report(f"""
         seen["written"] = []
-        for path in {paths!r}:
-            for attempt in ("append", "remove"):
+        for path in {paths + removable!r}:
+            for attempt in ("append", "remove") if path in {removable!r} else ("append",):
                 try:
                     if attempt == "append":
                         open(path, "a").close()
@@ -99,6 +100,17 @@ def _network_cell(port: int) -> str:
             seen["error"] = type(error).__name__
     """)
 
+
+ZYGOTE_CELL = report("""
+    seen["opened"] = []
+    for what in ("mem", "environ", "maps"):
+        try:
+            with open(f"/proc/{os.getppid()}/{what}", "rb") as handle:
+                handle.read(1)
+            seen["opened"].append(what)
+        except OSError:
+            pass
+""")
 
 ENVIRONMENT_CELL = report("""
     seen["environ"] = dict(os.environ)
@@ -193,6 +205,7 @@ def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, t
         "os-exit": (GOOD_SQUARE, [GOOD_CUBE, "import os\nos._exit(0)"]),
         "kill-worker": (GOOD_SQUARE, [GOOD_CUBE, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"]),
         "after-kill": (GOOD_SQUARE, [GOOD_CUBE]),
+        "inspect-worker": (GOOD_SQUARE, [GOOD_CUBE, ZYGOTE_CELL]),
         "tamper-numpy-builtins": (ZERO_SQUARE, [GOOD_CUBE, TAMPER_CELLS[0]]),
         "tamper-isinstance": (ZERO_SQUARE, [GOOD_CUBE, TAMPER_CELLS[1]]),
         "tamper-protocol": (GOOD_SQUARE, [GOOD_CUBE, TAMPER_CELLS[2]]),
@@ -212,10 +225,11 @@ def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, t
         "correct-2": (GOOD_SQUARE, [GOOD_CUBE]),
     }
     if sandboxed:  # in a plain process these would really change files: only run them sandboxed
-        targets = [f"{repo}/README.md", f"{repo}/pyproject.toml", f"{course}/solutions/toy.py",
-                   f"{course}/assignments/toy/test_square.py", "/opt/autograder/autograder/protocol.py",
-                   "/assignment/toy.ipynb", "/usr/bin/sleep"]
-        found["write-repo"] = (GOOD_SQUARE, [GOOD_CUBE, _writes_cell(targets)])
+        targets = [f"{repo}/README.md", f"{repo}/.gitignore", f"{repo}/nbgrader_config.py",
+                   f"{repo}/solutions/student_admissions_data.py", f"{repo}/.git/HEAD",
+                   "/opt/autograder/autograder/protocol.py", "/assignment/toy.ipynb", "/usr/bin/sleep"]
+        removable = [f"{course}/solutions/toy.py", f"{course}/assignments/toy/test_square.py"]
+        found["write-repo"] = (GOOD_SQUARE, [GOOD_CUBE, _writes_cell(targets, removable)])
     return found
 
 

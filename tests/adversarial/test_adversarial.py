@@ -27,7 +27,8 @@ from autograder.sandbox import WORKER_UID, build_launch
 from .scenarios import BROKEN_FILES, CUBE_REFERENCE, CUBE_SUITE, MARKER, TOML, scenarios
 
 REPO = Path(__file__).resolve().parents[2]
-PROTECTED = ["README.md", "pyproject.toml", "Makefile", "solutions/student_admissions.py"]
+# Files the attacks target that no one edits while the suite runs (others work in the same tree).
+PROTECTED = [".gitignore", "nbgrader_config.py", "solutions/student_admissions_data.py", ".git/HEAD"]
 HUGE_MB = 200
 
 
@@ -65,7 +66,7 @@ def hashes(paths: list[Path]) -> dict[str, str]:
 
 
 def git_status() -> str:
-    done = subprocess.run(["git", "status", "--porcelain", "--", *PROTECTED], cwd=REPO,
+    done = subprocess.run(["git", "status", "--porcelain", "--", *PROTECTED[:-1]], cwd=REPO,
                           capture_output=True, text=True)
     return done.stdout
 
@@ -243,6 +244,11 @@ def test_killing_the_worker_costs_only_that_submission(batch):
     assert result.status == "crashed" and result.score == 0, result.message
     assert list(batch.results).index("after-kill") == list(batch.results).index("kill-worker") + 1
     graded_fully(batch.results["after-kill"])
+
+
+def test_the_worker_parent_cannot_be_inspected(batch):
+    needs_sandbox(batch)
+    assert reported(batch.results["inspect-worker"])["opened"] == []
 
 
 # -- 5 tampering -----------------------------------------------------------------------------------------
