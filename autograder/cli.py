@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="a notebook, a folder of notebooks, or nbgrader's submitted/ tree")
     grade.add_argument("--json", type=Path, help="write the results as JSON here")
     grade.add_argument("--csv", type=Path, help="write one row per student as CSV here")
+    grade.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="grade N submissions at a time, each in its own grader process (default: cores)")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the Dask cluster at ADDRESS (tcp://HOST:8786); the course must be on a shared path")
+    grade.add_argument("--resume", action="store_true",
+                       help="keep the finished results of an interrupted run with the same --json; grade the rest")
     grade.set_defaults(verb=cmd_grade)
 
     validate = verbs.add_parser("validate", help="check the master scores full marks and the stubs 0")
@@ -70,7 +76,7 @@ def cmd_release(args) -> int:
 
 def cmd_grade(args) -> int:
     from .exports import write_csv, write_json
-    from .grade import grade_batch
+    from .batch import finish, run_batch
     from .sandbox import build_launch
     from .table import print_table
 
@@ -85,10 +91,14 @@ def cmd_grade(args) -> int:
     if launch.missing:
         err.print(f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
                   "Run `autograder doctor` for details.", highlight=False, soft_wrap=True)
-    report = grade_batch(assignment, args.paths, on_result=progress, launch=launch)
+    run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
+                    resume=args.resume, on_result=progress, launch=launch)
+    report = run.report
     print_table(report, Console())
+    err.print(f"graded {run.graded} submission(s)" + (f", {run.resumed} kept from the journal" if args.resume else ""))
     if args.json:
         write_json(report, args.json)
+        finish(run)
         err.print(f"results: {args.json}")
     if args.csv:
         write_csv(report, args.csv)

@@ -1,0 +1,89 @@
+"""A whole class in one call: discover, skip what a journal already holds, grade the rest on one of
+three engines (this process, `jobs` local grader processes, or a Dask cluster), report in discovery order.
+
+Every engine grades a submission with the same `Grader`, so the results are the same whichever
+runs them (apart from `seconds`). One bad submission never stops the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Assignment
+from .errors import UsageError
+from .grade import Grader, discover
+from .parallel import Task, check_jobs, grade_in_processes
+from .resume import Journal, journal_path
+from .results import GradeReport, SubmissionResult
+from .sandbox import Launch
+
+
+@dataclass
+class BatchRun:
+    report: GradeReport
+    graded: int  # submissions graded by this run
+    resumed: int  # finished results taken from the journal
+    journal: Path | None = None
+
+
+def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None = None,
+              scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
+              on_result: Callable[[SubmissionResult], None] | None = None,
+              launch: Launch | None = None) -> BatchRun:
+    """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
+    `resume` keeps the journal's finished results and grades only the others."""
+    if resume and json_path is None:
+        raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
+                         "that file (FILE.partial.jsonl); run again with the same --json")
+    if scheduler and jobs is not None:
+        raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
+    submissions = discover(assignment, paths)
+    results: list[SubmissionResult | None] = [None] * len(submissions)
+    journal = Journal(journal_path(json_path), assignment.name, resume) if json_path else None
+    tasks = []
+    for index, (student, notebook) in enumerate(submissions):
+        finished = journal.result_for(student, notebook) if journal else None
+        if finished is not None:
+            results[index] = finished
+        else:
+            tasks.append(Task(index, student, notebook))
+
+    def done(task: Task, result: SubmissionResult, graded: bool) -> None:
+        results[task.index] = result
+        if journal and graded:  # a result of a lost grader process is graded again on --resume
+            journal.record(result, task.notebook)
+        if on_result:
+            on_result(result)
+
+    try:
+        if not tasks:
+            pass
+        elif scheduler:
+            from .cluster import grade_on_cluster
+
+            grade_on_cluster(assignment, tasks, scheduler, done)
+        elif min(check_jobs(jobs), len(tasks)) > 1:
+            grade_in_processes(assignment, tasks, check_jobs(jobs), done)
+        else:
+            grade_here_in_order(assignment, tasks, done, launch)
+    finally:
+        if journal:
+            journal.close()
+    report = GradeReport(assignment.name, [r for r in results if r is not None])
+    return BatchRun(report, graded=len(tasks), resumed=len(submissions) - len(tasks),
+                    journal=journal.path if journal else None)
+
+
+def grade_here_in_order(assignment: Assignment, tasks: list[Task], done, launch: Launch | None) -> None:
+    """The one-job engine: one Grader in this process."""
+    with Grader(assignment, launch) as grader:
+        for task in tasks:
+            done(task, grader.grade(task.student, task.notebook), True)
+
+
+def finish(run: BatchRun) -> None:
+    """The final JSON is written: the journal is no longer needed."""
+    if run.journal is not None:
+        run.journal.unlink(missing_ok=True)

@@ -1,0 +1,107 @@
+"""A grader process for a parallel batch: keeps one `Grader` (and so one sandboxed worker) and grades
+the submissions it is handed, one at a time.
+
+Started by `parallel.py` as `python -m autograder.host PARENT_PID` (requests and replies are JSON
+frames on stdin/stdout), or used inside a Dask worker process by `cluster.py`. Either way a task
+goes in as plain strings and comes back as our own `SubmissionResult.to_dict()`: nothing the
+student's worker made crosses, and nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+if __name__ == "__main__":
+    # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar
+    # for ~1 s per process start; nbformat's schemas check no formats, so our grader processes skip it.
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+from . import protocol  # noqa: E402
+from .config import load_assignment  # noqa: E402
+from .errors import AutograderError  # noqa: E402
+from .grade import Grader  # noqa: E402
+
+PR_SET_PDEATHSIG = 1
+
+_graders: dict[tuple[str, str], Grader] = {}
+_batch = {"token": ""}
+_lock = threading.Lock()  # one submission at a time per process: pytest.main is not thread-safe
+
+
+def grade_here(root: str, assignment: str, student: str, notebook: str, batch: str = "") -> dict:
+    """Grade one submission with this process's cached Grader: {"result": ...} or {"fatal": ...}."""
+    with _lock:
+        if batch != _batch["token"]:  # a new batch on a long-lived process: start from fresh files
+            close_graders()
+            _batch["token"] = batch
+        try:
+            grader = _graders.get((root, assignment))
+            if grader is None:
+                grader = _graders[(root, assignment)] = Grader(load_assignment(assignment, Path(root)))
+            result = grader.grade(student, Path(notebook))
+        except AutograderError as error:  # the assignment itself is broken: the batch stops
+            return {"fatal": {"message": str(error), "exit_code": int(error.exit_code)}}
+        return {"result": result.to_dict()}
+
+
+def grade_json(root: str, assignment: str, student: str, notebook: str, batch: str = "") -> str:
+    """`grade_here` as JSON text (what a Dask task returns)."""
+    return json.dumps(grade_here(root, assignment, student, notebook, batch))
+
+
+def close_graders() -> None:
+    """Stop every cached Grader's worker and forget the reference modules they imported."""
+    while _graders:
+        _, grader = _graders.popitem()
+        grader.close()
+    for name in [n for n in sys.modules if n.startswith("_autograder_reference_")]:
+        del sys.modules[name]  # solutions may have changed since: the next Grader imports them again
+
+
+def close_idle_graders() -> None:
+    """`close_graders` unless a submission is being graded right now (the next batch closes them then)."""
+    if _lock.acquire(blocking=False):
+        try:
+            close_graders()
+        finally:
+            _lock.release()
+
+
+def serve(parent: int) -> None:
+    """Answer {"root", "assignment", "student", "notebook"} frames until stdin closes."""
+    _die_with(parent)
+    control_in, control_out = os.dup(0), os.dup(1)
+    os.dup2(2, 1)  # the protocol owns the original stdout; stray prints go to stderr
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    try:
+        while True:
+            try:
+                request = protocol.read_frame(control_in)
+            except (EOFError, protocol.ProtocolError):
+                break
+            reply = grade_here(request["root"], request["assignment"], request["student"], request["notebook"])
+            protocol.write_frame(control_out, reply)
+    finally:
+        close_graders()
+
+
+def _die_with(parent: int) -> None:
+    """A grader process left behind by a killed batch would hold its worker forever."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the batch was gone before the line above took effect
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

@@ -1,0 +1,175 @@
+"""Grade submissions in parallel on one machine: `jobs` grader processes, each with its own worker.
+
+The hidden suite runs in the grader process and `pytest.main` is not thread-safe, so jobs are
+processes (`python -m autograder.host`), never threads. Each keeps one `Grader` for the whole batch
+and is handed the next submission as soon as it is free. Requests and replies are JSON frames
+(`protocol`), never pickle. A grader process that dies or hangs costs only the submission it had:
+that one is tried again on a fresh process, and reported as crashed after MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import protocol
+from .config import Assignment
+from .errors import AutograderError, UsageError
+from .results import PartResult, SubmissionResult
+from .session import START_TIMEOUT
+
+MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed
+SPARE_SECONDS = 60.0  # beyond a submission's own limits before its grader process counts as hung
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade: its place in discovery order, the student, the notebook."""
+
+    index: int
+    student: str
+    notebook: Path
+
+
+Done = Callable[[Task, SubmissionResult, bool], None]  # (task, result, graded by a Grader?)
+
+
+class BatchAborted(AutograderError):
+    """A grader process hit a problem that stops every submission (a broken assignment.toml, say)."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def decode_reply(reply: dict) -> SubmissionResult:
+    """The result in a grader process's reply; BatchAborted when it reports a fatal problem."""
+    if "fatal" in reply:
+        raise BatchAborted(str(reply["fatal"]["message"]), int(reply["fatal"]["exit_code"]))
+    return SubmissionResult.from_dict(reply["result"])
+
+
+def lost_result(assignment: Assignment, task: Task, why: str) -> SubmissionResult:
+    """A submission whose grader process was lost: crashed, every part at zero, graded again on --resume."""
+    message = f"{why}; grade it again with --resume"
+    parts = [PartResult(name=name, score=0.0, max_score=points, feedback=message)
+             for name, points in assignment.parts.items()]
+    return SubmissionResult(student=task.student, notebook=str(task.notebook), status="crashed", score=0.0,
+                            max_score=assignment.max_score, message=message, parts=parts)
+
+
+class GraderProcess:
+    """One `python -m autograder.host` process and the task it is grading."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.task: Task | None = None
+        self.deadline = 0.0
+
+    def give(self, assignment: Assignment, task: Task, seconds: float) -> bool:
+        request = {"root": str(assignment.root), "assignment": assignment.name,
+                   "student": task.student, "notebook": str(task.notebook)}
+        self.task, self.deadline = task, time.monotonic() + seconds
+        for _ in range(2):  # a process that ended between two submissions is replaced
+            if self.process is None or self.process.poll() is not None:
+                self.stop()
+                self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid())],
+                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
+            try:
+                protocol.write_frame(self.process.stdin.fileno(), request)
+                return True
+            except BrokenPipeError:
+                self.stop(kill=True)
+        return False
+
+    def fileno(self) -> int:
+        return self.process.stdout.fileno()
+
+    def receive(self) -> dict:
+        reply = protocol.read_frame(self.fileno())
+        self.task = None
+        return reply
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.stdin.close()  # the host stops its Grader and exits on end of input
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.process = None
+
+
+def _env() -> dict[str, str]:
+    """This environment, with the autograder importable even when it is not installed."""
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done) -> None:
+    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes."""
+    queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
+    limit = 2 * assignment.limits.timeout + START_TIMEOUT + SPARE_SECONDS
+    workers = [GraderProcess() for _ in range(max(1, min(jobs, len(tasks))))]
+
+    def lost(worker: GraderProcess, why: str) -> None:
+        task = worker.task
+        worker.stop(kill=True)
+        worker.task = None
+        attempts[task.index] += 1
+        if attempts[task.index] >= MAX_ATTEMPTS:
+            done(task, lost_result(assignment, task, why), False)
+        else:
+            queue.appendleft(task)
+
+    try:
+        while queue or any(w.task for w in workers):
+            for worker in workers:
+                if worker.task is None and queue and not worker.give(assignment, queue.popleft(), limit):
+                    lost(worker, "no grader process could be started for it")
+            busy = [w for w in workers if w.task]
+            ready, _, _ = select.select(busy, [], [], 1.0)
+            for worker in ready:
+                task = worker.task
+                try:
+                    reply = worker.receive()
+                except (EOFError, protocol.ProtocolError):
+                    lost(worker, "the grader process grading it died")
+                    continue
+                done(task, decode_reply(reply), True)
+            for worker in busy:
+                if worker.task and time.monotonic() > worker.deadline:
+                    lost(worker, f"the grader process grading it did not finish within {limit:g} s")
+    finally:
+        for worker in workers:
+            worker.stop(kill=bool(worker.task))
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return default_jobs()
+    if jobs < 1:
+        raise UsageError(f"--jobs must be 1 or more, got {jobs}")
+    return jobs

@@ -1,0 +1,75 @@
+"""Grading on a real Dask cluster (a LocalCluster of two worker processes on loopback)."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder import cluster as cluster_module
+from autograder.batch import run_batch
+from autograder.errors import UsageError
+
+from toycourse import make_course
+
+pytestmark = pytest.mark.slow
+
+RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None) as local:
+        yield local
+
+
+def without_seconds(report) -> list[dict]:
+    rows = report.to_dict()["submissions"]
+    for row in rows:
+        row.pop("seconds")
+    return rows
+
+
+def test_a_cluster_grades_like_a_local_run(tmp_path, cluster):
+    course = make_course(tmp_path)
+    course.released_with("a-right", RIGHT)
+    course.released_with("b-wrong", "def square(x):\n    return x * 2")
+    course.released_with("c-raises", "def square(x):\n    raise ValueError('nope')")
+    course.released_with("d-right", RIGHT)
+    (course.submissions / "e-broken.ipynb").write_text("{not json")
+    seen = []
+    remote = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+                       on_result=seen.append)
+    local = run_batch(course.assignment(), [course.submissions], jobs=1)
+    assert [s.student for s in remote.report.submissions] == ["a-right", "b-wrong", "c-raises", "d-right",
+                                                               "e-broken"]
+    assert without_seconds(remote.report) == without_seconds(local.report)
+    assert [s.score for s in remote.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0]
+    assert len(seen) == 5
+
+
+def test_a_cluster_run_is_journaled_and_resumed(tmp_path, cluster):
+    course = make_course(tmp_path)
+    course.released_with("a", RIGHT)
+    course.released_with("b", RIGHT)
+    output = tmp_path / "results.json"
+    first = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+                      json_path=output)
+    again = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+                      json_path=output, resume=True)
+    assert (first.graded, again.graded, again.resumed) == (2, 0, 2)
+    assert again.report.to_dict() == first.report.to_dict()
+
+
+def test_jobs_and_a_scheduler_do_not_go_together(tmp_path):
+    course = make_course(tmp_path)
+    with pytest.raises(UsageError, match="--jobs does not apply with --scheduler"):
+        run_batch(course.assignment(), [course.submissions], jobs=2, scheduler="tcp://127.0.0.1:1")
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", "1s")
+    course = make_course(tmp_path)
+    course.released_with("a", RIGHT)
+    with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+        run_batch(course.assignment(), [course.submissions], scheduler="tcp://127.0.0.1:9")

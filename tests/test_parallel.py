@@ -1,0 +1,97 @@
+"""Parallel batches on one machine: real grader processes, each with its own real worker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from autograder.batch import run_batch
+from autograder.errors import UsageError
+from autograder.parallel import BatchAborted, check_jobs
+
+from toycourse import make_course
+
+pytestmark = pytest.mark.slow
+
+RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+WRONG = "def square(x):\n    return x * 2"
+
+
+def class_of(course) -> None:
+    """Six students in discovery order a..f: right, wrong, missing, a crash in a cell, not a notebook."""
+    course.released_with("a-right", RIGHT)
+    course.released_with("b-wrong", WRONG)
+    course.released_with("c-missing", "def squared(x):\n    return x ** 2")
+    course.released_with("d-right", RIGHT)
+    course.released_with("e-raises", "def square(x):\n    raise ValueError('nope')\n1 / 0")
+    (course.submissions / "f-broken.ipynb").write_text("{not json")
+
+
+def without_seconds(report) -> list[dict]:
+    rows = report.to_dict()["submissions"]
+    for row in rows:
+        row.pop("seconds")
+    return rows
+
+
+def test_two_jobs_give_the_same_results_in_the_same_order_as_one(tmp_path):
+    course = make_course(tmp_path)
+    class_of(course)
+    one = run_batch(course.assignment(), [course.submissions], jobs=1)
+    two = run_batch(course.assignment(), [course.submissions], jobs=2)
+    assert [s.student for s in two.report.submissions] == ["a-right", "b-wrong", "c-missing", "d-right",
+                                                            "e-raises", "f-broken"]
+    assert without_seconds(two.report) == without_seconds(one.report)
+    assert [s.score for s in two.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0, 0.0]
+    assert [s.status for s in two.report.submissions][-1] == "invalid"
+    assert two.graded == 6 and two.resumed == 0
+
+
+# A hidden test that kills its own grader process for one submission: the grader dies, the batch does not.
+DEADLY_SUITE = '''\
+import os
+
+import pytest
+
+
+def test_square(student, reference, check):
+    """square of a number"""
+    got = student.square(3.0)
+    if got == 99.0:
+        os._exit(3)
+    check.close(got, reference.square(3.0), "square(3.0)")
+'''
+
+
+def test_a_grader_process_that_dies_costs_only_its_submission(tmp_path):
+    course = make_course(tmp_path, suite=DEADLY_SUITE)
+    course.released_with("a", RIGHT)
+    course.released_with("b-kills-grader", "def square(x):\n    return 99.0")
+    course.released_with("c", RIGHT)
+    course.released_with("d", WRONG)
+    seen = []
+    run = run_batch(course.assignment(), [course.submissions], jobs=2, on_result=seen.append)
+    rows = {s.student: s for s in run.report.submissions}
+    assert [s.student for s in run.report.submissions] == ["a", "b-kills-grader", "c", "d"]
+    assert rows["b-kills-grader"].status == "crashed"
+    assert "grader process" in rows["b-kills-grader"].message
+    assert [p.name for p in rows["b-kills-grader"].parts] == ["square"]
+    assert (rows["a"].score, rows["c"].score, rows["d"].score) == (3.0, 3.0, 0.0)
+    assert sorted(r.student for r in seen) == sorted(rows)
+
+
+def test_jobs_default_to_the_cores_and_must_be_positive():
+    assert check_jobs(None) == len(os.sched_getaffinity(0))
+    assert check_jobs(3) == 3
+    with pytest.raises(UsageError, match="--jobs must be 1 or more"):
+        check_jobs(0)
+
+
+def test_a_broken_suite_stops_the_batch_with_its_config_error(tmp_path):
+    course = make_course(tmp_path, suite={"test_other.py": "def test_x(student):\n    pass\n"})
+    course.released_with("a", RIGHT)
+    course.released_with("b", RIGHT)
+    with pytest.raises(BatchAborted, match="no hidden test belongs to this part") as raised:
+        run_batch(course.assignment(), [course.submissions], jobs=2)
+    assert raised.value.exit_code == 3
