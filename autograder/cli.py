@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from .config import find_course_root, load_assignment
 from .errors import AutograderError, ExitCode
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.verb(args) or ExitCode.OK)
     except AutograderError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        # escaped: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         return int(error.exit_code)
     except KeyboardInterrupt:
         console.print("interrupted; results written so far are kept")
