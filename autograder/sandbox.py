@@ -85,7 +85,7 @@ def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             *_system_mounts(), *_bind_args(binds),
             "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp",
+            "--perms", "1777", *_tmpfs_size(bwrap), "--tmpfs", "/tmp",
             "--chdir", "/tmp", *_user_args(),
             python, "-m", "autograder.worker", INSIDE_ASSIGNMENT]
     env = worker_env()
@@ -115,6 +115,8 @@ def probe() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
+    if "--perms" not in _help(bwrap):
+        return "bubblewrap 0.5 or newer is needed (--perms)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
     launch = bwrap_launch(package_dir(), bwrap)
@@ -129,6 +131,19 @@ def probe() -> str | None:
         detail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return f"bubblewrap does not work here ({detail[:200]})"
     return None
+
+
+@functools.cache
+def _help(bwrap: str) -> str:
+    try:
+        return subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _tmpfs_size(bwrap: str) -> list[str]:
+    """Cap the private /tmp where bwrap can (0.7+); older ones give an uncapped tmpfs."""
+    return ["--size", str(SCRATCH_BYTES)] if "--size" in _help(bwrap) else []
 
 
 def package_dir() -> Path:
