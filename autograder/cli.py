@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = verbs.add_parser("doctor", help="show which protections grading gets on this machine")
     doctor.set_defaults(verb=cmd_doctor)
+
+    new = verbs.add_parser("new", help="start an assignment: master, reference, config and a first hidden test")
+    new.add_argument("assignment")
+    new.set_defaults(verb=cmd_new)
     return parser
 
 
@@ -127,4 +131,15 @@ def cmd_doctor(args) -> int:
 
     for line in diagnose().lines():
         print(line)
+    return ExitCode.OK
+
+
+def cmd_new(args) -> int:
+    from .authoring import create_assignment
+
+    root = find_course_root(args.course) if args.course else find_course_root()
+    for path in create_assignment(args.assignment, root):
+        print(f"created {path.relative_to(root)}")
+    print(f"next: edit them, then `autograder release {args.assignment}` and `autograder validate {args.assignment}` "
+          "(see docs/AUTHORING.md)")
     return ExitCode.OK
