@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     new = verbs.add_parser("new", help="start an assignment: master, reference, config and a first hidden test")
     new.add_argument("assignment")
     new.set_defaults(verb=cmd_new)
+
+    check = verbs.add_parser("check", help="run an assignment's public checks on a notebook (for students)")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--assignment", help="the assignment (default: from the notebook's metadata or file name)")
+    check.set_defaults(verb=cmd_check)
     return parser
 
 
@@ -143,3 +148,12 @@ def cmd_new(args) -> int:
     print(f"next: edit them, then `autograder release {args.assignment}` and `autograder validate {args.assignment}` "
           "(see docs/AUTHORING.md)")
     return ExitCode.OK
+
+
+def cmd_check(args) -> int:
+    from .check import find_assignment, format_report, run_checks
+
+    root = find_course_root(args.course) if args.course else find_course_root()
+    report = run_checks(find_assignment(args.notebook, root, args.assignment), args.notebook)
+    print(format_report(report))
+    return ExitCode.OK if report.passed else ExitCode.FAILED

@@ -104,8 +104,9 @@ class Grader:
             if execution.status != "ok":
                 self._fail(result, execution.status, execution.message)
                 return
+            whole_suite = self.collected() if only_visible else None  # before the run: collecting resets the plugin
             outcomes = self.suite.run(session, only_visible=only_visible)
-            result.parts = score_parts(self.assignment, outcomes)
+            result.parts = score_parts(self.assignment, outcomes, whole_suite)
             if result.cell_errors:
                 first = result.cell_errors[0]
                 result.message = f"{len(result.cell_errors)} cell(s) raised errors, first: cell {first['cell']} " \

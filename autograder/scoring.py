@@ -34,8 +34,11 @@ def test_points(assignment: Assignment, outcomes: list[Outcome]) -> dict[str, fl
     return points
 
 
-def score_parts(assignment: Assignment, outcomes: list[Outcome]) -> list[PartResult]:
-    points = test_points(assignment, outcomes)
+def score_parts(assignment: Assignment, outcomes: list[Outcome],
+                whole_suite: list[Outcome] | None = None) -> list[PartResult]:
+    """Part results of `outcomes`; when they are only some tests (the public ones), `whole_suite`
+    is every test, so that points are shared out as in grading."""
+    points = test_points(assignment, outcomes if whole_suite is None else whole_suite)
     parts = []
     for part, total in assignment.parts.items():
         tests = [TestResult(name=o.name, outcome=o.outcome, max_points=points[o.nodeid],

@@ -87,6 +87,7 @@ class Suite:
 
     def collect(self) -> list[Outcome]:
         """The suite's tests without running them (for invalid submissions and validation)."""
+        self.plugin.only_visible = False
         forget_other_suites(self.assignment)
         code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
