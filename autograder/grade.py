@@ -107,6 +107,7 @@ class Grader:
             whole_suite = self.collected() if only_visible else None  # before the run: collecting resets the plugin
             outcomes = self.suite.run(session, only_visible=only_visible)
             result.parts = score_parts(self.assignment, outcomes, whole_suite)
+            result.artifacts = dict(self.suite.plugin.artifacts)
             if result.cell_errors:
                 first = result.cell_errors[0]
                 result.message = f"{len(result.cell_errors)} cell(s) raised errors, first: cell {first['cell']} " \

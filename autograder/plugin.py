@@ -3,6 +3,8 @@
 Fixtures: `student` (the submission in the worker), `reference` (the solutions module), `check`
 (comparisons), `settings` (the TOML's [suite] table), `assignment` (its config and paths),
 `master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for reference results computed once).
+`record` (`record("loss_curve", student=[...], reference=[...])` attaches plain data to the
+result as `artifacts`, for feedback plots and reports).
 Markers: `points(n)` (a test's points), `part(name)` (when the file name does not say it),
 `visible` (a check students may run before they submit).
 """
@@ -13,6 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 
 from .checks import Checker
@@ -46,6 +49,7 @@ class GradingPlugin:
         self.session = None  # the StudentSession under test; None when only collecting
         self.outcomes: dict[str, Outcome] = {}
         self.only_visible = False
+        self.artifacts: dict[str, dict] = {}  # what the tests `record`ed for this submission
 
     # -- fixtures --------------------------------------------------------------------------------
 
@@ -77,6 +81,14 @@ class GradingPlugin:
     def memo(self):
         return self.memo_store
 
+    @pytest.fixture
+    def record(self):
+        return self.record_artifact
+
+    def record_artifact(self, name: str, **values: Any) -> None:
+        """Keep plain data (numbers, lists of numbers, short text) under `name` in the result's artifacts."""
+        self.artifacts[str(name)] = {str(key): plain(value) for key, value in values.items()}
+
     # -- hooks -----------------------------------------------------------------------------------
 
     def pytest_configure(self, config) -> None:
@@ -87,6 +99,7 @@ class GradingPlugin:
         if self.only_visible:
             items[:] = [item for item in items if item.get_closest_marker("visible")]
         self.outcomes = {}
+        self.artifacts = {}
         for item in items:
             part_marker = item.get_closest_marker("part")
             module = os.path.basename(str(item.path))[:-3]
@@ -123,6 +136,20 @@ def classify(error: BaseException, test: str) -> tuple[str, str]:
     if isinstance(error, pytest.skip.Exception):
         return "error", f"skipped: {error}"
     return "error", f"the hidden test '{test}' itself failed ({type(error).__name__}); please tell your instructor"
+
+
+MAX_RECORDED = 100_000  # values per recorded series; a result stays a small JSON object
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy of recorded data: text, finite numbers (None for nan/inf), flat lists of them."""
+    if isinstance(value, str):
+        return value[:500]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    array = np.asarray(value, dtype=float).ravel()[:MAX_RECORDED]
+    values = [float(v) if np.isfinite(v) else None for v in array]
+    return values if np.ndim(value) else values[0]
 
 
 def _first_lines(text: str, count: int = 3) -> str:

@@ -78,12 +78,14 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)  # what the grader changed or noticed (restored cells)
     cell_errors: list[dict[str, Any]] = field(default_factory=list)  # cells that raised, for feedback
     seconds: float = 0.0  # timing: the only field allowed to differ between two gradings
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # data the tests `record`ed (plots)
 
     def to_dict(self) -> dict:
         return {"student": self.student, "notebook": self.notebook, "status": self.status,
                 "score": _points(self.score), "max_score": _points(self.max_score), "message": self.message,
                 "parts": [p.to_dict() for p in self.parts], "notes": list(self.notes),
-                "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3)}
+                "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3),
+                **({"artifacts": self.artifacts} if self.artifacts else {})}
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
