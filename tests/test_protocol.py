@@ -1,0 +1,277 @@
+"""The wire format: frames over a real pipe, values encoded in the worker and decoded strictly in the grader."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from autograder import protocol
+from autograder.protocol import ProtocolError, Unsupported, decode, encode
+
+
+def roundtrip(value):
+    """encode -> JSON text -> decode, as a value travels from the worker to the grader."""
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+@pytest.fixture
+def pipe():
+    read_end, write_end = os.pipe()
+    yield read_end, write_end
+    for fd in (read_end, write_end):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+# -- frames ----------------------------------------------------------------------------------------
+
+
+def test_frames_round_trip_over_a_pipe(pipe):
+    read_end, write_end = pipe
+    messages = [{"op": "call", "name": "square", "args": encode([2.0])}, {"ok": True, "value": None}, {}]
+    for message in messages:
+        protocol.write_frame(write_end, message)
+    assert [protocol.read_frame(read_end) for _ in messages] == messages
+
+
+def test_a_frame_larger_than_the_pipe_buffer_arrives_whole(pipe):
+    read_end, write_end = pipe
+    message = {"value": encode(np.arange(300_000, dtype=np.float64))}  # ~3 MB of base64
+    writer = threading.Thread(target=protocol.write_frame, args=(write_end, message))
+    writer.start()
+    received = protocol.read_frame(read_end)
+    writer.join()
+    assert np.array_equal(decode(received["value"]), np.arange(300_000, dtype=np.float64))
+
+
+def test_read_frame_raises_eof_when_the_writer_is_gone(pipe):
+    read_end, write_end = pipe
+    os.close(write_end)
+    with pytest.raises(EOFError):
+        protocol.read_frame(read_end)
+
+
+def test_a_truncated_frame_is_eof(pipe):
+    read_end, write_end = pipe
+    data = b'{"ok": true}'
+    os.write(write_end, protocol.HEADER.pack(len(data) + 10) + data)
+    os.close(write_end)
+    with pytest.raises(EOFError):
+        protocol.read_frame(read_end)
+
+
+@pytest.mark.parametrize("payload", [b"not json at all", b"\xff\xfe\x00", b"[1, 2, 3]", b'"text"'])
+def test_a_frame_that_is_not_a_json_object_is_a_protocol_error(pipe, payload):
+    read_end, write_end = pipe
+    os.write(write_end, protocol.HEADER.pack(len(payload)) + payload)
+    with pytest.raises(ProtocolError):
+        protocol.read_frame(read_end)
+
+
+def test_an_oversized_frame_is_refused_before_reading_it(pipe):
+    read_end, write_end = pipe
+    os.write(write_end, protocol.HEADER.pack(protocol.MAX_FRAME + 1))
+    with pytest.raises(ProtocolError, match="exceeds the limit"):
+        protocol.read_frame(read_end)
+
+
+# -- plain values ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, -7, 2**62, 1.5, -0.0, 1e308, True, False, None, "", "héllo"])
+def test_plain_values_round_trip_with_their_type(value):
+    back = roundtrip(value)
+    assert back == value and type(back) is type(value)
+
+
+def test_ints_too_large_for_64_bits_become_floats():
+    assert roundtrip(2**70) == float(2**70)
+    assert type(roundtrip(2**70)) is float
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_non_finite_floats_round_trip(text):
+    value = float(text)
+    encoded = encode(value)
+    assert encoded == {"__float__": text}
+    json.dumps(encoded, allow_nan=False)  # the wire never carries bare NaN/Infinity
+    back = roundtrip(value)
+    assert type(back) is float
+    assert (math.isnan(back) and math.isnan(value)) or back == value
+
+
+def test_tuples_and_lists_keep_their_kind_when_nested():
+    value = (1, [2.0, (3, "x")], [], ())
+    back = roundtrip(value)
+    assert back == value
+    assert type(back) is tuple and type(back[1]) is list and type(back[1][1]) is tuple and type(back[3]) is tuple
+
+
+# -- arrays ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("array", [
+    np.array([1.0, -2.5, np.nan, np.inf]),
+    np.arange(12, dtype=np.int32).reshape(3, 4),
+    np.arange(24, dtype=np.uint8).reshape(2, 3, 4),
+    np.array([[True, False], [False, True]]),
+    np.array([1 + 2j, -3j], dtype=np.complex64),
+    np.zeros((0, 3), dtype=np.float32),
+    np.array(7.25),  # 0-d
+    np.arange(12.0).reshape(3, 4).T,  # not C-contiguous
+    np.arange(10.0)[::3],  # a strided view
+], ids=["float64", "int32-2d", "uint8-3d", "bool", "complex64", "empty", "0-d", "transposed", "strided"])
+def test_arrays_round_trip_with_dtype_shape_and_values(array):
+    back = roundtrip(array)
+    assert type(back) is np.ndarray
+    assert back.dtype == array.dtype and back.shape == array.shape
+    assert np.array_equal(back, array, equal_nan=True)
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(-1.25), np.int64(-3), np.uint16(9), np.bool_(True)])
+def test_numpy_scalars_arrive_as_0d_arrays_of_their_dtype(scalar):
+    back = roundtrip(scalar)
+    assert type(back) is np.ndarray and back.shape == () and back.dtype == scalar.dtype
+    assert back.item() == scalar.item()
+
+
+def test_array_subclasses_are_reduced_to_plain_arrays():
+    masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    back = roundtrip(masked)
+    assert type(back) is np.ndarray and np.array_equal(back, [1.0, 2.0, 3.0])
+
+
+# -- what students might return instead of plain data ----------------------------------------------
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+    def __float__(self):
+        return 42.0
+
+
+class LyingInt(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = int.__hash__
+
+
+def test_a_float_subclass_with_a_lying_eq_is_reduced_to_its_value():
+    back = roundtrip(LyingFloat(2.5))
+    assert type(back) is float and back == 2.5
+    assert back != 3.0  # the real float compares honestly
+
+
+def test_an_int_subclass_with_a_lying_eq_is_reduced_to_its_value():
+    back = roundtrip(LyingInt(5))
+    assert type(back) is int and back == 5 and back != 6
+
+
+class Anything:
+    def __eq__(self, other):
+        return True
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(3)
+
+
+@pytest.mark.parametrize("value, description", [
+    (Anything(), "Anything"),
+    (np.array([1, "a"], dtype=object), "numpy array of dtype object"),
+    (np.array(["a", "b"]), "numpy array of dtype <U1"),
+    ({"a": 1}, "dict"),
+    ({1, 2}, "set"),
+    (object(), "object"),
+    (np.datetime64("2020-01-01"), "numpy.datetime64"),
+    (io.StringIO(), "_io.StringIO"),
+])
+def test_other_objects_become_unsupported_named_by_type(value, description):
+    back = roundtrip(value)
+    assert isinstance(back, Unsupported)
+    assert description.rsplit(".", 1)[-1] in back.description
+    assert back != 0 and back != value  # an Unsupported never equals real data
+
+
+def test_unsupported_inside_a_list_does_not_spoil_the_rest():
+    back = roundtrip([1.0, Anything()])
+    assert back[0] == 1.0 and isinstance(back[1], Unsupported)
+
+
+def test_huge_or_deep_containers_are_unsupported():
+    assert isinstance(roundtrip([0] * (protocol.MAX_ITEMS + 1)), Unsupported)
+    deep = []
+    for _ in range(20):
+        deep = [deep]
+    back = roundtrip(deep)
+    while isinstance(back, list):
+        back = back[0]
+    assert isinstance(back, Unsupported)
+
+
+def test_encode_args_is_plain_data_only():
+    assert decode(protocol.encode_args([np.float64(1.0), (2,)]))[1] == (2,)
+
+
+# -- decode trusts nothing -------------------------------------------------------------------------
+
+
+def npy_payload(array, allow_pickle=False) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@pytest.mark.parametrize("data", [
+    {"__ndarray__": npy_payload(np.array([{"a": 1}], dtype=object), allow_pickle=True)},
+    {"__ndarray__": npy_payload(np.array(["text"]))},
+    {"__ndarray__": npy_payload(np.array(["2020-01-01"], dtype="datetime64[D]"))},
+    {"__ndarray__": "not base64!"},
+    {"__ndarray__": base64.b64encode(b"\x93NUMPY garbage").decode()},
+    {"__ndarray__": 12},
+    {"__float__": "1.5"},
+    {"__float__": "nan", "extra": 1},
+    {"__tuple__": "abc"},
+    {"__unsupported__": 3},
+    {"__import__": "os"},
+    {"a": 1},
+    {},
+], ids=["pickled-npy", "str-dtype", "datetime-dtype", "bad-base64", "bad-npy", "npy-not-str", "float-text",
+        "two-keys", "tuple-not-list", "unsupported-not-str", "unknown-key", "plain-dict", "empty-dict"])
+def test_decode_rejects_malformed_payloads(data):
+    with pytest.raises(ProtocolError):
+        decode(data)
+
+
+def test_decode_rejects_deep_nesting():
+    data = 1
+    for _ in range(12):
+        data = [data]
+    with pytest.raises(ProtocolError, match="nested"):
+        decode(data)
+
+
+def test_decode_rejects_malformed_values_inside_containers():
+    with pytest.raises(ProtocolError):
+        decode([1, {"__tuple__": [{"bogus": 1}]}])
+
+
+def test_unsupported_repr_and_equality():
+    first = Unsupported("Liar")
+    assert repr(first) == "<Liar>" and first == Unsupported("Liar") and first != Unsupported("Other")
+    assert len(Unsupported("x" * 1000).description) == 200
+    with pytest.raises(TypeError):
+        hash(first)

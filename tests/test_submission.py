@@ -1,0 +1,231 @@
+"""Submitted notebooks: files that cannot be graded, read-only cells put back from the master, numbering."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from autograder.errors import ExitCode, InvalidSubmission
+from autograder.submission import grade_id, load_submission, locked_cells, read_notebook
+from toycourse import ANSWER, CHECK, PROVIDED, make_course, notebook
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return make_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def master(course):
+    return course.master_node()
+
+
+def released(course) -> nbformat.NotebookNode:
+    return nbformat.read(course.release, as_version=4)
+
+
+def cell_by_id(nb, wanted):
+    return next(c for c in nb.cells if grade_id(c) == wanted)
+
+
+def invalid(path, max_mb: float = 20.0) -> str:
+    with pytest.raises(InvalidSubmission) as caught:
+        read_notebook(path, max_mb)
+    assert caught.value.exit_code == ExitCode.FAILED
+    message = str(caught.value)
+    assert path.name in message
+    return message
+
+
+def good_json() -> dict:
+    return json.loads(nbformat.writes(notebook([new_code_cell("x = 1")])))
+
+
+# -- files that cannot be graded -------------------------------------------------------------------
+
+
+def test_not_json(tmp_path):
+    path = tmp_path / "essay.ipynb"
+    path.write_text("Dear grader, my notebook is below.\n")
+    assert "not a notebook: invalid JSON at line 1" in invalid(path)
+
+
+def test_truncated_json(tmp_path):
+    path = tmp_path / "cut.ipynb"
+    text = nbformat.writes(notebook([new_code_cell("x = 1"), new_code_cell("y = 2")]))
+    path.write_text(text[: len(text) // 2])
+    assert "truncated" in invalid(path)
+
+
+def test_nbformat_3(tmp_path):
+    path = tmp_path / "old.ipynb"
+    data = good_json()
+    data["nbformat"], data["nbformat_minor"] = 3, 0
+    path.write_text(json.dumps(data))
+    message = invalid(path)
+    assert "notebook format 3" in message and "format 4" in message
+
+
+@pytest.mark.parametrize("data", [{"nbformat": 4, "metadata": {}}, {"nbformat": 4, "cells": "x = 1"}, [1, 2]],
+                         ids=["no-cells", "cells-not-a-list", "not-an-object"])
+def test_missing_cells(tmp_path, data):
+    path = tmp_path / "empty.ipynb"
+    path.write_text(json.dumps(data))
+    assert "not a Jupyter notebook (no list of cells)" in invalid(path)
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin.ipynb"
+    path.write_bytes(nbformat.writes(notebook([new_code_cell("name = 'José'")])).encode("latin-1"))
+    assert "not UTF-8" in invalid(path)
+
+
+def test_oversized_file_is_rejected_with_what_to_do(tmp_path):
+    path = tmp_path / "huge.ipynb"
+    path.write_text(nbformat.writes(notebook([new_code_cell("x = 1" + " " * 300_000)])))
+    message = invalid(path, max_mb=0.1)
+    assert "over the 0.1 MB limit" in message and "Clear Output" in message
+
+
+def test_another_kernel_language(tmp_path):
+    nb = notebook([new_code_cell("x <- 1")])
+    nb.metadata = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}, "language_info": {"name": "R"}}
+    path = tmp_path / "r.ipynb"
+    nbformat.write(nb, path)
+    assert "is a R notebook" in invalid(path)
+
+
+def test_language_from_language_info_alone(tmp_path):
+    nb = notebook([new_code_cell("println(1)")])
+    nb.metadata = {"language_info": {"name": "julia"}}
+    path = tmp_path / "julia.ipynb"
+    nbformat.write(nb, path)
+    assert "julia notebook" in invalid(path)
+
+
+def test_no_code_cells(tmp_path):
+    path = tmp_path / "prose.ipynb"
+    nbformat.write(notebook([new_markdown_cell("I could not do it.")]), path)
+    assert "has no code cells" in invalid(path)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.ipynb"
+    assert "cannot read" in invalid(path)
+
+
+def test_a_valid_notebook_without_metadata_is_python(tmp_path):
+    path = tmp_path / "bare.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": ["x = 1\n", "y = 2"], "outputs": [], "execution_count": None}]}))
+    assert read_notebook(path, 20).cells[0].source == "x = 1\ny = 2"
+
+
+# -- read-only cells -------------------------------------------------------------------------------
+
+
+def load(course, master, nb, skip=()):
+    path = course.write("student", nb, folder=course.root / "subs")
+    return load_submission("ada", path, master, 20.0, skip)
+
+
+def test_locked_cells_are_the_masters_locked_ones(master):
+    assert set(locked_cells(master)) == {"intro", "provided", "test_square"}
+
+
+def test_an_untouched_release_needs_no_notes(course, master):
+    submission = load(course, master, released(course))
+    assert submission.student == "ada" and submission.notes == []
+    assert [(c.number, c.grade_id) for c in submission.cells] == [(2, "provided"), (3, "square"), (4, "test_square")]
+    assert [c.source for c in submission.cells][0] == PROVIDED
+
+
+def test_a_changed_read_only_cell_is_restored(course, master):
+    nb = released(course)
+    cell_by_id(nb, "provided").source = "import numpy as np\nSIDE = 4.0"
+    cell_by_id(nb, "test_square").source = "pass  # trust me"
+    submission = load(course, master, nb)
+    by_id = {c.grade_id: c for c in submission.cells}
+    assert by_id["provided"].source == PROVIDED and by_id["test_square"].source == CHECK
+    assert submission.notes == ["read-only cell 'provided' was changed; the original was used",
+                                "read-only cell 'test_square' was changed; the original was used"]
+
+
+def test_the_answer_cell_is_the_students(course, master):
+    nb = released(course)
+    cell_by_id(nb, "square").source = "def square(x):\n    return x * x"
+    submission = load(course, master, nb)
+    assert next(c for c in submission.cells if c.grade_id == "square").source == "def square(x):\n    return x * x"
+    assert submission.notes == []
+
+
+def test_a_deleted_read_only_cell_is_put_back_in_place(course, master):
+    nb = released(course)
+    nb.cells = [c for c in nb.cells if grade_id(c) != "test_square"]
+    submission = load(course, master, nb)
+    assert [c.grade_id for c in submission.cells] == ["provided", "square", "test_square"]
+    assert submission.cells[-1].source == CHECK
+    assert submission.notes == ["read-only cell 'test_square' was missing; the original was put back"]
+
+
+def test_a_deleted_provided_cell_goes_back_before_the_answer(course, master):
+    nb = released(course)
+    nb.cells = [c for c in nb.cells if grade_id(c) not in ("intro", "provided")]
+    submission = load(course, master, nb)
+    assert [c.grade_id for c in submission.cells] == ["provided", "square", "test_square"]
+    assert submission.cells[0].source == PROVIDED
+
+
+def test_deleted_markdown_is_not_put_back(course, master):
+    nb = released(course)
+    nb.cells = [c for c in nb.cells if grade_id(c) != "intro"]
+    submission = load(course, master, nb)
+    assert submission.notes == [] and len(submission.cells) == 3
+
+
+def test_a_read_only_cell_retyped_to_markdown_is_restored_as_code(course, master):
+    nb = released(course)
+    index = next(i for i, c in enumerate(nb.cells) if grade_id(c) == "provided")
+    old = nb.cells[index]
+    nb.cells[index] = new_markdown_cell(old.source, metadata=old.metadata)
+    submission = load(course, master, nb)
+    provided = next(c for c in submission.cells if c.grade_id == "provided")
+    assert provided.source == PROVIDED and provided.number == index + 1
+    assert submission.notes == ["read-only cell 'provided' was changed; the original was used"]
+
+
+def test_a_duplicated_read_only_cell_runs_once(course, master):
+    nb = released(course)
+    nb.cells.append(nbformat.from_dict(dict(cell_by_id(nb, "test_square"), id="copy")))
+    submission = load(course, master, nb)
+    assert [c.grade_id for c in submission.cells].count("test_square") == 1
+
+
+def test_skip_cells_are_marked_not_removed(course, master):
+    submission = load(course, master, released(course), skip=("test_square",))
+    assert [(c.grade_id, c.skip) for c in submission.cells] == [("provided", False), ("square", False),
+                                                                ("test_square", True)]
+    assert submission.cells[-1].to_wire() == {"number": 4, "source": CHECK, "skip": True}
+
+
+def test_cells_are_numbered_as_in_the_submission(course, master):
+    nb = released(course)
+    nb.cells.insert(0, new_markdown_cell("My notes"))
+    nb.cells.insert(3, new_code_cell("scratch = 1"))
+    nb.cells.append(new_code_cell("print(square(2))"))
+    submission = load(course, master, nb)
+    # markdown counts too: cell N is the N-th cell the student sees
+    assert [(c.number, c.grade_id or c.source) for c in submission.cells] == [
+        (3, "provided"), (4, "scratch = 1"), (5, "square"), (6, "test_square"), (7, "print(square(2))")]
+
+
+def test_a_plain_student_notebook_keeps_its_own_cells_and_gets_the_locked_ones(course, master):
+    nb = notebook([new_code_cell("import numpy as np"), new_code_cell(ANSWER)])
+    submission = load(course, master, nb)
+    # without grade_ids nothing anchors the restored cells: they go first, provided code before all
+    assert [c.grade_id for c in submission.cells] == ["provided", "test_square", "", ""]
+    assert [c.source for c in submission.cells][2:] == ["import numpy as np", ANSWER]
+    assert len(submission.notes) == 2

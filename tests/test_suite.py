@@ -1,0 +1,59 @@
+"""Running an assignment's hidden pytest suite in the grader process."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.errors import ConfigError
+from autograder.suite import Suite, load_reference, master_sources, suite_files
+from toycourse import make_course
+
+
+def suite_of(course) -> Suite:
+    return Suite(course.assignment(), course.master_node())
+
+
+def test_the_toy_suite_collects_its_two_tests(tmp_path):
+    course = make_course(tmp_path)
+    assert [o.name for o in suite_of(course).collect()] == ["test_number", "test_array"]
+    assert suite_files(course.assignment()) == [course.suite_dir.resolve() / "test_square.py"]
+
+
+def test_master_sources_by_grade_id(tmp_path):
+    course = make_course(tmp_path)
+    sources = master_sources(course.master_node())
+    assert list(sources) == ["intro", "provided", "square", "test_square"]
+    assert sources["provided"] == "import numpy as np\nSIDE = 3.0"
+
+
+def test_two_assignments_with_the_same_test_file_names_run_their_own_tests(tmp_path):
+    first = make_course(tmp_path / "a", suite="def test_alpha():\n    assert True\n")
+    second = make_course(tmp_path / "b", suite="def test_beta():\n    raise AssertionError('beta fails')\n")
+    suites = [suite_of(first), suite_of(second)]
+    for _ in range(2):  # and again, in turn
+        alpha, beta = (suite.run(None) for suite in suites)
+        assert [(o.name, o.outcome) for o in alpha] == [("test_alpha", "passed")]
+        assert [(o.name, o.outcome, o.feedback) for o in beta] == [("test_beta", "failed", "beta fails")]
+
+
+@pytest.mark.parametrize("step", ["run", "collect"])
+def test_a_hidden_suite_that_does_not_import_is_a_config_error(tmp_path, step):
+    course = make_course(tmp_path, suite="def test_broken(:\n    pass\n")
+    suite = suite_of(course)
+    with pytest.raises(ConfigError) as caught:
+        suite.run(None) if step == "run" else suite.collect()
+    assert caught.value.key == "tests" and caught.value.path == str(course.suite_dir.resolve())
+    assert ("could not be run" if step == "run" else "collecting the hidden suite failed") in str(caught.value)
+
+
+def test_missing_reference_solutions(tmp_path):
+    course = make_course(tmp_path)
+    (course.root / "solutions" / "toy.py").unlink()
+    with pytest.raises(ConfigError) as caught:
+        load_reference(course.assignment())
+    assert caught.value.key == "assignment.reference" and "toy.py not found" in caught.value.problem
+
+
+def test_the_reference_is_imported_by_path(tmp_path):
+    reference = load_reference(make_course(tmp_path).assignment())
+    assert reference.square(3.0) == 9.0 and reference.__name__ == "_autograder_reference_toy"
