@@ -60,6 +60,10 @@ class ReleaseError(AutograderError):
     """nbgrader could not generate the student version."""
 
 
+class GradebookError(AutograderError):
+    """nbgrader's gradebook database could not be written."""
+
+
 class InvalidSubmission(AutograderError):
     """A submitted file cannot be graded (not a notebook, too large, ...). Costs only that student."""
 

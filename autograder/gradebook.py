@@ -1,0 +1,212 @@
+"""Scores into nbgrader's gradebook through nbgrader's own API, for `nbgrader export`, `nbgrader db` and the formgrader.
+
+Each part P of assignment.toml is the master's nbgrader grade cell `test_P`, with the same points,
+so nbgrader's max scores are ours. The assignment, its notebook and those grade cells are
+registered with `Gradebook.update_or_create_*`; then each graded submission is stored in one
+transaction: the student, the submission mirrored from the assignment as `Gradebook.add_submission`
+does, and the automatic score of every part. Grading a student again replaces the automatic
+scores; a grader's manual score is kept and the cell flagged for review, as nbgrader's autograde does.
+A run stopped half-way leaves every finished submission stored and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .config import Assignment
+from .errors import ConfigError, GradebookError, UsageError
+from .results import SubmissionResult
+from .submission import grade_id
+
+GRADE_CELL = "test_{part}"  # the master's grade cell that holds a part's points
+
+
+def part_cells(assignment: Assignment, master: nbformat.NotebookNode) -> dict[str, str]:
+    """part -> grade_id of its grade cell in the master; ConfigError when one is missing or worth other points."""
+    toml = assignment.suite_dir / "assignment.toml"
+    graded = {grade_id(c): c.metadata["nbgrader"] for c in master.cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    cells = {}
+    for part, points in assignment.parts.items():
+        name = GRADE_CELL.format(part=part)
+        if name not in graded:
+            raise ConfigError(toml, f"parts.{part}", f"the master {assignment.master_notebook} has no nbgrader grade "
+                              f"cell '{name}' to hold this part in the gradebook; make the part's visible check an "
+                              f"'Autograder tests' cell with ID {name} and {points:g} points")
+        cell_points = float(graded[name].get("points", 0))
+        if abs(cell_points - points) > 1e-9:
+            raise ConfigError(toml, f"parts.{part}", f"is worth {points:g} points but the master's grade cell "
+                              f"'{name}' is worth {cell_points:g}; make them equal so nbgrader's max scores are ours")
+        cells[part] = name
+    return cells
+
+
+def course_directory(assignment: Assignment):
+    """nbgrader's CourseDirectory for the course, with the course's nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
+
+    from .release import nbgrader_config
+
+    return CourseDirectory(config=nbgrader_config(assignment.root))
+
+
+def default_url(assignment: Assignment) -> str:
+    """Where nbgrader itself looks: sqlite:///<course root>/gradebook.db unless nbgrader_config.py says otherwise."""
+    return course_directory(assignment).db_url
+
+
+class GradebookWriter:
+    """One open gradebook for one assignment; `record` stores a graded submission."""
+
+    def __init__(self, assignment: Assignment, url: str | None = None):
+        from nbgrader.api import Gradebook
+        from sqlalchemy.exc import SQLAlchemyError
+
+        self.assignment = assignment
+        self.cells = part_cells(assignment, nbformat.read(assignment.master_notebook, as_version=4))
+        coursedir = course_directory(assignment)
+        self.url = url or coursedir.db_url
+        self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
+        try:
+            _make_sqlite_folder(self.url)
+            with _alembic_on_path():
+                self.gradebook = Gradebook(self.url, coursedir.course_id)
+        except SQLAlchemyError as error:
+            raise UsageError(f"cannot open the gradebook {self.url}: {_first_line(error)}; pass "
+                             "--gradebook sqlite:///PATH/gradebook.db with a folder you can write") from None
+        try:
+            self.cell_ids = self._register()
+        except BaseException:
+            self.gradebook.close()
+            raise
+
+    def _register(self) -> dict[str, str]:
+        """The assignment, its notebook and one grade cell per part; grade cell id -> part."""
+        gb, name = self.gradebook, self.assignment.name
+        gb.update_or_create_assignment(name)
+        gb.update_or_create_notebook(self.notebook, name)
+        ids = {}
+        for part, cell in self.cells.items():
+            row = gb.update_or_create_grade_cell(cell, self.notebook, name, cell_type="code",
+                                                 max_score=self.assignment.parts[part])
+            ids[row.id] = part
+        return ids
+
+    def record(self, result: SubmissionResult) -> None:
+        """Store one student's part scores in one transaction, replacing the automatic scores stored before."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        db = self.gradebook.db
+        try:
+            with db.no_autoflush:  # no flush of half-built rows; all of it is committed once, below
+                submission = self._submission(result.student)
+            stamp = submitted_at(Path(result.notebook))
+            if stamp is not None:
+                submission.timestamp = stamp
+            scores = {p.name: p.score for p in result.parts}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    part = self.cell_ids.get(grade.cell_id)
+                    if part is not None:
+                        grade.auto_score = float(scores.get(part, 0.0))
+                        grade.needs_manual_grade = grade.manual_score is not None
+            db.commit()
+        except (SQLAlchemyError, ValueError, TypeError) as error:
+            db.rollback()
+            raise GradebookError(f"could not store the scores of {result.student} in {self.url}: "
+                                 f"{_first_line(error)}; submissions stored before are kept") from None
+        except BaseException:
+            db.rollback()
+            raise
+
+    def _submission(self, student_id: str):
+        """The student's submission, created with the student if needed, mirroring the assignment (uncommitted)."""
+        from nbgrader.api import Grade, MissingEntry, Student, SubmittedAssignment
+
+        gb = self.gradebook
+        try:
+            submission = gb.find_submission(self.assignment.name, student_id)
+        except MissingEntry:
+            try:
+                student = gb.find_student(student_id)
+            except MissingEntry:
+                student = Student(id=student_id)
+                gb.db.add(student)
+            submission = SubmittedAssignment(assignment=gb.find_assignment(self.assignment.name), student=student)
+            gb.db.add(submission)
+        for notebook in _mirrored_notebooks(gb.db, submission):
+            present = {grade.cell_id for grade in notebook.grades}
+            for cell in notebook.notebook.grade_cells:
+                if cell.id not in present:
+                    gb.db.add(Grade(cell_id=cell.id, notebook=notebook))
+        return submission
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+    def __enter__(self) -> GradebookWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _mirrored_notebooks(db, submission) -> list:
+    """The submission's notebooks, adding those of the assignment it lacks (with their comments and task grades)."""
+    from nbgrader.api import Comment, Grade, SubmittedNotebook
+
+    have = {notebook.notebook_id for notebook in submission.notebooks}
+    for notebook in submission.assignment.notebooks:
+        if notebook.id in have:
+            continue
+        submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
+        db.add(submitted)
+        for cell in notebook.solution_cells:
+            db.add(Comment(cell_id=cell.id, notebook=submitted))
+        for cell in notebook.task_cells:
+            db.add_all([Comment(cell_id=cell.id, notebook=submitted), Grade(cell_id=cell.id, notebook=submitted)])
+    return list(submission.notebooks)
+
+
+def submitted_at(notebook: Path) -> datetime.datetime | None:
+    """nbgrader's submission time (`timestamp.txt` beside a notebook in submitted/<student>/<assignment>/)."""
+    from nbgrader.utils import parse_utc
+
+    stamp = notebook.parent / "timestamp.txt"
+    if not stamp.is_file():
+        return None
+    try:
+        return parse_utc(stamp.read_text().strip())
+    except (ValueError, OverflowError):
+        return None
+
+
+@contextlib.contextmanager
+def _alembic_on_path():
+    """nbgrader runs the `alembic` command to stamp a new database; it sits beside our Python, maybe not on PATH."""
+    saved = os.environ.get("PATH", "")
+    if shutil.which("alembic") is None:
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
+def _make_sqlite_folder(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]

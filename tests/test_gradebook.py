@@ -1,0 +1,124 @@
+"""nbgrader's gradebook: a real SQLite file written through nbgrader's API, read back by nbgrader's own commands."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook, SubmittedAssignment
+
+from autograder.config import load_assignment
+from autograder.errors import ConfigError, GradebookError
+from autograder.gradebook import GradebookWriter, default_url, part_cells
+from autograder.results import SubmissionResult
+
+from conftest import REPO
+from toybatch import set_grade_cell_points, toy_graded  # noqa: F401  (the fixture)
+from toycourse import make_course
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+
+
+@pytest.fixture(scope="module")
+def stored(toy_graded):
+    """The toy class graded and stored in the course's own gradebook.db (nbgrader's default place)."""
+    course, report = toy_graded
+    with GradebookWriter(course.assignment()) as writer:
+        for result in report.submissions:
+            writer.record(result)
+    return course, report, course.root / "gradebook.db"
+
+
+def copy_of(database: Path, tmp_path: Path) -> str:
+    shutil.copy(database, tmp_path / "gradebook.db")
+    return f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def scores(url: str, assignment: str = "toy") -> dict[str, tuple[float, float]]:
+    with Gradebook(url) as gb:
+        return {s.student.id: (s.score, s.max_score) for s in gb.assignment_submissions(assignment)}
+
+
+def test_each_part_is_the_masters_grade_cell_test_part_with_the_same_points():
+    assignment = load_assignment("student-admissions", REPO)
+    master = nbformat.read(assignment.master_notebook, as_version=4)
+    cells = part_cells(assignment, master)
+    assert cells == {part: f"test_{part}" for part in
+                     ("sigmoid", "sigmoid_prime", "error_term", "update_weights", "training")}
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in master.cells if c.metadata["nbgrader"].get("grade")}
+    assert [points[cells[part]] for part in assignment.parts] == [2, 2, 2, 2, 4]
+
+
+def test_a_missing_grade_cell_or_other_points_is_a_config_error(tmp_path):
+    course = make_course(tmp_path)  # the toy master's grade cell is worth 0 points, its part 3
+    with pytest.raises(ConfigError, match=r"\[parts.square\] is worth 3 points but the master's grade cell "
+                                          r"'test_square' is worth 0"):
+        GradebookWriter(course.assignment(), f"sqlite:///{tmp_path / 'never.db'}")
+    set_grade_cell_points(course, 3)
+    master = nbformat.read(course.master, as_version=4)
+    master.cells[-1].metadata["nbgrader"]["grade_id"] = "check_square"
+    nbformat.write(master, course.master)
+    with pytest.raises(ConfigError, match="no nbgrader grade cell 'test_square'"):
+        part_cells(course.assignment(), master)
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_nbgrader_export_shows_our_scores(stored):
+    course, report, database = stored
+    assert default_url(course.assignment()) == f"sqlite:///{database}"
+    nbgrader("export", "--to", "grades.csv", cwd=course.root)
+    with open(course.root / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    ours = {s.student: s.score for s in report.submissions}
+    assert ours == {"alice": 3.0, "bob": 0.0, "carol": 0.0, "dan": 1.0}
+    assert {student: float(row["score"]) for student, row in rows.items()} == ours
+    assert {row["assignment"] for row in rows.values()} == {"toy"}
+    assert {float(row["max_score"]) for row in rows.values()} == {3.0}
+    with Gradebook(default_url(course.assignment())) as gb:  # what `nbgrader db student list` prints
+        assert sorted(student.id for student in gb.students) == sorted(ours)
+
+
+def test_grading_again_replaces_the_automatic_scores_and_keeps_a_manual_one(stored, tmp_path):
+    course, report, database = stored
+    url = copy_of(database, tmp_path)
+    with Gradebook(url) as gb:
+        gb.find_grade("test_square", "toy", "toy", "carol").manual_score = 2.5
+        gb.db.commit()
+    again = {s.student: SubmissionResult.from_dict(s.to_dict()) for s in report.submissions}
+    again["bob"].part("square").score = 3.0
+    with GradebookWriter(course.assignment(), url) as writer:
+        writer.record(again["bob"])
+        writer.record(again["carol"])
+    assert scores(url) == {"alice": (3.0, 3.0), "bob": (3.0, 3.0), "carol": (2.5, 3.0), "dan": (1.0, 3.0)}
+    with Gradebook(url) as gb:
+        assert gb.find_grade("test_square", "toy", "toy", "carol").needs_manual_grade
+        assert not gb.find_grade("test_square", "toy", "toy", "bob").needs_manual_grade
+        assert gb.db.query(SubmittedAssignment).count() == 4
+
+
+def test_a_failed_write_leaves_nothing_of_that_student(stored, tmp_path):
+    course, report, database = stored
+    url = copy_of(database, tmp_path)
+    broken = SubmissionResult.from_dict(dict(report.submissions[0].to_dict(), student="eve"))
+    broken.part("square").score = "three"  # refused after the student and the submission were added
+    with GradebookWriter(course.assignment(), url) as writer:
+        with pytest.raises(GradebookError, match="could not store the scores of eve"):
+            writer.record(broken)
+        writer.record(SubmissionResult.from_dict(dict(report.submissions[3].to_dict(), student="fay")))
+    with Gradebook(url) as gb:
+        assert sorted(s.id for s in gb.students) == ["alice", "bob", "carol", "dan", "fay"]
+    assert scores(url)["fay"] == (1.0, 3.0)
