@@ -1,0 +1,130 @@
+"""Feedback pages: what a student reads, built from real grading runs of the toy course, rendered by Chromium."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from autograder.feedback import feedback_path, safe_name, write_all
+from autograder.results import SubmissionResult
+
+from conftest import REPO
+from toybatch import toy_graded  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(toy_graded, tmp_path_factory):
+    course, report = toy_graded
+    pages = write_all(course.assignment(), report, tmp_path_factory.mktemp("feedback"))
+    return course, report, {path.parent.parent.name: path for path in pages}
+
+
+def text_of(path) -> str:
+    """The page's visible text, tags and runs of white space as single spaces."""
+    body = path.read_text().split("<body>", 1)[1]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_pages_follow_nbgrader_feedback_layout(graded):
+    course, report, pages = graded
+    assert sorted(pages) == ["alice", "bob", "carol", "dan"]
+    for student, path in pages.items():
+        assert path == feedback_path(path.parents[2], course.assignment(), student)
+        assert path.relative_to(path.parents[2]).parts == (student, "toy", "toy.html")
+
+
+def test_recorded_curve_travels_with_the_result(graded):
+    _, report, _ = graded
+    bob = next(s for s in report.submissions if s.student == "bob")
+    curve = bob.artifacts["square_curve"]
+    assert curve["student"][:3] == [2.0, 4.0, 6.0] and curve["reference"][:3] == [1.0, 4.0, 9.0]
+    assert SubmissionResult.from_dict(bob.to_dict()).artifacts == bob.artifacts
+
+
+def test_wrong_values_show_call_result_and_expected(graded):
+    _, _, pages = graded
+    page = pages["bob"].read_text()
+    text = text_of(pages["bob"])
+    assert "Total: 0 / 3" in text
+    assert "square of a single number" in text
+    assert "Call square(3.0) Your result 6.0 Expected 9.0" in text
+    assert "not yet" in text
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 1
+
+
+def test_the_students_own_line_is_shown_where_their_code_raised(graded):
+    _, _, pages = graded
+    text = text_of(pages["carol"])
+    assert "NameError" in text
+    assert "Your code raised the error here:" in text
+    assert "cell 3, line 2, in square: y = undefined_name" in text
+
+
+def test_passed_and_failed_tests_of_a_partial_answer(graded):
+    _, _, pages = graded
+    text = text_of(pages["dan"])
+    assert "Total: 1 / 3" in text
+    assert "✔ square of a single number (1 / 1)" in text
+    assert "✘ square of an array (0 / 1)" in text
+    alice = text_of(pages["alice"])
+    assert "Total: 3 / 3" in alice and "✔ passed" in alice and "✘" not in alice
+
+
+def test_the_plot_is_a_real_png_of_both_curves(graded):
+    _, _, pages = graded
+    uri = re.search(r'src="data:image/png;base64,([^"]+)"', pages["bob"].read_text())[1]
+    pixels = image.imread(io.BytesIO(base64.b64decode(uri)), format="png")
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 200
+    orange = (np.abs(pixels[..., 0] - 0xd9 / 255) < 0.05) & (np.abs(pixels[..., 1] - 0x48 / 255) < 0.05)
+    assert orange.sum() > 50  # the student's curve is drawn
+
+
+def test_no_hidden_test_or_solution_line_reaches_a_page(graded):
+    course, _, pages = graded
+    secret = [course.suite_dir / "test_square.py", course.root / "solutions" / "toy.py",
+              *REPO.glob("solutions/*.py"), *REPO.glob("assignments/*/*.py")]
+    lines = {line.strip() for path in secret for line in path.read_text().splitlines() if len(line.strip()) >= 8}
+    assert lines
+    for path in pages.values():
+        page = path.read_text()
+        for text in (page, html.unescape(page)):
+            leaked = [line for line in lines if line in text]
+            assert not leaked, f"{path}: {leaked[:3]}"
+
+
+def test_a_student_id_cannot_climb_out_of_the_feedback_folder(tmp_path, graded):
+    course, _, _ = graded
+    assert safe_name("..") == "_" and safe_name("a/b") == "a_b"
+    assert feedback_path(tmp_path, course.assignment(), "../../x").is_relative_to(tmp_path)
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.skip("Chromium is not installed (`apt-get install -y chromium`); the page is not rendered")
+
+
+def test_a_page_renders_in_headless_chromium(graded, tmp_path):
+    browser = chromium()
+    _, _, pages = graded
+    shot = tmp_path / "bob.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1000,1400", "--disable-background-networking", "--disable-component-update",
+                    "--no-first-run", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+                    pages["bob"].as_uri()], check=True, capture_output=True, timeout=60)
+    pixels = image.imread(shot)
+    assert pixels.shape[:2] == (1400, 1000)
+    assert pixels[..., :3].std() > 0.05  # text, boxes and the plot: not a blank page
+    rows_with_ink = (pixels[..., :3].min(axis=2) < 0.5).any(axis=1)
+    assert rows_with_ink[:200].any() and rows_with_ink[700:].any()  # the heading at the top, the plot further down
