@@ -1,0 +1,36 @@
+"""The batch progress display: plain lines when stderr is not a terminal, a bar with count, rate and ETA on one."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from autograder.progress import BatchProgress
+from autograder.results import SubmissionResult
+
+
+def result(student: str, score: float, status: str = "graded", message: str = "") -> SubmissionResult:
+    return SubmissionResult(student=student, notebook=f"{student}.ipynb", status=status, score=score,
+                            max_score=12.0, message=message, seconds=1.25)
+
+
+def test_plain_lines_when_not_a_terminal():
+    out = io.StringIO()
+    with BatchProgress(2, Console(file=out, force_terminal=False, width=200)) as progress:
+        progress(result("alice", 12))
+        progress(result("bob", 0, "timeout", "the notebook used up its time limit"))
+    assert out.getvalue().splitlines() == ["[1/2] alice: 12/12 graded (1.2 s)", "[2/2] bob: 0/12 timeout (1.2 s)"]
+
+
+def test_a_bar_with_count_rate_and_eta_on_a_terminal():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    with BatchProgress(3, console) as progress:
+        for student in ("alice", "bob"):
+            progress(result(student, 12))
+        progress(result("carol", 0, "invalid", "carol.ipynb is not a notebook"))
+    text = out.getvalue()
+    assert "3/3" in text and "/min" in text and "ETA" in text and "elapsed" in text
+    assert "[3/3] carol: 0/12 invalid (1.2 s): carol.ipynb is not a notebook" in text
+    assert "alice: 12/12" not in text  # a graded submission only moves the bar
