@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="a notebook, a folder of notebooks, or nbgrader's submitted/ tree")
     grade.add_argument("--json", type=Path, help="write the results as JSON here")
     grade.add_argument("--csv", type=Path, help="write one row per student as CSV here")
+    grade.add_argument("--gradebook", nargs="?", const="", metavar="URL",
+                       help="store the scores in nbgrader's gradebook (default URL: the course's gradebook.db)")
+    grade.add_argument("--feedback", type=Path, metavar="DIR",
+                       help="write each student's feedback page to DIR/<student>/<assignment>/<notebook>.html")
     grade.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="grade N submissions at a time, each in its own grader process (default: cores)")
     grade.add_argument("--scheduler", metavar="ADDRESS",
@@ -60,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = verbs.add_parser("doctor", help="show which protections grading gets on this machine")
     doctor.set_defaults(verb=cmd_doctor)
+
+    gradescope = verbs.add_parser("gradescope", help="build a Gradescope autograder zip for an assignment")
+    gradescope.add_argument("assignment")
+    gradescope.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), metavar="ZIP")
+    gradescope.set_defaults(verb=cmd_gradescope)
+
+    report = verbs.add_parser("report", help="write the class report (HTML) from a results JSON")
+    report.add_argument("assignment")
+    report.add_argument("--json", type=Path, required=True, help="the results of `autograder grade --json`")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="HTML")
+    report.set_defaults(verb=cmd_report)
 
     new = verbs.add_parser("new", help="start an assignment: master, reference, config and a first hidden test")
     new.add_argument("assignment")
@@ -88,22 +103,20 @@ def cmd_release(args) -> int:
 def cmd_grade(args) -> int:
     from .exports import write_csv, write_json
     from .batch import finish, run_batch
+    from .publish import Publisher
     from .sandbox import build_launch
     from .table import print_table
 
     assignment = _assignment(args)
     err = Console(stderr=True)
-
-    def progress(result):
-        err.print(f"  {result.student}: {result.score:g}/{result.max_score:g} {result.status} "
-                  f"({result.seconds:.1f} s)", highlight=False)
-
     launch = build_launch(assignment.release_dir)
     if launch.missing:
         err.print(f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
                   "Run `autograder doctor` for details.", highlight=False, soft_wrap=True)
-    run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
-                    resume=args.resume, on_result=progress, launch=launch)
+    with Publisher(assignment, args.paths, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
+        run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
+                        resume=args.resume, on_result=publish, launch=launch)
+        publish.catch_up(run.report)
     report = run.report
     print_table(report, Console())
     err.print(f"graded {run.graded} submission(s)" + (f", {run.resumed} kept from the journal" if args.resume else ""))
@@ -114,6 +127,8 @@ def cmd_grade(args) -> int:
     if args.csv:
         write_csv(report, args.csv)
         err.print(f"scores: {args.csv}")
+    for line in publish.where():
+        err.print(line, highlight=False, soft_wrap=True)
     return ExitCode.OK
 
 
@@ -129,6 +144,20 @@ def cmd_validate(args) -> int:
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)
     return ExitCode.FAILED
+
+
+def cmd_gradescope(args) -> int:
+    from .gradescope import build
+
+    print(f"Gradescope autograder: {build(_assignment(args), args.output)}")
+    return ExitCode.OK
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    print(f"class report: {write_report(_assignment(args), args.json, args.output)}")
+    return ExitCode.OK
 
 
 def cmd_doctor(args) -> int:

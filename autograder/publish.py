@@ -1,0 +1,71 @@
+"""Where each finished result of a batch goes as soon as it is done: the progress display, nbgrader's
+gradebook and the student's feedback page. So a run stopped half-way keeps what it finished.
+
+`Publisher` is the `on_result` callback of a batch; `catch_up` handles the results a resumed batch
+took from its journal (they never pass through `on_result`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from rich.console import Console
+
+from .config import Assignment
+from .grade import discover
+from .results import GradeReport, SubmissionResult
+
+
+class Publisher:
+    def __init__(self, assignment: Assignment, paths: list[Path], console: Console,
+                 gradebook: str | None = None, feedback: Path | None = None):
+        """`gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL."""
+        from .progress import BatchProgress
+
+        self.assignment, self.console, self.feedback = assignment, console, feedback
+        self.seen: set[int] = set()
+        self._stack = contextlib.ExitStack()
+        self.writer = None
+        with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
+            if gradebook is not None:
+                from .gradebook import GradebookWriter
+
+                self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
+            self.progress = stack.enter_context(BatchProgress(len(discover(assignment, paths)), console))
+            self._stack = stack.pop_all()
+
+    def __call__(self, result: SubmissionResult) -> None:
+        self.seen.add(id(result))
+        self.progress(result)
+        self._store(result)
+
+    def _store(self, result: SubmissionResult) -> None:
+        if self.writer is not None:
+            self.writer.record(result)
+        if self.feedback is not None:
+            from .feedback import write_feedback
+
+            write_feedback(self.assignment, result, self.feedback)
+
+    def catch_up(self, report: GradeReport) -> None:
+        """Store the results of the report that were not published as they finished."""
+        for result in report.submissions:
+            if id(result) not in self.seen:
+                self.seen.add(id(result))
+                self._store(result)
+
+    def where(self) -> list[str]:
+        lines = []
+        if self.writer is not None:
+            lines.append(f"gradebook: {self.writer.url} (see it with `nbgrader export` or the formgrader)")
+        if self.feedback is not None:
+            lines.append(f"feedback: {self.feedback}/<student>/{self.assignment.name}/"
+                         f"{Path(self.assignment.notebook).stem}.html")
+        return lines
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
