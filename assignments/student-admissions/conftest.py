@@ -37,14 +37,17 @@ class Compare:
             got = self.student.call(name, *args)
         except (StudentError, NotPlainData) as error:
             if per_element and not isinstance(error, MissingFunction):
-                self._element_call(name, args, index=0, raises=True)
+                self._call_on_element(name, args, 0)  # raises its own, smaller, error if it has one
             raise
         try:
             self._close(name, args, got, expected)
         except Mismatch:
-            if per_element:
-                self._element_call(name, args, index=self._first_wrong(args, got, expected))
-            raise
+            index = self._first_wrong(args, got, expected) if per_element else None
+            element = None if index is None else self._call_on_element(name, args, index)
+            if element is not None:
+                value, single = element
+                self._close(name, single, value, getattr(self.reference, name)(*single))
+            raise  # that element is right on its own (or was not tried): the batched message stays
 
     def _close(self, name: str, args: tuple, got: Any, expected: Any) -> None:
         rtol, atol = self._tolerance(args)
@@ -69,26 +72,22 @@ class Compare:
         rtol, atol = self._tolerance(args)
         with np.errstate(all="ignore"):
             good = np.isclose(array.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
-        return int(np.flatnonzero(~good.ravel())[0])
+        wrong = np.flatnonzero(~good.ravel())
+        return int(wrong[0]) if wrong.size else None
 
-    def _element_call(self, name: str, args: tuple, index: int | None, raises: bool = False) -> None:
-        """Repeat the call on element `index` of the array arguments; raise its error or Mismatch if it has one.
-
-        If that call is fine (or `raises` and it does not raise), nothing is raised and the batched
-        call's message stays the feedback.
-        """
-        if index is None or all(np.ndim(arg) == 0 for arg in args):
-            return
+    def _call_on_element(self, name: str, args: tuple, index: int) -> tuple[Any, tuple] | None:
+        """(value, arguments) of the call on element `index` of the array arguments; the student's error
+        if that call raises one; None if there are no array arguments or the call timed out or crashed."""
+        if all(np.ndim(arg) == 0 for arg in args):
+            return None
         shape = np.broadcast_shapes(*(np.shape(arg) for arg in args))
         single = tuple(arg if np.ndim(arg) == 0 else np.broadcast_to(arg, shape).flat[index] for arg in args)
         try:
-            value = self.student.call(name, *single)
+            return self.student.call(name, *single), single
         except (StudentError, NotPlainData) as error:
             raise error from None
         except AutograderError:
-            return
-        if not raises:
-            self._close(name, single, value, getattr(self.reference, name)(*single))
+            return None
 
 
 class Spelled:
@@ -99,6 +98,11 @@ class Spelled:
 
     def __repr__(self) -> str:
         return self.text
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """The training runs last, so that its timeout or crash cannot cost the function parts."""
+    items.sort(key=lambda item: item.path.name == "test_training.py")
 
 
 @pytest.fixture
