@@ -92,6 +92,7 @@ CORPUS: dict[str, Scenario] = {
     "moved-answer-cell": lambda nb: moved_sigmoid(answers(nb)),
     # One classic mistake each; the other functions are right.
     "sigmoid-plus-exp": lambda nb: answers(nb, sigmoid="return 1 / (1 + np.exp(x))"),
+    "sigmoid-math-exp": lambda nb: answers(nb, sigmoid="import math\nreturn 1 / (1 + math.exp(-x))"),
     "sigmoid-prime-of-output": lambda nb: answers(nb, sigmoid_prime="return x * (1 - x)"),
     "error-term-no-slope": lambda nb: answers(nb, error_term="return y - output"),
     "error-term-sign-flipped": lambda nb: answers(nb, error_term="return (output - y) * sigmoid_prime(h)"),
