@@ -5,6 +5,7 @@ Fixtures: `student` (the submission in the worker), `reference` (the solutions m
 `master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for reference results computed once).
 `record` (`record("loss_curve", student=[...], reference=[...])` attaches plain data to the
 result as `artifacts`, for feedback plots and reports).
+`misconceptions` (the known mistakes of the suite's `misconceptions.py`, see autograder/misconceptions.py).
 Markers: `points(n)` (a test's points), `part(name)` (when the file name does not say it),
 `visible` (a check students may run before they submit).
 """
@@ -20,6 +21,7 @@ import pytest
 
 from .checks import Checker
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from .misconceptions import load_catalogue
 
 MARKERS = (
     "points(n): the points this test is worth within its part",
@@ -38,6 +40,7 @@ class Outcome:
     description: str = ""
     outcome: str = "error"
     feedback: str = "the test did not run"
+    misconception: str | None = None  # the id of the known mistake the failure was recognised as
 
 
 class GradingPlugin:
@@ -85,6 +88,10 @@ class GradingPlugin:
     def record(self):
         return self.record_artifact
 
+    @pytest.fixture
+    def misconceptions(self):
+        return load_catalogue(self._assignment.suite_dir)
+
     def record_artifact(self, name: str, **values: Any) -> None:
         """Keep plain data (numbers, lists of numbers, short text) under `name` in the result's artifacts."""
         self.artifacts[str(name)] = {str(key): plain(value) for key, value in values.items()}
@@ -121,6 +128,7 @@ class GradingPlugin:
             return
         if call.excinfo is not None:
             outcome.outcome, outcome.feedback = classify(call.excinfo.value, item.name)
+            outcome.misconception = getattr(call.excinfo.value, "misconception", None)
         elif call.when == "call":
             outcome.outcome, outcome.feedback = "passed", ""
 

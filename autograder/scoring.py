@@ -43,7 +43,7 @@ def score_parts(assignment: Assignment, outcomes: list[Outcome],
     for part, total in assignment.parts.items():
         tests = [TestResult(name=o.name, outcome=o.outcome, max_points=points[o.nodeid],
                             points=points[o.nodeid] if o.outcome == "passed" else 0.0,
-                            feedback=o.feedback, description=o.description)
+                            feedback=o.feedback, description=o.description, misconception=o.misconception)
                  for o in outcomes if o.part == part]
         parts.append(PartResult(name=part, score=sum(t.points for t in tests), max_score=total, tests=tests))
     return parts

@@ -1,0 +1,236 @@
+"""Known mistakes recognised in a wrong answer: feedback that says which step of the math went wrong.
+
+An assignment may keep a catalogue next to its hidden suite, `assignments/<name>/misconceptions.py`,
+defining `CATALOGUE = [Misconception(...), ...]`: for a graded function, a wrong formula students
+write (a small numpy function of the same inputs) and a hint for the student. When a student's
+value is not the expected one, every wrong formula of that function is evaluated here, in the
+grader, on the grader's own copy of the inputs; if exactly one of them gives the student's value,
+the test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback and the
+mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The student's
+source text is never read, and a label never changes points.
+
+Hidden tests use the `misconceptions` fixture (this module's `Catalogue`):
+
+    with misconceptions.diagnosing("error_term", (y, output, h), got, rtol, atol):
+        check.close(got, expected, call)
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .checks import Mismatch
+from .errors import AutograderError, ConfigError
+from .results import GradeReport
+
+CATALOGUE_FILE = "misconceptions.py"
+HINT_CHARS = 400
+FEEDBACK_CHARS = 600  # what the plugin keeps of a failure message (three lines at most)
+ID = re.compile(r"^[A-Za-z_]\w*\.[a-z0-9_]+$")  # "<function>.<mistake>"
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """One wrong formula of one graded function."""
+
+    id: str  # "<function>.<mistake>", e.g. "error_term.missing_derivative"
+    formula: Callable[..., Any]  # the wrong formula on the function's inputs; a formula returning None stands for "returns nothing"
+    hint: str  # full sentences for the student, in the lesson's notation
+    leaves_inputs: Callable[..., tuple] | None = None  # the arguments as the mistake leaves them (changed in place)
+
+    @property
+    def function(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+class Diagnosed(Mismatch):
+    """A Mismatch recognised as a known mistake: the hint follows the check's message."""
+
+    def __init__(self, mismatch: Mismatch, misconception: Misconception):
+        check = "\n".join(str(mismatch).strip().splitlines()[:2])
+        room = FEEDBACK_CHARS - len(misconception.hint) - 1  # the hint is never the part cut off
+        super().__init__(f"{check if len(check) <= room else check[:room - 3] + '...'}\n{misconception.hint}")
+        self.misconception = misconception.id
+        self.hint = misconception.hint
+
+
+class Catalogue:
+    """An assignment's known mistakes (the `misconceptions` fixture); empty when it has none."""
+
+    def __init__(self, entries: Iterable[Misconception] = ()):
+        self.entries = tuple(entries)
+
+    def __iter__(self) -> Iterator[Misconception]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def for_function(self, name: str) -> tuple[Misconception, ...]:
+        return tuple(entry for entry in self.entries if entry.function == name)
+
+    def diagnose(self, name: str, inputs: tuple, got: Any, rtol: float, atol: float,
+                 after: Callable[[], tuple | None] | None = None) -> Misconception | None:
+        return diagnose(self.for_function(name), inputs, got, rtol, atol, after)
+
+    @contextmanager
+    def diagnosing(self, name: str, inputs: tuple, got: Any, rtol: float, atol: float,
+                   after: Callable[[], tuple | None] | None = None):
+        """A Mismatch raised inside becomes `Diagnosed` when `got` is what one known mistake of `name` gives."""
+        try:
+            yield
+        except Diagnosed:
+            raise
+        except Mismatch as mismatch:
+            found = self.diagnose(name, inputs, got, rtol, atol, after)
+            if found is None:
+                raise
+            raise Diagnosed(mismatch, found) from None
+
+
+def diagnose(candidates: Iterable[Misconception], inputs: tuple, got: Any, rtol: float, atol: float,
+             after: Callable[[], tuple | None] | None = None) -> Misconception | None:
+    """The one candidate whose formula gives `got` on `inputs`; None when none does, or several do.
+
+    A candidate with `leaves_inputs` also needs the student's arguments after the call, `after()`
+    (asked for only then): a mistake made in place is named only when it is seen.
+    """
+    observed: list[tuple | None] = []
+
+    def arguments_after() -> tuple | None:
+        if not observed:
+            observed.append(after() if after is not None else None)
+        return observed[0]
+
+    found = [entry for entry in candidates if _gives(entry, inputs, got, rtol, atol, arguments_after)]
+    return found[0] if len(found) == 1 else None
+
+
+def _gives(entry: Misconception, inputs: tuple, got: Any, rtol: float, atol: float,
+           arguments_after: Callable[[], tuple | None]) -> bool:
+    if not agrees(_evaluate(entry.formula, inputs), got, rtol, atol):
+        return False
+    if entry.leaves_inputs is None:
+        return True
+    seen = arguments_after()
+    return seen is not None and agrees(_evaluate(entry.leaves_inputs, inputs), tuple(seen), rtol, atol)
+
+
+class _Failed:
+    """What a candidate formula that raised evaluates to: agrees with nothing."""
+
+
+def _evaluate(formula: Callable[..., Any], inputs: tuple) -> Any:
+    try:
+        with np.errstate(all="ignore"):
+            return formula(*copy.deepcopy(inputs))  # a copy: a formula changing its inputs in place changes nothing here
+    except Exception:
+        return _Failed()
+
+
+def agrees(value: Any, got: Any, rtol: float, atol: float) -> bool:
+    """True when `got` is `value`: None with None, pairs element by element, numbers within tolerance and of the same shape."""
+    if isinstance(value, _Failed):
+        return False
+    if value is None or got is None:
+        return value is None and got is None
+    if isinstance(value, tuple):
+        return (isinstance(got, (tuple, list)) and len(got) == len(value)
+                and all(agrees(v, g, rtol, atol) for v, g in zip(value, got)))
+    try:
+        want, have = np.asarray(value), np.asarray(got)
+    except (ValueError, TypeError):
+        return False
+    if want.dtype.kind not in "biuf" or have.dtype.kind not in "biuf" or want.shape != have.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isclose(have.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)))
+
+
+# -- the student's arguments after a call ----------------------------------------------------------
+
+PROBE = "autograder_inputs_after"
+# Public helper run in the student's namespace: calls one of the notebook's functions and sends back
+# its arguments as the call left them. It holds nothing secret; the grader compares.
+PROBE_SOURCE = f'''
+def {PROBE}(name, *args):
+    globals()[name](*args)
+    return args
+'''
+
+
+def inputs_after(student: Any, name: str, args: tuple) -> tuple | None:
+    """The arguments as the student's `name` leaves them (one more call, in the worker); None when that cannot be told."""
+    try:
+        student.exec(PROBE_SOURCE)
+        value = student.call(PROBE, name, *args)
+    except AutograderError:
+        return None
+    return tuple(value) if isinstance(value, (tuple, list)) and len(value) == len(args) else None
+
+
+# -- loading an assignment's catalogue -------------------------------------------------------------
+
+def load_catalogue(suite_dir: Path) -> Catalogue:
+    """`<suite_dir>/misconceptions.py`'s CATALOGUE, imported once per process; empty when there is no such file."""
+    path = Path(suite_dir) / CATALOGUE_FILE
+    if not path.is_file():
+        return Catalogue()
+    name = "_autograder_misconceptions_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            del sys.modules[name]
+            raise ConfigError(path, "CATALOGUE", f"the file cannot be imported ({type(error).__name__}: {error})") from None
+    return Catalogue(checked(path, getattr(module, "CATALOGUE", None)))
+
+
+def checked(path: Path, entries: Any) -> list[Misconception]:
+    """The entries, or a ConfigError naming the first one that is not a usable Misconception."""
+    if not isinstance(entries, (list, tuple)):
+        raise ConfigError(path, "CATALOGUE", "define CATALOGUE as a list of Misconception(id, formula, hint)")
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"CATALOGUE[{index}]"
+        if not isinstance(entry, Misconception):
+            raise ConfigError(path, where, f"is {type(entry).__name__}, not a Misconception")
+        if not ID.match(entry.id) or entry.id in seen:
+            raise ConfigError(path, where, f"id {entry.id!r} must be '<function>.<mistake>' and unique")
+        if not callable(entry.formula) or not (entry.leaves_inputs is None or callable(entry.leaves_inputs)):
+            raise ConfigError(path, where, "formula and leaves_inputs must be functions of the graded function's inputs")
+        if not (entry.hint[:1].isupper() and entry.hint.endswith(".") and len(entry.hint) <= HINT_CHARS
+                and "\n" not in entry.hint):
+            raise ConfigError(path, where, f"the hint must be full sentences on one line (a capital letter first, a full stop last, "
+                              f"at most {HINT_CHARS} characters)")
+        seen.add(entry.id)
+    return list(entries)
+
+
+# -- the class report ------------------------------------------------------------------------------
+
+def count_by_part(report: GradeReport) -> dict[str, Counter]:
+    """Per part, how many submissions showed each known mistake (a submission counts once per mistake)."""
+    counts: dict[str, Counter] = {}
+    for submission in report.submissions:
+        for part in submission.parts:
+            seen = {test.misconception for test in part.tests if test.misconception}
+            if seen:
+                counts.setdefault(part.name, Counter()).update(seen)
+    return counts
