@@ -71,9 +71,9 @@ def test_grading_twice_gives_the_same_json(results):
 
 
 def hidden_lines() -> set[str]:
-    """Code lines of the hidden suite long enough to be recognisable in feedback."""
+    """Code lines of the hidden tests long enough to be recognisable in feedback."""
     lines = set()
-    for path in SUITE.glob("*.py"):
+    for path in [*SUITE.glob("test_*.py"), SUITE / "conftest.py"]:
         lines.update(line.strip() for line in path.read_text().splitlines())
     return {line for line in lines if len(line) >= 20 and not line.startswith(("#", '"""'))}
 
