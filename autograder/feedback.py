@@ -18,7 +18,7 @@ from . import plots
 from .config import Assignment
 from .results import GradeReport, PartResult, SubmissionResult, TestResult
 
-MISMATCH = re.compile(r"^(?P<call>.+?) returned (?P<got>.+), expected (?P<want>.+)$", re.S)
+MISMATCH = re.compile(r"^(?P<call>.+?) returned (?P<got>.+), expected (?P<want>.+)$")  # checks.Checker.close
 AT_LINE = re.compile(r"\(at (?P<where>(?:cell \d+, line \d+|provided code).*)\)")  # StudentError's "(at ...)"
 OUTCOME_HINTS = {
     "timeout": "Your code did not finish in time: look for a loop that never ends or far more work than needed.",
@@ -119,22 +119,27 @@ def _test(test: TestResult) -> str:
         return f'<div class="test"><span class="pass">&#10004;</span> {e(what)} ({test.points:g} / {test.max_points:g})</div>'
     lines = [f'<div class="test"><span class="fail">&#10008;</span> <span class="what">{e(what)}</span> '
              f"(0 / {test.max_points:g})"]
-    where = AT_LINE.search(test.feedback or "")
-    lines.append(_detail(AT_LINE.sub("", test.feedback or "").rstrip() if where else test.feedback))
+    feedback = (test.feedback or "").strip()
+    where = AT_LINE.search(feedback)
+    message, _, rest = AT_LINE.sub("", feedback).partition("\n")
+    lines.append(_detail(message.rstrip()))
     if where:
         lines.append(f"<div>Your code raised the error here:</div><pre>{e(where['where'])}</pre>")
-    hint = test.misconception or OUTCOME_HINTS.get(test.outcome)
-    if hint:
-        lines.append(f'<div class="hint">Hint: {e(hint)}</div>')
+    if test.misconception and rest.strip():  # a recognised mistake: its hint follows the check's message
+        lines.append(f'<div class="hint">Hint: {e(rest.strip())}</div>')
+    else:
+        lines.append(f"<pre>{e(rest.strip())}</pre>" if rest.strip() else "")
+        if test.outcome in OUTCOME_HINTS:
+            lines.append(f'<div class="hint">Hint: {e(OUTCOME_HINTS[test.outcome])}</div>')
     return "".join(lines) + "</div>"
 
 
-def _detail(feedback: str) -> str:
-    """The check's message; `call returned got, expected want` as a small table."""
+def _detail(message: str) -> str:
+    """The check's first line; `call returned got, expected want` as a small table."""
     e = html.escape
-    match = MISMATCH.match(feedback or "")
+    match = MISMATCH.match(message)
     if not match:
-        return f"<pre>{e(feedback)}</pre>" if feedback else ""
+        return f"<pre>{e(message)}</pre>" if message else ""
     return ('<table class="values">'
             f"<tr><td>Call</td><td><code>{e(match['call'])}</code></td></tr>"
             f"<tr><td>Your result</td><td><code>{e(match['got'])}</code></td></tr>"

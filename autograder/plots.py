@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 SIZE = (6.4, 3.6)  # inches; at 100 dpi a plot fits a page column
 STYLE_KEYS = ("title", "xlabel", "ylabel", "xscale", "yscale")  # text entries of an artifact that style its plot
 COLORS = {"reference": "#888888", "student": "#d9480f"}
+LABELS = {"reference": "expected", "student": "your code"}  # legend names of the usual series
 
 
 def data_uri(figure: Figure) -> str:
@@ -41,7 +42,7 @@ def curves(name: str, artifact: dict) -> str | None:
     for label, values in series.items():
         ys = [math.nan if v is None else float(v) for v in values]
         finite_positive &= all(y > 0 for y in ys if not math.isnan(y))
-        axes.plot(range(1, len(ys) + 1), ys, label=label, color=COLORS.get(label),
+        axes.plot(range(1, len(ys) + 1), ys, label=LABELS.get(label, label), color=COLORS.get(label),
                   linestyle="--" if label == "reference" else "-", linewidth=1.6)
     axes.set_title(str(artifact.get("title", name.replace("_", " "))))
     axes.set_xlabel(str(artifact.get("xlabel", "step")))

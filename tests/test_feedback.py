@@ -9,11 +9,14 @@ import re
 import shutil
 import subprocess
 
+import nbformat
 import numpy as np
 import pytest
 from matplotlib import image
 
-from autograder.feedback import feedback_path, safe_name, write_all
+from autograder.config import load_assignment
+from autograder.feedback import feedback_path, safe_name, write_all, write_feedback
+from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
 from conftest import REPO
@@ -89,17 +92,42 @@ def test_the_plot_is_a_real_png_of_both_curves(graded):
     assert orange.sum() > 50  # the student's curve is drawn
 
 
+def secret_lines(files, released_notebook) -> set[str]:
+    """Lines of hidden tests and solutions, less those students have anyway (the released notebook's)."""
+    public = {line.strip() for cell in nbformat.read(released_notebook, as_version=4).cells
+              for line in cell.source.splitlines()}
+    return {line.strip() for path in files for line in path.read_text().splitlines()
+            if len(line.strip()) >= 8} - public
+
+
+def assert_no_line_of(lines: set[str], page) -> None:
+    assert lines
+    text = page.read_text()
+    for shown in (text, html.unescape(text)):
+        leaked = [line for line in lines if line in shown]
+        assert not leaked, f"{page}: {leaked[:3]}"
+
+
 def test_no_hidden_test_or_solution_line_reaches_a_page(graded):
     course, _, pages = graded
-    secret = [course.suite_dir / "test_square.py", course.root / "solutions" / "toy.py",
-              *REPO.glob("solutions/*.py"), *REPO.glob("assignments/*/*.py")]
-    lines = {line.strip() for path in secret for line in path.read_text().splitlines() if len(line.strip()) >= 8}
-    assert lines
-    for path in pages.values():
-        page = path.read_text()
-        for text in (page, html.unescape(page)):
-            leaked = [line for line in lines if line in text]
-            assert not leaked, f"{path}: {leaked[:3]}"
+    lines = secret_lines([course.suite_dir / "test_square.py", course.root / "solutions" / "toy.py",
+                          *REPO.glob("solutions/*.py"), *REPO.glob("assignments/*/*.py")], course.release)
+    for page in pages.values():
+        assert_no_line_of(lines, page)
+
+
+def test_the_released_stubs_of_student_admissions_get_a_page_without_hidden_code(tmp_path):
+    assignment = load_assignment("student-admissions", REPO)
+    with Grader(assignment) as grader:
+        result = grader.grade("stubs", assignment.release_notebook)
+    page = write_feedback(assignment, result, tmp_path)
+    assert page == tmp_path / "stubs" / "student-admissions" / "student-admissions.html"
+    text = text_of(page)
+    assert "Total: 0 / 12" in text and "NotImplementedError" in text and "Your code raised the error here:" in text
+    assert [part.name for part in result.parts] == list(assignment.parts)
+    assert all(f"{part}: 0 / {points:g}" in text for part, points in assignment.parts.items())
+    assert_no_line_of(secret_lines([*REPO.glob("solutions/*.py"), *REPO.glob("assignments/*/*.py")],
+                                   assignment.release_notebook), page)
 
 
 def test_a_student_id_cannot_climb_out_of_the_feedback_folder(tmp_path, graded):
