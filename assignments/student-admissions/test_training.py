@@ -96,9 +96,11 @@ def test_final_weights(training, expected, check):
 
 
 @pytest.mark.points(1.5)
-def test_loss_curve(training, expected, check):
+def test_loss_curve(training, expected, check, record):
     """the training loss after every epoch is the expected one"""
     got, want = training.pair()[1], expected[1]
+    record("loss_curve", student=got, reference=want, title="training loss", xlabel="epoch",
+           ylabel="mean squared error (training set)", xscale="log")  # plotted in the feedback page
     epoch = differ(got, want, check)
     if epoch is not None:
         raise Mismatch(f"the training loss after epoch {epoch + 1} is {show(got[epoch])}, expected {show(want[epoch])}")
