@@ -1,7 +1,7 @@
 """The class report: one self-contained HTML page about a graded batch, read from the results JSON.
 
 Score histogram, pass rate per part, the tests that fail most and their most common messages,
-and the slowest submissions; plots are embedded PNGs.
+the known mistakes recognised (misconceptions) and the slowest submissions; plots are embedded PNGs.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class ClassSummary:
     mean_part_scores: dict[str, float]
     failing: list[Failing]
     slowest: list[tuple[str, float, str]]  # (student, seconds, status)
+    mistakes: Counter = field(default_factory=Counter)  # known mistake id -> submissions that made it
 
 
 def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
@@ -63,7 +64,9 @@ def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
         pass_rates[part] = sum(score >= points - 1e-9 for score in scores) / count
         means[part] = sum(scores) / count
     failing: dict[tuple[str, str], Failing] = {}
+    mistakes: Counter = Counter()
     for s in submissions:
+        mistakes.update({t.misconception for p in s.parts for t in p.tests if t.misconception})
         for part in s.parts:
             for test in part.tests:
                 if test.outcome != "passed":
@@ -74,7 +77,8 @@ def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
     return ClassSummary(
         assignment=assignment.name, max_score=assignment.max_score, scores=[s.score for s in submissions],
         statuses=Counter(s.status for s in submissions), pass_rates=pass_rates, mean_part_scores=means,
-        failing=sorted(failing.values(), key=lambda f: (-f.failures, f.part, f.test))[:TOP], slowest=slowest)
+        failing=sorted(failing.values(), key=lambda f: (-f.failures, f.part, f.test))[:TOP], slowest=slowest,
+        mistakes=mistakes)
 
 
 def render(summary: ClassSummary) -> str:
@@ -98,6 +102,9 @@ def render(summary: ClassSummary) -> str:
     body.append(_table(["part", "test", "failed", "most common messages"],
                        [[e(f.part), e(f.description or f.test), str(f.failures), _messages(f)] for f in summary.failing])
                 if summary.failing else "<p>Every test passed in every submission.</p>")
+    if summary.mistakes:
+        body += ["<h2>Known mistakes recognised</h2>",
+                 _table(["mistake", "submissions"], [[e(m), str(n)] for m, n in summary.mistakes.most_common(TOP)])]
     body += ["<h2>Slowest submissions</h2>",
              _table(["student", "seconds", "status"], [[e(s), f"{sec:.1f}", e(st)] for s, sec, st in summary.slowest])]
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(summary.assignment)}: '

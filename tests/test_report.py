@@ -13,7 +13,7 @@ from matplotlib import image
 from autograder.cli import main
 from autograder.errors import UsageError
 from autograder.exports import write_json
-from autograder.report import summarize, write_report
+from autograder.report import render, summarize, write_report
 from autograder.results import GradeReport
 
 from toybatch import toy_graded  # noqa: F401  (the fixture)
@@ -72,3 +72,15 @@ def test_the_report_command(toy_graded, results_json, tmp_path, capsys):
     code = main(["--course", str(course.root), "report", "toy", "--json", str(results_json), "-o", str(output)])
     assert code == 0 and output.is_file()
     assert f"class report: {output}" in capsys.readouterr().out
+
+
+def test_known_mistakes_are_counted_once_per_submission(toy_graded):
+    course, report = toy_graded
+    copy = GradeReport.from_dict(report.to_dict())
+    for submission in copy.submissions:
+        if submission.student in ("bob", "dan"):
+            for test in submission.part("square").tests:
+                test.misconception = "square.doubles" if test.outcome != "passed" else None
+    summary = summarize(course.assignment(), copy)
+    assert summary.mistakes == {"square.doubles": 2}
+    assert "<td>square.doubles</td><td class=\"n\">2</td>" in render(summary)
