@@ -21,7 +21,11 @@ release: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/autograder release student-admissions
 	$(BIN)/python solutions/student_admissions.py
-	$(BIN)/autograder grade student-admissions examples/submissions --json out/results.json --csv out/results.csv
+	$(BIN)/autograder grade student-admissions examples/submissions --json out/results.json --csv out/results.csv \
+		--gradebook --feedback out/feedback
+	$(BIN)/autograder report student-admissions --json out/results.json -o out/report.html
+	@echo "demo: scores in gradebook.db (PATH=$(BIN):\$$PATH nbgrader export), feedback in" \
+		"out/feedback/<student>/student-admissions/, class report out/report.html, results out/results.{json,csv}"
 
 test: $(STAMP)
 	$(BIN)/autograder validate student-admissions
