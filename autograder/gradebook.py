@@ -6,6 +6,8 @@ registered with `Gradebook.update_or_create_*`; then each graded submission is s
 transaction: the student, the submission mirrored from the assignment as `Gradebook.add_submission`
 does, and the automatic score of every part. Grading a student again replaces the automatic
 scores; a grader's manual score is kept and the cell flagged for review, as nbgrader's autograde does.
+With the course's own gradebook, the graded notebook is also copied to autograded/<student>/<assignment>/,
+where the formgrader looks for the submissions it lists.
 A run stopped half-way leaves every finished submission stored and nothing half-written.
 """
 
@@ -73,6 +75,7 @@ class GradebookWriter:
         self.cells = part_cells(assignment, nbformat.read(assignment.master_notebook, as_version=4))
         coursedir = course_directory(assignment)
         self.url = url or coursedir.db_url
+        self.coursedir = None if url else coursedir  # the course's own gradebook: its formgrader reads autograded/
         self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
         try:
             _make_sqlite_folder(self.url)
@@ -125,6 +128,24 @@ class GradebookWriter:
         except BaseException:
             db.rollback()
             raise
+        try:
+            self._show_in_formgrader(result)
+        except OSError as error:
+            raise GradebookError(f"stored the scores of {result.student} but could not copy the notebook to "
+                                 f"the course's autograded/ folder for the formgrader: {error}") from None
+
+    def _show_in_formgrader(self, result: SubmissionResult) -> None:
+        """The formgrader lists a notebook only when autograded/<student>/<assignment>/ holds it: copy it there."""
+        notebook = Path(result.notebook)
+        if self.coursedir is None or result.status != "graded" or not notebook.is_file() \
+                or Path(result.student).name != result.student or result.student in (".", ".."):
+            return
+        folder = Path(self.coursedir.format_path(self.coursedir.autograded_directory, result.student,
+                                                 self.assignment.name))
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / (self.assignment.notebook + ".tmp")
+        shutil.copyfile(notebook, temporary)
+        os.replace(temporary, folder / self.assignment.notebook)
 
     def _submission(self, student_id: str):
         """The student's submission, created with the student if needed, mirroring the assignment (uncommitted)."""

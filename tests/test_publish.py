@@ -11,8 +11,11 @@ import time
 
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
 
 from autograder.cli import main
+from autograder.release import nbgrader_config
 
 from toybatch import ANSWERS, toy_class
 
@@ -31,6 +34,9 @@ def test_grade_stores_scores_writes_feedback_and_prints_plain_progress(tmp_path,
         assert {s.student.id: s.score for s in gb.assignment_submissions("toy")} == {"alice": 3.0, "bob": 0.0}
     assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "feedback").rglob("*.html")) == [
         "feedback/alice/toy/toy.html", "feedback/bob/toy/toy.html"]
+    formgrader = NbGraderAPI(CourseDirectory(config=nbgrader_config(course.root)), config=nbgrader_config(course.root))
+    listed = formgrader.get_notebook_submissions("toy", "toy")  # the formgrader's list of graded notebooks
+    assert {n["student"]: (n["score"], n["max_score"]) for n in listed} == {"alice": (3.0, 3.0), "bob": (0.0, 3.0)}
 
 
 def stored_students(database) -> list[str]:
