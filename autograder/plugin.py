@@ -56,39 +56,39 @@ class GradingPlugin:
 
     # -- fixtures --------------------------------------------------------------------------------
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one pytest session is one submission
     def student(self):
         return self.session
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def reference(self):
         return self.reference_module
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def check(self):
         return Checker(self._assignment.tolerance)
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def assignment(self):
         return self._assignment
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def settings(self):
         return self._assignment.settings
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def master(self):
         return self.master_sources
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def memo(self):
         return self.memo_store
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def record(self):
         return self.record_artifact
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def misconceptions(self):
         return load_catalogue(self._assignment.suite_dir)
 

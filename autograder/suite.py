@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -76,7 +77,9 @@ class Suite:
         self.plugin.only_visible = only_visible
         forget_other_suites(self.assignment)
         try:
-            code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
+            with warnings.catch_warnings():  # the caller's filters (e.g. "error") must not change outcomes
+                warnings.simplefilter("ignore")
+                code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
         finally:
             self.plugin.session = None
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -89,7 +92,9 @@ class Suite:
         """The suite's tests without running them (for invalid submissions and validation)."""
         self.plugin.only_visible = False
         forget_other_suites(self.assignment)
-        code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
         return list(self.plugin.outcomes.values())
