@@ -47,7 +47,9 @@ def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str
                 done(task, lost_result(assignment, task, f"the Dask worker grading it failed "
                                        f"({type(error).__name__})"), False)
                 continue
-            done(task, decode_reply(json.loads(reply)), True)
+            result = decode_reply(json.loads(reply))
+            result.notebook = str(task.notebook)  # as the user named it, like a local run (workers got it absolute)
+            done(task, result, True)
     finally:
         try:
             client.run(close_idle_graders)  # stop the graders' sandboxed workers until the next batch

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from autograder import cluster as cluster_module
@@ -30,7 +32,8 @@ def without_seconds(report) -> list[dict]:
     return rows
 
 
-def test_a_cluster_grades_like_a_local_run(tmp_path, cluster):
+def test_a_cluster_grades_like_a_local_run(tmp_path, cluster, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebooks are named relative to here, as on a command line
     course = make_course(tmp_path)
     course.released_with("a-right", RIGHT)
     course.released_with("b-wrong", "def square(x):\n    return x * 2")
@@ -38,9 +41,9 @@ def test_a_cluster_grades_like_a_local_run(tmp_path, cluster):
     course.released_with("d-right", RIGHT)
     (course.submissions / "e-broken.ipynb").write_text("{not json")
     seen = []
-    remote = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+    remote = run_batch(course.assignment(), [Path("submissions")], scheduler=cluster.scheduler_address,
                        on_result=seen.append)
-    local = run_batch(course.assignment(), [course.submissions], jobs=1)
+    local = run_batch(course.assignment(), [Path("submissions")], jobs=1)
     assert [s.student for s in remote.report.submissions] == ["a-right", "b-wrong", "c-raises", "d-right",
                                                                "e-broken"]
     assert without_seconds(remote.report) == without_seconds(local.report)
