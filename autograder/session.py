@@ -39,6 +39,7 @@ class Worker:
     def ensure_started(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
+        self.stop()  # a worker that died: close its pipes before starting the next
         self.process = subprocess.Popen(
             self.launch.argv,
             stdin=subprocess.PIPE,
@@ -48,7 +49,10 @@ class Worker:
             start_new_session=True,
             close_fds=True,
         )
-        reply = self._read(START_TIMEOUT)
+        try:
+            reply = self._read(START_TIMEOUT)
+        except (EOFError, protocol.ProtocolError, WorkerTimeout):  # it exited or printed something else
+            reply = {}
         if not reply.get("ready"):
             self.stop()
             raise WorkerCrashed("the worker did not start; run `autograder doctor` to see why")
