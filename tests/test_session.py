@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import pytest
 
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.protocol import Unsupported
-from autograder.sandbox import build_launch
+from autograder.sandbox import Launch, build_launch
 from autograder.session import MissingFunction, StudentSession, Worker
 from toycourse import make_course, wire
 
@@ -147,11 +147,10 @@ def test_skipped_cells_do_not_run(run):
 
 
 def test_an_endless_top_level_loop_is_stopped_and_the_rest_runs(run):
-    started = time.monotonic()
     session = run(["def before():\n    return 1", "while True:\n    pass", "def after():\n    return 2"],
                   cell_timeout=0.5)
-    assert time.monotonic() - started < 2  # stopped by the cell's own limit, no restart
-    assert statuses(session) == ["ok", "timeout", "ok"] and session.restarts == 0
+    assert statuses(session) == ["ok", "timeout", "ok"]
+    assert session.restarts == 0  # stopped inside the cell by its own limit, not by killing the process
     assert session.execution.cells[1].error == "cell 2 did not finish within 0.5 s"
     assert session.call("before") == 1 and session.call("after") == 2
 
@@ -193,15 +192,11 @@ def test_arguments_are_copies(run):
 
 def test_an_endless_loop_in_a_function_times_out_and_the_session_goes_on(run):
     session = run(["def loop(x):\n    while True:\n        pass", "def fine():\n    return 'fine'"])
-    started = time.monotonic()
     with pytest.raises(WorkerTimeout, match=r"loop\(1\) did not return within 2 s"):
         session.call("loop", 1)
-    assert time.monotonic() - started < 3.5
-    assert session.call("fine") == "fine" and session.restarts == 0
-    started = time.monotonic()
-    with pytest.raises(WorkerTimeout):  # the same function again fails at once
+    assert session.call("fine") == "fine" and session.restarts == 0  # same process, same notebook run
+    with pytest.raises(WorkerTimeout, match=r"loop\(1\)"):  # loop(2) fails at once with the first verdict
         session.call("loop", 2)
-    assert time.monotonic() - started < 0.5
 
 
 def test_a_function_that_swallows_the_timeout_is_killed_and_the_notebook_reruns(run):
@@ -221,13 +216,16 @@ def test_os_exit_in_a_call_is_a_crash_and_the_notebook_reruns(run):
     assert session.call("fine") == 1 and session.restarts == 1
 
 
-def test_a_killed_worker_is_a_crash_and_the_next_session_gets_a_new_one(run, worker):
-    session = run(["import os, signal\ndef kill_parent():\n    os.kill(os.getppid(), signal.SIGKILL)"])
-    old_pid = worker.process.pid
+def test_a_dead_worker_is_a_crash_then_a_new_worker_runs_the_notebook_again(run, worker):
+    session = run(["def fine():\n    return 1"])
+    old = worker.process
+    old.kill()
+    old.wait()
     with pytest.raises(WorkerCrashed):
-        session.call("kill_parent")
-    fresh = run(["def fine():\n    return 1"])
-    assert fresh.call("fine") == 1 and worker.process.pid != old_pid
+        session.call("fine")
+    assert session.call("fine") == 1 and session.restarts == 1
+    assert worker.process.pid != old.pid
+    assert run(["def also_fine():\n    return 2"]).call("also_fine") == 2
 
 
 def test_a_missing_function_suggests_a_near_name(run):
@@ -341,3 +339,11 @@ def test_the_worker_stops_cleanly(course):
     worker.stop()
     assert process.returncode is not None and worker.process is None
     assert gone(process.pid)
+
+
+@pytest.mark.parametrize("code", ["pass", "print('hello from a broken worker')"], ids=["exits", "babbles"])
+def test_a_worker_that_does_not_start_is_a_crash(code):
+    worker = Worker(Launch(argv=[sys.executable, "-c", code], env={}))
+    with pytest.raises(WorkerCrashed, match="the worker did not start; run `autograder doctor`"):
+        worker.ensure_started()
+    assert worker.process is None
