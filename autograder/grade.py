@@ -34,7 +34,7 @@ def discover(assignment: Assignment, paths: Iterable[Path]) -> list[tuple[str, P
         if path.is_file():
             found.append((student_of(assignment, path), path))
         elif path.is_dir():
-            notebooks = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            notebooks = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file())
             found.extend((student_of(assignment, p), p) for p in notebooks)
         else:
             raise UsageError(f"no such file or folder: {path}")

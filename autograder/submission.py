@@ -69,19 +69,28 @@ def read_notebook(path: Path, max_mb: float) -> nbformat.NotebookNode:
         notebook.metadata.get("language_info", {}).get("name", "")
     if str(language).lower() not in SUPPORTED_LANGUAGES:
         raise InvalidSubmission(f"{path.name} is a {language} notebook; this assignment needs a Python notebook")
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), str):
+            raise InvalidSubmission(f"{path.name}: cell {number} is malformed (no cell type or no source); "
+                                    "open the notebook in Jupyter, check that cell and save it again")
     if not any(cell.cell_type == "code" for cell in notebook.cells):
         raise InvalidSubmission(f"{path.name} has no code cells")
     return notebook
 
 
+def nbgrader_metadata(cell) -> dict:
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
 def grade_id(cell) -> str:
-    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+    return str(nbgrader_metadata(cell).get("grade_id", ""))
 
 
 def locked_cells(master: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
     """The master's cells students may not change, by grade_id."""
-    return {grade_id(c): c for c in master.cells
-            if grade_id(c) and c.get("metadata", {}).get("nbgrader", {}).get("locked")}
+    return {grade_id(c): c for c in master.cells if grade_id(c) and nbgrader_metadata(c).get("locked")}
 
 
 def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max_mb: float,

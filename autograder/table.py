@@ -25,4 +25,7 @@ def score_table(report: GradeReport) -> Table:
 
 
 def print_table(report: GradeReport, console: Console | None = None) -> None:
-    (console or Console()).print(score_table(report))
+    console = console or Console()
+    if not console.is_terminal:  # a log or a pipe: wide enough that the table is not squeezed
+        console.width = max(console.width, 140)
+    console.print(score_table(report))
