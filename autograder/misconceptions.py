@@ -11,7 +11,7 @@ source text is never read, and a label never changes points.
 
 Hidden tests use the `misconceptions` fixture (this module's `Catalogue`):
 
-    with misconceptions.diagnosing("error_term", (y, output, h), got, rtol, atol):
+    with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol, atol):
         check.close(got, expected, call)
 """
 
@@ -22,7 +22,6 @@ import hashlib
 import importlib.util
 import re
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ import numpy as np
 
 from .checks import Mismatch
 from .errors import AutograderError, ConfigError
-from .results import GradeReport
 
 CATALOGUE_FILE = "misconceptions.py"
 HINT_CHARS = 400
 FEEDBACK_CHARS = 600  # what the plugin keeps of a failure message (three lines at most)
+MIN_NUMBERS = 2  # a known mistake is named only on an answer, or expected answer, of two numbers or more
 ID = re.compile(r"^[A-Za-z_]\w*\.[a-z0-9_]+$")  # "<function>.<mistake>"
 
 
@@ -81,12 +80,12 @@ class Catalogue:
     def for_function(self, name: str) -> tuple[Misconception, ...]:
         return tuple(entry for entry in self.entries if entry.function == name)
 
-    def diagnose(self, name: str, inputs: tuple, got: Any, rtol: float, atol: float,
+    def diagnose(self, name: str, inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
                  after: Callable[[], tuple | None] | None = None) -> Misconception | None:
-        return diagnose(self.for_function(name), inputs, got, rtol, atol, after)
+        return diagnose(self.for_function(name), inputs, got, expected, rtol, atol, after)
 
     @contextmanager
-    def diagnosing(self, name: str, inputs: tuple, got: Any, rtol: float, atol: float,
+    def diagnosing(self, name: str, inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
                    after: Callable[[], tuple | None] | None = None):
         """A Mismatch raised inside becomes `Diagnosed` when `got` is what one known mistake of `name` gives."""
         try:
@@ -94,19 +93,23 @@ class Catalogue:
         except Diagnosed:
             raise
         except Mismatch as mismatch:
-            found = self.diagnose(name, inputs, got, rtol, atol, after)
+            found = self.diagnose(name, inputs, got, expected, rtol, atol, after)
             if found is None:
                 raise
             raise Diagnosed(mismatch, found) from None
 
 
-def diagnose(candidates: Iterable[Misconception], inputs: tuple, got: Any, rtol: float, atol: float,
+def diagnose(candidates: Iterable[Misconception], inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
              after: Callable[[], tuple | None] | None = None) -> Misconception | None:
     """The one candidate whose formula gives `got` on `inputs`; None when none does, or several do.
 
-    A candidate with `leaves_inputs` also needs the student's arguments after the call, `after()`
-    (asked for only then): a mistake made in place is named only when it is seen.
+    A single number is too little to tell (at x = 0, x * 2 and x (1 - x) are both 0): the answer
+    or the `expected` one must hold at least MIN_NUMBERS numbers. A candidate with `leaves_inputs`
+    also needs the student's arguments after the call, `after()` (asked for only then): a mistake
+    made in place is named only when it is seen.
     """
+    if max(count_numbers(got), count_numbers(expected)) < MIN_NUMBERS:
+        return None
     observed: list[tuple | None] = []
 
     def arguments_after() -> tuple | None:
@@ -126,6 +129,20 @@ def _gives(entry: Misconception, inputs: tuple, got: Any, rtol: float, atol: flo
         return True
     seen = arguments_after()
     return seen is not None and agrees(_evaluate(entry.leaves_inputs, inputs), tuple(seen), rtol, atol)
+
+
+def count_numbers(value: Any) -> int:
+    """How many numbers a value holds (pairs added up; None and text hold none)."""
+    if isinstance(value, (tuple, list)) and not _is_numeric(value):
+        return sum(count_numbers(v) for v in value)
+    return int(np.size(value)) if _is_numeric(value) else 0
+
+
+def _is_numeric(value: Any) -> bool:
+    try:
+        return value is not None and np.asarray(value).dtype.kind in "biuf"
+    except (ValueError, TypeError):
+        return False
 
 
 class _Failed:
@@ -215,22 +232,14 @@ def checked(path: Path, entries: Any) -> list[Misconception]:
             raise ConfigError(path, where, f"id {entry.id!r} must be '<function>.<mistake>' and unique")
         if not callable(entry.formula) or not (entry.leaves_inputs is None or callable(entry.leaves_inputs)):
             raise ConfigError(path, where, "formula and leaves_inputs must be functions of the graded function's inputs")
-        if not (entry.hint[:1].isupper() and entry.hint.endswith(".") and len(entry.hint) <= HINT_CHARS
-                and "\n" not in entry.hint):
-            raise ConfigError(path, where, f"the hint must be full sentences on one line (a capital letter first, a full stop last, "
-                              f"at most {HINT_CHARS} characters)")
+        if not _sentences(entry.hint):
+            raise ConfigError(path, where, f"the hint must be full sentences on one line: a capital letter "
+                              f"first, a full stop last, at most {HINT_CHARS} characters")
         seen.add(entry.id)
     return list(entries)
 
 
-# -- the class report ------------------------------------------------------------------------------
 
-def count_by_part(report: GradeReport) -> dict[str, Counter]:
-    """Per part, how many submissions showed each known mistake (a submission counts once per mistake)."""
-    counts: dict[str, Counter] = {}
-    for submission in report.submissions:
-        for part in submission.parts:
-            seen = {test.misconception for test in part.tests if test.misconception}
-            if seen:
-                counts.setdefault(part.name, Counter()).update(seen)
-    return counts
+def _sentences(hint: Any) -> bool:
+    return (isinstance(hint, str) and hint[:1].isupper() and hint.endswith(".") and len(hint) <= HINT_CHARS
+            and "\n" not in hint)

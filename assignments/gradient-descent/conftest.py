@@ -8,7 +8,7 @@ input with its expected and actual value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import pytest
 
 from autograder.checks import Mismatch, call_text, numeric, show
 from autograder.errors import AutograderError
+from autograder.misconceptions import Catalogue
 
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
 # back the arguments as they are afterwards. It holds nothing secret; the grader compares.
@@ -34,6 +35,7 @@ class Compare:
     student: Any
     reference: Any
     check: Any
+    misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
 
     def __call__(self, name: str, *args: Any, rows: bool = False) -> np.ndarray:
         """Compare name(*args); `rows`: on a mismatch, retry row by row (a batch of points) instead of element by element."""
@@ -42,8 +44,10 @@ class Compare:
         try:
             return self.check.close(got, expected, call_text(name, *args))
         except Mismatch:
-            self._first_wrong_one(name, args, got, expected, rows)
-            raise
+            tolerance = self.check.tolerance
+            with self.misconceptions.diagnosing(name, args, got, expected, tolerance.rtol, tolerance.atol):
+                self._first_wrong_one(name, args, got, expected, rows)
+                raise
 
     def _first_wrong_one(self, name: str, args: tuple, got: Any, expected: Any, rows: bool) -> None:
         """Raise the Mismatch of the call on the first wrong element or point, if that call is wrong too."""
@@ -70,8 +74,8 @@ class Compare:
 
 
 @pytest.fixture
-def compare(student, reference, check) -> Compare:
-    return Compare(student, reference, check)
+def compare(student, reference, check, misconceptions) -> Compare:
+    return Compare(student, reference, check, misconceptions)
 
 
 @pytest.fixture

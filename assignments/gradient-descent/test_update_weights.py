@@ -5,20 +5,31 @@ the prediction y_hat made before the step.
 It uses the student's `output_formula`; when that is what is wrong, the feedback says so.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from autograder.checks import Mismatch, call_text, numeric, show
 from autograder.errors import AutograderError
+from autograder.misconceptions import load_catalogue
 
 X = np.array([0.5, -1.0])
 WEIGHTS = np.array([0.2, 0.4])
+KNOWN_MISTAKES = load_catalogue(Path(__file__).parent)  # misconceptions.py beside this file
 
 
 def step(student, reference, check, *args):
-    """Compare update_weights(*args) with the reference: a pair, in order, with the right values."""
-    call = call_text("update_weights", *args)
+    """Compare update_weights(*args) with the reference; a known mistake is named in the feedback."""
     got = student.update_weights(*args)
+    expected = reference.update_weights(*args)
+    with KNOWN_MISTAKES.diagnosing("update_weights", args, got, expected, check.tolerance.rtol, check.tolerance.atol):
+        compare_step(student, reference, check, got, *args)
+
+
+def compare_step(student, reference, check, got, *args):
+    """Compare the value `got` of update_weights(*args) with the reference: a pair, in order, with the right values."""
+    call = call_text("update_weights", *args)
     want_weights, want_bias = reference.update_weights(*args)
     n = np.shape(want_weights)[0]
     if not (isinstance(got, (tuple, list)) and len(got) == 2):

@@ -7,7 +7,7 @@ input with its expected and actual value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ import pytest
 
 from autograder.checks import Mismatch, call_text, numeric, show
 from autograder.errors import AutograderError, NotPlainData, StudentError
+from autograder.misconceptions import Catalogue, inputs_after
 from autograder.session import MissingFunction
 
 # float32 keeps about 7 significant digits, and formulas that subtract from 1 (tanh form, 1 - s)
@@ -29,6 +30,7 @@ class Compare:
     student: Any
     reference: Any
     check: Any
+    misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
 
     def __call__(self, name: str, *args: Any, per_element: bool = True) -> None:
         """Mismatch or the student's error on a wrong call; with `per_element`, told on the first wrong element."""
@@ -42,12 +44,14 @@ class Compare:
         try:
             self._close(name, args, got, expected)
         except Mismatch:
-            index = self._first_wrong(args, got, expected) if per_element else None
-            element = None if index is None else self._call_on_element(name, args, index)
-            if element is not None:
-                value, single = element
-                self._close(name, single, value, getattr(self.reference, name)(*single))
-            raise  # that element is right on its own (or was not tried): the batched message stays
+            with self.misconceptions.diagnosing(name, args, got, expected, *self._tolerance(args),
+                                                after=lambda: inputs_after(self.student, name, args)):
+                index = self._first_wrong(args, got, expected) if per_element else None
+                element = None if index is None else self._call_on_element(name, args, index)
+                if element is not None:
+                    value, single = element
+                    self._close(name, single, value, getattr(self.reference, name)(*single))
+                raise  # that element is right on its own (or was not tried): the batched message stays
 
     def _close(self, name: str, args: tuple, got: Any, expected: Any) -> None:
         rtol, atol = self._tolerance(args)
@@ -106,8 +110,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 @pytest.fixture
-def compare(student, reference, check) -> Compare:
-    return Compare(student, reference, check)
+def compare(student, reference, check, misconceptions) -> Compare:
+    return Compare(student, reference, check, misconceptions)
 
 
 @dataclass(frozen=True)
