@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import Assignment
 from .errors import UsageError
 from .grade import Grader, discover
-from .parallel import Task, check_jobs, grade_in_processes
+from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 from .results import GradeReport, SubmissionResult
 from .sandbox import Launch
@@ -39,16 +39,11 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
                          "that file (FILE.partial.jsonl); run again with the same --json")
     if scheduler and jobs is not None:
         raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
+    jobs = 1 if scheduler else check_jobs(jobs)
     submissions = discover(assignment, paths)
     results: list[SubmissionResult | None] = [None] * len(submissions)
     journal = Journal(journal_path(json_path), assignment.name, resume) if json_path else None
-    tasks = []
-    for index, (student, notebook) in enumerate(submissions):
-        finished = journal.result_for(student, notebook) if journal else None
-        if finished is not None:
-            results[index] = finished
-        else:
-            tasks.append(Task(index, student, notebook))
+    tasks = _unfinished(submissions, journal, results)
 
     def done(task: Task, result: SubmissionResult, graded: bool) -> None:
         results[task.index] = result
@@ -58,16 +53,7 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             on_result(result)
 
     try:
-        if not tasks:
-            pass
-        elif scheduler:
-            from .cluster import grade_on_cluster
-
-            grade_on_cluster(assignment, tasks, scheduler, done)
-        elif min(check_jobs(jobs), len(tasks)) > 1:
-            grade_in_processes(assignment, tasks, check_jobs(jobs), done)
-        else:
-            grade_here_in_order(assignment, tasks, done, launch)
+        _grade(assignment, tasks, jobs, scheduler, done, launch)
     finally:
         if journal:
             journal.close()
@@ -76,7 +62,35 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
                     journal=journal.path if journal else None)
 
 
-def grade_here_in_order(assignment: Assignment, tasks: list[Task], done, launch: Launch | None) -> None:
+def _unfinished(submissions: list[tuple[str, Path]], journal: Journal | None,
+                results: list[SubmissionResult | None]) -> list[Task]:
+    """Tasks for the submissions the journal does not hold; the results it holds go into `results`."""
+    tasks = []
+    for index, (student, notebook) in enumerate(submissions):
+        finished = journal.result_for(student, notebook) if journal else None
+        if finished is not None:
+            results[index] = finished
+        else:
+            tasks.append(Task(index, student, notebook))
+    return tasks
+
+
+def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str | None, done: Done,
+           launch: Launch | None) -> None:
+    """Hand the tasks to one engine: a Dask cluster, local grader processes, or this process."""
+    if not tasks:
+        return
+    if scheduler:
+        from .cluster import grade_on_cluster
+
+        grade_on_cluster(assignment, tasks, scheduler, done)
+    elif min(jobs, len(tasks)) > 1:
+        grade_in_processes(assignment, tasks, jobs, done)
+    else:
+        grade_here_in_order(assignment, tasks, done, launch)
+
+
+def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None) -> None:
     """The one-job engine: one Grader in this process."""
     with Grader(assignment, launch) as grader:
         for task in tasks:
