@@ -49,7 +49,7 @@ class ClassSummary:
     mean_part_scores: dict[str, float]
     failing: list[Failing]
     slowest: list[tuple[str, float, str]]  # (student, seconds, status)
-    mistakes: Counter = field(default_factory=Counter)  # known mistake id -> submissions that made it
+    mistakes: Counter = field(default_factory=Counter)  # (part, known mistake id) -> submissions that made it
 
 
 def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
@@ -66,7 +66,7 @@ def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
     failing: dict[tuple[str, str], Failing] = {}
     mistakes: Counter = Counter()
     for s in submissions:
-        mistakes.update({t.misconception for p in s.parts for t in p.tests if t.misconception})
+        mistakes.update({(p.name, t.misconception) for p in s.parts for t in p.tests if t.misconception})
         for part in s.parts:
             for test in part.tests:
                 if test.outcome != "passed":
@@ -102,13 +102,19 @@ def render(summary: ClassSummary) -> str:
     body.append(_table(["part", "test", "failed", "most common messages"],
                        [[e(f.part), e(f.description or f.test), str(f.failures), _messages(f)] for f in summary.failing])
                 if summary.failing else "<p>Every test passed in every submission.</p>")
-    if summary.mistakes:
-        body += ["<h2>Known mistakes recognised</h2>",
-                 _table(["mistake", "submissions"], [[e(m), str(n)] for m, n in summary.mistakes.most_common(TOP)])]
+    if summary.mistakes:  # per part, in the parts' order, so instructors see what to re-teach where
+        order = list(summary.pass_rates)
+        rows = sorted(summary.mistakes.items(), key=lambda item: (_index(order, item[0][0]), -item[1], item[0][1]))
+        body += ["<h2>Known mistakes recognised, per part</h2>",
+                 _table(["part", "mistake", "submissions"], [[e(part), e(m), str(n)] for (part, m), n in rows])]
     body += ["<h2>Slowest submissions</h2>",
              _table(["student", "seconds", "status"], [[e(s), f"{sec:.1f}", e(st)] for s, sec, st in summary.slowest])]
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(summary.assignment)}: '
             f"class report</title><style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _index(order: list[str], part: str) -> int:
+    return order.index(part) if part in order else len(order)
 
 
 def _messages(failing: Failing) -> str:

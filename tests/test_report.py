@@ -74,7 +74,7 @@ def test_the_report_command(toy_graded, results_json, tmp_path, capsys):
     assert f"class report: {output}" in capsys.readouterr().out
 
 
-def test_known_mistakes_are_counted_once_per_submission(toy_graded):
+def test_known_mistakes_are_counted_once_per_submission_and_per_part(toy_graded):
     course, report = toy_graded
     copy = GradeReport.from_dict(report.to_dict())
     for submission in copy.submissions:
@@ -82,5 +82,5 @@ def test_known_mistakes_are_counted_once_per_submission(toy_graded):
             for test in submission.part("square").tests:
                 test.misconception = "square.doubles" if test.outcome != "passed" else None
     summary = summarize(course.assignment(), copy)
-    assert summary.mistakes == {"square.doubles": 2}
-    assert "<td>square.doubles</td><td class=\"n\">2</td>" in render(summary)
+    assert summary.mistakes == {("square", "square.doubles"): 2}
+    assert "<td>square</td><td>square.doubles</td><td class=\"n\">2</td>" in render(summary)
