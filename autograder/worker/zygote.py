@@ -19,6 +19,7 @@ import time
 
 from .. import protocol
 
+BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the notebook broke Python itself)
 GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
@@ -89,7 +90,7 @@ class Zygote:
 
                 child.main(to_child_r, from_child_w, request)
             finally:
-                os._exit(70)
+                os._exit(BROKEN_WORKER)
         os.close(to_child_r)
         os.close(from_child_w)
         self.child_pid = pid
@@ -256,7 +257,10 @@ def _describe_status(code: int) -> str:
         number = os.WTERMSIG(code)
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
         return f"killed by signal {name}"
-    return f"exited with code {os.WEXITSTATUS(code)}"
+    if os.WEXITSTATUS(code) == BROKEN_WORKER:
+        return ("the grading code around it stopped working; did the notebook replace a Python built-in "
+                "or a numpy function, or delete a module?")
+    return f"exited with code {os.WEXITSTATUS(code)}; did the code call os._exit()?"
 
 
 def _copy_tree(source: str, target: str) -> None:
