@@ -20,7 +20,7 @@ SUPPORTED_LANGUAGES = ("python", "")
 
 @dataclass(frozen=True)
 class Cell:
-    number: int  # 1-based position in the submitted notebook, as the student sees it
+    number: int  # 1-based position in the submitted notebook, as the student sees it (PUT_BACK + i if put back)
     source: str
     grade_id: str = ""
     skip: bool = False
@@ -98,16 +98,23 @@ def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max
     notebook = read_notebook(path, max_mb)
     locked = locked_cells(master)
     notes: list[str] = []
-    merged = _restore(notebook.cells, master.cells, locked, notes)
+    numbered = list(enumerate(notebook.cells, start=1))  # numbers as the student sees them
+    if any(grade_id(cell) in locked for cell in notebook.cells):
+        numbered = _restore(numbered, master.cells, locked, notes)
+    else:  # metadata stripped (e.g. cells copied into a new notebook): nothing to match, run as submitted
+        notes.append("the notebook has no nbgrader cell metadata; its cells ran as submitted")
     cells = [Cell(number=n, source=c.source, grade_id=grade_id(c), skip=grade_id(c) in skip)
-             for n, c in enumerate(merged, start=1) if c.cell_type == "code"]
+             for n, c in numbered if c.cell_type == "code"]
     return Submission(student=student, path=path, cells=cells, notes=notes)
 
 
-def _restore(cells: list, master_cells: list, locked: dict, notes: list[str]) -> list:
-    """The submission's cells with locked ones replaced by the master's; deleted ones put back."""
+PUT_BACK = 10_000  # cells put back from the master are numbered from here: they have no place in the file
+
+
+def _restore(numbered: list, master_cells: list, locked: dict, notes: list[str]) -> list:
+    """The submission's (number, cell) pairs with locked cells replaced by the master's; deleted ones put back."""
     result, seen = [], set()
-    for cell in cells:
+    for number, cell in numbered:
         gid = grade_id(cell)
         if gid in locked:
             if gid in seen:
@@ -116,12 +123,12 @@ def _restore(cells: list, master_cells: list, locked: dict, notes: list[str]) ->
             if cell.source != locked[gid].source or cell.cell_type != locked[gid].cell_type:
                 notes.append(f"read-only cell '{gid}' was changed; the original was used")
             cell = locked[gid]
-        result.append(cell)
+        result.append((number, cell))
     for index, master_cell in enumerate(master_cells):
         gid = grade_id(master_cell)
         if gid in locked and gid not in seen and master_cell.cell_type == "code":
             notes.append(f"read-only cell '{gid}' was missing; the original was put back")
-            result.insert(_position_after(result, master_cells[:index]), master_cell)
+            result.insert(_position_after(result, master_cells[:index]), (PUT_BACK + index, master_cell))
             seen.add(gid)
     return result
 
@@ -130,6 +137,6 @@ def _position_after(result: list, earlier_master_cells: list) -> int:
     """Just after the last cell in `result` that matches one of the earlier master cells."""
     earlier = {grade_id(c) for c in earlier_master_cells if grade_id(c)}
     for position in range(len(result) - 1, -1, -1):
-        if grade_id(result[position]) in earlier:
+        if grade_id(result[position][1]) in earlier:
             return position + 1
     return 0

@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.errors import ExitCode, InvalidSubmission
-from autograder.submission import grade_id, load_submission, locked_cells, read_notebook
+from autograder.submission import PUT_BACK, grade_id, load_submission, locked_cells, read_notebook
 from toycourse import ANSWER, CHECK, PROVIDED, make_course, notebook
 
 
@@ -169,6 +169,9 @@ def test_a_deleted_read_only_cell_is_put_back_in_place(course, master):
     assert [c.grade_id for c in submission.cells] == ["provided", "square", "test_square"]
     assert submission.cells[-1].source == CHECK
     assert submission.notes == ["read-only cell 'test_square' was missing; the original was put back"]
+    # the student's cells keep their numbers; the one put back has none in their file
+    assert [c.number for c in submission.cells][:2] == [2, 3]
+    assert submission.cells[-1].number >= PUT_BACK
 
 
 def test_a_deleted_provided_cell_goes_back_before_the_answer(course, master):
@@ -222,10 +225,9 @@ def test_cells_are_numbered_as_in_the_submission(course, master):
         (3, "provided"), (4, "scratch = 1"), (5, "square"), (6, "test_square"), (7, "print(square(2))")]
 
 
-def test_a_plain_student_notebook_keeps_its_own_cells_and_gets_the_locked_ones(course, master):
+def test_a_notebook_without_nbgrader_metadata_runs_as_submitted(course, master):
     nb = notebook([new_code_cell("import numpy as np"), new_code_cell(ANSWER)])
     submission = load(course, master, nb)
-    # without grade_ids nothing anchors the restored cells: they go first, provided code before all
-    assert [c.grade_id for c in submission.cells] == ["provided", "test_square", "", ""]
-    assert [c.source for c in submission.cells][2:] == ["import numpy as np", ANSWER]
-    assert len(submission.notes) == 2
+    # nothing anchors the master's cells (checks would run before the answers): the cells run as they are
+    assert [(c.number, c.source) for c in submission.cells] == [(1, "import numpy as np"), (2, ANSWER)]
+    assert submission.notes == ["the notebook has no nbgrader cell metadata; its cells ran as submitted"]
