@@ -9,7 +9,8 @@ the test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback
 mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The student's
 source text is never read, and a label never changes points.
 
-Hidden tests use the `misconceptions` fixture (this module's `Catalogue`):
+The `compare` fixture (autograder/compare.py) does this on every mismatch; a hidden test comparing
+by itself uses the `misconceptions` fixture (this module's `Catalogue`):
 
     with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol, atol):
         check.close(got, expected, call)
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .checks import Mismatch
-from .errors import AutograderError, ConfigError
+from .errors import ConfigError
 
 CATALOGUE_FILE = "misconceptions.py"
 HINT_CHARS = 400
@@ -174,28 +175,6 @@ def agrees(value: Any, got: Any, rtol: float, atol: float) -> bool:
         return False
     with np.errstate(all="ignore"):
         return bool(np.all(np.isclose(have.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)))
-
-
-# -- the student's arguments after a call ----------------------------------------------------------
-
-PROBE = "autograder_inputs_after"
-# Public helper run in the student's namespace: calls one of the notebook's functions and sends back
-# its arguments as the call left them. It holds nothing secret; the grader compares.
-PROBE_SOURCE = f'''
-def {PROBE}(name, *args):
-    globals()[name](*args)
-    return args
-'''
-
-
-def inputs_after(student: Any, name: str, args: tuple) -> tuple | None:
-    """The arguments as the student's `name` leaves them (one more call, in the worker); None when that cannot be told."""
-    try:
-        student.exec(PROBE_SOURCE)
-        value = student.call(PROBE, name, *args)
-    except AutograderError:
-        return None
-    return tuple(value) if isinstance(value, (tuple, list)) and len(value) == len(args) else None
 
 
 # -- loading an assignment's catalogue -------------------------------------------------------------

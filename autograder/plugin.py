@@ -6,6 +6,8 @@ Fixtures: `student` (the submission in the worker), `reference` (the solutions m
 `record` (`record("loss_curve", student=[...], reference=[...])` attaches plain data to the
 result as `artifacts`, for feedback plots and reports).
 `misconceptions` (the known mistakes of the suite's `misconceptions.py`, see autograder/misconceptions.py).
+`compare` (`compare("sigmoid", x)`: the student's function against the reference on the same
+arguments, told on the first wrong element, known mistakes named; see autograder/compare.py).
 Markers: `points(n)` (a test's points), `part(name)` (when the file name does not say it),
 `visible` (a check students may run before they submit).
 """
@@ -20,6 +22,7 @@ import numpy as np
 import pytest
 
 from .checks import Checker
+from .compare import Compare
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .misconceptions import load_catalogue
 
@@ -91,6 +94,10 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def misconceptions(self):
         return load_catalogue(self._assignment.suite_dir)
+
+    @pytest.fixture(scope="session")
+    def compare(self, student, reference, check, misconceptions):
+        return Compare(student, reference, check, misconceptions)
 
     def record_artifact(self, name: str, **values: Any) -> None:
         """Keep plain data (numbers, lists of numbers, short text) under `name` in the result's artifacts."""

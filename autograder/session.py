@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
-from .checks import call_text
+from .checks import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .sandbox import Launch
+
+KEEPING_INPUTS = "autograder_call_keeping_inputs"
+# Public helper run in the student's namespace: it calls one of the notebook's functions and sends
+# back its value and the arguments as the call left them. It holds nothing secret; the grader compares.
+KEEPING_INPUTS_SOURCE = f'''
+def {KEEPING_INPUTS}(name, *args):
+    result = globals()[name](*args)
+    return result, args
+'''
 
 MARGIN = 5.0  # seconds the grader waits beyond the worker's own deadlines before killing it
 START_TIMEOUT = 60.0
@@ -187,6 +196,15 @@ class StudentSession:
         message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
                    "kwargs": protocol.encode(tuple(kwargs.items()))}
         return self._request(message, timeout, what=call_text(name, *args, **kwargs))
+
+    def call_keeping_inputs(self, name: str, *args: Any) -> tuple[Any, tuple]:
+        """(value, arguments as the call left them) of the student's name(*args), to see what it changes in place."""
+        self.exec(KEEPING_INPUTS_SOURCE)
+        value = self.call(KEEPING_INPUTS, name, *args)
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], tuple)
+                and len(value[1]) == len(args)):
+            raise Mismatch(f"{call_text(name, *args)} could not be checked for changed arguments")
+        return value
 
     def exec(self, source: str, timeout: float | None = None) -> None:
         """Run trusted, public code (e.g. a provided cell of the master) in the student's namespace."""

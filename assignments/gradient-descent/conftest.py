@@ -1,95 +1,24 @@
 """Fixtures shared by the gradient-descent hidden tests: comparisons with the reference, the points
-of the release, and a probe that tells whether a student's function changed its arguments.
+of the release, and a check that a student's function left its arguments as they were.
 
-Every comparison is made in the grader on plain data. When a call on a whole array goes wrong, the
-feedback repeats the call on the first wrong element (or point), so the student reads one small
-input with its expected and actual value.
+Comparisons use the engine's `compare` fixture (autograder/compare.py): when a call on a whole
+array goes wrong, the feedback repeats the call on the first wrong element (or point, `rows=True`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import dataclasses
 
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, numeric, show
-from autograder.errors import AutograderError
-from autograder.misconceptions import Catalogue
-
-# Public helper run in the student's namespace: it calls one of the notebook's functions and sends
-# back the arguments as they are afterwards. It holds nothing secret; the grader compares.
-PROBE = "autograder_call_keeping_inputs"
-PROBE_SOURCE = f'''
-def {PROBE}(name, *args):
-    result = globals()[name](*args)
-    return result, args
-'''
+from autograder.checks import Mismatch, call_text, show
 
 
-@dataclass
-class Compare:
-    """Calls a student's function and the reference's with the same arguments and compares them."""
-
-    student: Any
-    reference: Any
-    check: Any
-    misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
-
-    def __call__(self, name: str, *args: Any, rows: bool = False) -> np.ndarray:
-        """Compare name(*args); `rows`: on a mismatch, retry row by row (a batch of points) instead of element by element."""
-        expected = getattr(self.reference, name)(*args)
-        got = self.student.call(name, *args)
-        try:
-            return self.check.close(got, expected, call_text(name, *args))
-        except Mismatch:
-            tolerance = self.check.tolerance
-            with self.misconceptions.diagnosing(name, args, got, expected, tolerance.rtol, tolerance.atol):
-                self._first_wrong_one(name, args, got, expected, rows)
-                raise
-
-    def _first_wrong_one(self, name: str, args: tuple, got: Any, expected: Any, rows: bool) -> None:
-        """Raise the Mismatch of the call on the first wrong element or point, if that call is wrong too."""
-        want = np.asarray(expected)
-        try:
-            array = numeric(got, name)
-        except Mismatch:
-            return
-        if want.size < 2 or array.shape != want.shape:
-            return
-        tol = self.check.tolerance
-        with np.errstate(all="ignore"):
-            good = np.isclose(array.astype(float), want.astype(float), rtol=tol.rtol, atol=tol.atol, equal_nan=True)
-        index = tuple(np.argwhere(~good)[0])
-        if rows:  # the first argument is the batch of points; the others stay as they are
-            single = (np.asarray(args[0])[index[0]], *args[1:])
-        else:
-            single = tuple(arg if np.ndim(arg) == 0 else np.broadcast_to(arg, want.shape)[index] for arg in args)
-        try:
-            value = self.student.call(name, *single)
-        except AutograderError:
-            return  # the message about the whole array stays the feedback
-        self.check.close(value, getattr(self.reference, name)(*single), call_text(name, *single))
-
-
-@pytest.fixture
-def compare(student, reference, check, misconceptions) -> Compare:
-    return Compare(student, reference, check, misconceptions)
-
-
-@pytest.fixture
-def call_keeping_inputs(student):
-    """call_keeping_inputs(name, *args) -> (result, args afterwards), from the student's notebook."""
-    student.exec(PROBE_SOURCE)
-
-    def call(name: str, *args: Any):
-        value = student.call(PROBE, name, *args)
-        if not (isinstance(value, tuple) and len(value) == 2):
-            raise Mismatch(f"{call_text(name, *args)} could not be checked for changed arguments")
-        return value
-
-    return call
+@pytest.fixture(scope="session")
+def compare(compare):
+    """The engine's `compare`; a student's error is told on the call as made, not on one element."""
+    return dataclasses.replace(compare, element_errors=False)
 
 
 @pytest.fixture

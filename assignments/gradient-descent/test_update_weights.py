@@ -98,8 +98,8 @@ def test_random_points(student, reference, check):
         step(student, reference, check, x, int(rng.integers(0, 2)), weights, float(rng.normal()), 0.1)
 
 
-def test_inputs_unchanged(call_keeping_inputs, unchanged):
+def test_inputs_unchanged(student, unchanged):
     """the point and the weights passed in stay as they were (the training keeps each epoch's weights)"""
     args = (np.array([0.5, -1.0]), 1, np.array([0.2, 0.4]), 0.1, 0.1)
-    _, after = call_keeping_inputs("update_weights", *args)
+    _, after = student.call_keeping_inputs("update_weights", *args)
     unchanged("update_weights", args, after, ("x", "y", "weights", "bias", "learnrate"))

@@ -1,0 +1,144 @@
+"""The `compare` fixture: a student's function and the reference on the same arguments, compared in the grader.
+
+    compare("sigmoid", x)                               # element by element (broadcast arguments)
+    compare("update_weights", w, x, delta, eta, per_element=False)  # the whole value only
+    compare("output_formula", batch, w, b, rows=True)   # a batch of points, one row each
+
+The student's function is called once on the whole batch and compared with `check.close`. On a
+mismatch, a known mistake of the suite's catalogue is named (autograder/misconceptions.py), and
+the call is repeated on the first wrong element (or row) alone: when that small call is wrong
+too, its message is the feedback, so the student reads one small input with its expected and
+actual value. Calls with a float32 argument are compared with float32's tolerances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .checks import Checker, Mismatch, call_text, numeric, show
+from .errors import AutograderError, NotPlainData, StudentError
+from .misconceptions import Catalogue
+from .session import MissingFunction
+
+# float32 keeps about 7 significant digits, and formulas that subtract from 1 (tanh form, 1 - s)
+# lose some of them near 0: calls with a float32 argument get at least these tolerances.
+FLOAT32_TOLERANCE = (1e-5, 1e-6)
+
+
+@dataclass
+class Compare:
+    """Calls a student's function and the reference's with the same arguments and compares them."""
+
+    student: Any  # the StudentSession
+    reference: Any
+    check: Checker
+    misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
+    element_errors: bool = True  # a student's error is told on one element too (False: on the call as made)
+
+    def __call__(self, name: str, *args: Any, per_element: bool = True, rows: bool = False) -> np.ndarray:
+        """The student's name(*args) as an array when it is the reference's value; else a Mismatch
+        (or the student's error) told on the first wrong element, or with `rows` on the first wrong
+        row of the first argument (a batch of points); `per_element=False`: on the whole call only."""
+        retry = per_element or rows
+        expected = getattr(self.reference, name)(*args)
+        try:
+            got = self.student.call(name, *args)
+        except (StudentError, NotPlainData) as error:
+            if retry and self.element_errors and not isinstance(error, MissingFunction):
+                self._call_one(name, args, None, rows)  # raises its own, smaller, error if it has one
+            raise
+        try:
+            return self._close(name, args, got, expected)
+        except Mismatch:
+            with self.misconceptions.diagnosing(name, args, got, expected, *self._tolerance(args),
+                                                after=lambda: arguments_after(self.student, name, args)):
+                index = self._first_wrong(args, got, expected) if retry else None
+                one = None if index is None else self._call_one(name, args, index, rows)
+                if one is not None:
+                    value, single = one
+                    self._close(name, single, value, getattr(self.reference, name)(*single))
+                raise  # that element is right on its own (or was not tried): the batched message stays
+
+    def _close(self, name: str, args: tuple, got: Any, expected: Any) -> np.ndarray:
+        rtol, atol = self._tolerance(args)
+        text = call_text(name, *(Spelled(f"np.float32({show(float(a))})") if isinstance(a, np.float32) else a
+                                 for a in args))
+        return self.check.close(got, expected, text, rtol=rtol, atol=atol)
+
+    def _tolerance(self, args: tuple) -> tuple[float, float]:
+        rtol, atol = self.check.tolerance.rtol, self.check.tolerance.atol
+        if any(np.asarray(arg).dtype == np.float32 for arg in args):
+            return max(rtol, FLOAT32_TOLERANCE[0]), max(atol, FLOAT32_TOLERANCE[1])
+        return rtol, atol
+
+    def _first_wrong(self, args: tuple, got: Any, expected: Any) -> tuple[int, ...] | None:
+        """Index of the first element not close to the reference, when `got` is an array of the right shape."""
+        want = np.asarray(expected)
+        try:
+            array = numeric(got, "")
+        except Mismatch:
+            return None
+        if want.size < 2 or array.shape != want.shape:
+            return None
+        rtol, atol = self._tolerance(args)
+        with np.errstate(all="ignore"):
+            good = np.isclose(array.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+        wrong = np.argwhere(~good)
+        return tuple(int(i) for i in wrong[0]) if len(wrong) else None
+
+    def _call_one(self, name: str, args: tuple, index: tuple[int, ...] | None,
+                  rows: bool) -> tuple[Any, tuple] | None:
+        """(value, arguments) of the call on element `index` (None: the first) or its row; the student's
+        error if that call raises one (and `element_errors`); None if there is no such smaller call, or
+        it timed out or crashed."""
+        single = one_of(args, index, rows)
+        if single is None:
+            return None
+        try:
+            return self.student.call(name, *single), single
+        except (StudentError, NotPlainData) as error:
+            if self.element_errors:
+                raise error from None
+            return None
+        except AutograderError:
+            return None
+
+
+def one_of(args: tuple, index: tuple[int, ...] | None, rows: bool) -> tuple | None:
+    """The arguments of the call on one element of the broadcast array arguments (`index` into their
+    shape; None: the first), or with `rows` on row index[0] of the first argument; None when there is none."""
+    if rows:
+        if np.ndim(args[0]) == 0:
+            return None
+        return (np.asarray(args[0])[index[0] if index else 0], *args[1:])
+    if all(np.ndim(arg) == 0 for arg in args):
+        return None
+    try:
+        shape = np.broadcast_shapes(*(np.shape(arg) for arg in args))
+    except ValueError:
+        return None
+    index = (0,) * len(shape) if index is None else index
+    if len(index) != len(shape) or any(i >= n for i, n in zip(index, shape)):
+        return None  # the value is not elementwise in these arguments
+    return tuple(arg if np.ndim(arg) == 0 else np.broadcast_to(arg, shape)[index] for arg in args)
+
+
+def arguments_after(student: Any, name: str, args: tuple) -> tuple | None:
+    """The arguments as the student's `name` leaves them (one more call); None when that cannot be told."""
+    try:
+        return student.call_keeping_inputs(name, *args)[1]
+    except (AutograderError, Mismatch):
+        return None
+
+
+class Spelled:
+    """A value shown in feedback by its Python spelling, e.g. np.float32(-8.0), so a student can repeat the call."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
