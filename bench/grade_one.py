@@ -1,0 +1,84 @@
+"""How long grading one correct submission takes, next to the floor: the student's own training run.
+
+    .venv/bin/python bench/grade_one.py [--runs 7] [--notebook PATH]
+
+The floor is the lesson's 1000-epoch training with the (correct) student functions, called
+directly in this process: no grader could be faster. Grading runs in one warm `Grader` (as in a
+batch) and once cold through the CLI; both are printed with their overhead above the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")  # the floor runs single-threaded, as the worker does
+
+from autograder.config import load_assignment  # noqa: E402
+from autograder.grade import Grader  # noqa: E402
+from autograder.suite import load_reference  # noqa: E402
+
+
+def floor_seconds(assignment, runs: int) -> float:
+    reference = load_reference(assignment)
+    settings = assignment.settings
+    data = reference.load_data(assignment.release_dir / settings["data"])
+    features, targets, _, _ = reference.prepare_data(data)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        reference.train_network(features, targets, settings["epochs"], settings["learnrate"], settings["seed"])
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def warm_seconds(assignment, notebook: Path, runs: int) -> list[float]:
+    times = []
+    with Grader(assignment) as grader:
+        grader.grade("warmup", notebook)  # starts the worker, imports the suite, caches the reference run
+        for _ in range(runs):
+            started = time.perf_counter()
+            result = grader.grade("bench", notebook)
+            times.append(time.perf_counter() - started)
+            assert result.score == result.max_score, result.to_dict()
+    return times
+
+
+def cold_seconds(notebook: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", "student-admissions", str(notebook)],
+                   cwd=REPO, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--notebook", type=Path, default=None, help="a correct submission (default: the master)")
+    args = parser.parse_args()
+    assignment = load_assignment("student-admissions", REPO)
+    notebook = args.notebook or assignment.master_notebook
+
+    floor = floor_seconds(assignment, args.runs)
+    warm = warm_seconds(assignment, notebook, args.runs)
+    cold = cold_seconds(notebook)
+    median = statistics.median(warm)
+    print(f"floor (training with the student's functions, in-process): {floor:.3f} s (median of {args.runs})")
+    print(f"grade one submission, warm grader:  median {median:.3f} s  "
+          f"(min {min(warm):.3f}, max {max(warm):.3f})  overhead above floor {median - floor:+.3f} s")
+    print(f"grade one submission, cold CLI run: {cold:.3f} s  overhead above floor {cold - floor:+.3f} s "
+          "(includes starting Python, the worker and the reference run)")
+    print(f"target: warm median <= floor + 0.5 s = {floor + 0.5:.3f} s -> "
+          f"{'met' if median <= floor + 0.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
