@@ -1,0 +1,52 @@
+"""Answers a class hands in for student-admissions, by nbgrader grade_id: right ones, wrong ones, unfinished.
+
+Used by the benchmarks to build realistic classes: about two thirds of the submissions are right
+(in different styles), the rest have a typical mistake or a function left as the stub.
+"""
+
+from __future__ import annotations
+
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+SIGMOID_STABLE = '''def sigmoid(x):
+    x = np.asarray(x)
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))[()]'''
+
+SIGMOID_TANH = '''def sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(x)))[()]'''
+
+SIGMOID_PRIME = '''def sigmoid_prime(x):
+    s = sigmoid(x)
+    return s * (1 - s)'''
+
+ERROR_TERM = '''def error_term(y, output, h):
+    return (y - output) * sigmoid_prime(h)'''
+
+ERROR_TERM_NO_SLOPE = '''def error_term(y, output, h):
+    return y - output'''
+
+UPDATE = '''def update_weights(weights, x, delta, learnrate):
+    return weights + learnrate * delta * x'''
+
+UPDATE_WRONG_SIGN = '''def update_weights(weights, x, delta, learnrate):
+    return weights - learnrate * delta * x'''
+
+UPDATE_STUB = "def update_weights(weights, x, delta, learnrate):\n" + STUB
+
+RIGHT = {"sigmoid": SIGMOID_STABLE, "sigmoid_prime": SIGMOID_PRIME, "error_term": ERROR_TERM,
+         "update_weights": UPDATE}
+
+VARIANTS: dict[str, dict[str, str]] = {
+    "right": RIGHT,
+    "right-tanh": {**RIGHT, "sigmoid": SIGMOID_TANH},
+    "wrong-error-term": {**RIGHT, "error_term": ERROR_TERM_NO_SLOPE},
+    "right-again": RIGHT,
+    "wrong-update-sign": {**RIGHT, "update_weights": UPDATE_WRONG_SIGN},
+    "unfinished": {**RIGHT, "update_weights": UPDATE_STUB},
+}
+
+
+def answers_of(variant: str) -> list[str]:
+    """The answer cells' sources of a variant, in notebook order."""
+    return [VARIANTS[variant][name] for name in ("sigmoid", "sigmoid_prime", "error_term", "update_weights")]
