@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from autograder import cluster as cluster_module
 from autograder.batch import run_batch
+from autograder.cli import main
 from autograder.errors import UsageError
+from autograder.resume import journal_path
 
 from toycourse import make_course
 
@@ -76,3 +79,15 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
     course.released_with("a", RIGHT)
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
         run_batch(course.assignment(), [course.submissions], scheduler="tcp://127.0.0.1:9")
+
+
+def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
+    course = make_course(tmp_path)
+    course.released_with("a", RIGHT)
+    output = tmp_path / "out" / "results.json"
+    code = main(["--course", str(course.root), "grade", "toy", str(course.submissions), "--scheduler",
+                 cluster.scheduler_address, "--json", str(output)])
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(output.read_text())
+    assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a", 3.0)]
+    assert not journal_path(output).exists()
