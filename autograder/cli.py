@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         return int(error.exit_code)
     except KeyboardInterrupt:
-        console.print("interrupted; results written so far are kept")
+        resume = " (the same command with --resume grades the rest)" if getattr(args, "json", None) else ""
+        console.print(f"interrupted; results written so far are kept{resume}", highlight=False, soft_wrap=True)
         return 130
 
 

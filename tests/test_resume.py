@@ -119,3 +119,24 @@ def test_a_killed_batch_resumes_without_regrading_what_was_finished(tmp_path):
             assert row == finished[row["student"]]
     assert not journal.exists()
     assert os.listdir(output.parent) == ["results.json"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_batch_keeps_its_results_and_says_how_to_go_on(tmp_path):
+    course = make_course(tmp_path)
+    for student in ("s0", "s1", "s2", "s3"):
+        course.student_notebook(student, ["import numpy as np", SLOW, RIGHT])
+    output = tmp_path / "results.json"
+    journal = journal_path(output)
+    batch = subprocess.Popen(grade_command(course, output), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, cwd=tmp_path, start_new_session=True)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not (journal.is_file() and journal_results(journal)):
+        time.sleep(0.05)
+    processes = psutil.Process(batch.pid).children(recursive=True)
+    os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    _, err = batch.communicate(timeout=30)
+    assert batch.returncode == 130, err
+    assert "the same command with --resume grades the rest" in err
+    assert not psutil.wait_procs(processes, timeout=10)[1]
+    assert 1 <= len(journal_results(journal)) < 4 and not output.exists()
