@@ -79,14 +79,14 @@ class GraderProcess:
                    "student": task.student, "notebook": str(task.notebook)}
         self.task, self.deadline = task, time.monotonic() + seconds
         for _ in range(2):  # a process that ended between two submissions is replaced
-            if self.process is None or self.process.poll() is not None:
-                self.stop()
-                self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid())],
-                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
             try:
+                if self.process is None or self.process.poll() is not None:
+                    self.stop()
+                    self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid())],
+                                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
                 protocol.write_frame(self.process.stdin.fileno(), request)
                 return True
-            except BrokenPipeError:
+            except OSError:  # it could not be started, or it is gone (broken pipe)
                 self.stop(kill=True)
         return False
 

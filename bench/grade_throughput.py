@@ -207,7 +207,8 @@ def report_size(size: int, chosen: dict[str, str], floors: dict, one: Run, two: 
           f"(everything included: start, worker, reference run, notebook cells, pytest)")
     print(f"  jobs 2: {two.wall:7.1f} s = {60 * size / two.wall:5.1f} submissions/min; speed-up {one.wall / two.wall:.2f}x; "
           f"CPU {two.cpu / size:.3f} s per submission; scores {'same' if scores(one) == scores(two) else 'DIFFERENT'} as jobs 1")
-    print(f"  peak RSS: grader {mb(one.peaks.peak['grader'])} (jobs 1), {mb(two.peaks.peak['grader'])} per grader "
+    per_process = mb(two.peaks.peak["grader"]) if two.peaks.peak["grader"] else "none (one submission: graded in-process)"
+    print(f"  peak RSS: grader {mb(one.peaks.peak['grader'])} (jobs 1), {per_process} per grader "
           f"process (jobs 2); worker zygote {mb(max(one.peaks.peak['zygote'], two.peaks.peak['zygote']))}, "
           f"submission process {mb(max(one.peaks.peak['child'], two.peaks.peak['child']))}")
     if nb is not None:
