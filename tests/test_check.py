@@ -16,18 +16,10 @@ from autograder.config import load_assignment
 from autograder.errors import UsageError
 from autograder.grade import Grader
 from conftest import REPO
+from test_gradient_descent_suite import ANSWERS
 
 NAME = "gradient-descent"
-CORRECT = {
-    "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
-    "output_formula": "def output_formula(features, weights, bias):\n"
-                      "    return sigmoid(np.dot(features, weights) + bias)",
-    "error_formula": "def error_formula(y, output):\n"
-                     "    return -y * np.log(output) - (1 - y) * np.log(1 - output)",
-    "update_weights": "def update_weights(x, y, weights, bias, learnrate):\n"
-                      "    d_error = y - output_formula(x, weights, bias)\n"
-                      "    return weights + learnrate * d_error * x, bias + learnrate * d_error",
-}
+CORRECT = ANSWERS  # right answers, as in the suite's own tests
 # Right on the public inputs (numbers), wrong on hidden ones (arrays), and so in training.
 WRONG = dict(CORRECT, sigmoid="def sigmoid(x):\n    x = np.clip(x, -30, 30)\n"
                               "    return 1 / (1 + np.exp(-x)) if np.ndim(x) == 0 else np.tanh(x)")
