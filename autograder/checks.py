@@ -82,6 +82,11 @@ class Checker:
                            f"expected {show(want if want.ndim else want.item())}")
         return array
 
+    def first_difference(self, got: np.ndarray, expected: np.ndarray) -> int | None:
+        """Flat index of the first value of `got` not close to `expected` (same shapes), or None."""
+        good = np.isclose(got, expected, rtol=self.tolerance.rtol, atol=self.tolerance.atol)
+        return None if good.all() else int(np.flatnonzero(~good)[0])
+
     def true(self, condition: bool, message: str) -> None:
         if not condition:
             raise Mismatch(message)

@@ -138,3 +138,10 @@ def test_true_raises_the_given_feedback(check):
     check.true(1 < 2, "never shown")
     with pytest.raises(Mismatch, match="^the loss must go down$"):
         check.true(False, "the loss must go down")
+
+
+def test_first_difference_is_the_first_value_out_of_tolerance():
+    check = Checker(Tolerance(rtol=1e-6, atol=1e-8))
+    want = np.array([0.5, 0.25, 0.125])
+    assert check.first_difference(want * (1 + 1e-9), want) is None
+    assert check.first_difference(np.array([0.5, 0.3, 0.2]), want) == 1

@@ -81,17 +81,12 @@ def expected(reference, points, settings, memo) -> dict[str, np.ndarray]:
     return memo[key]
 
 
-def first_difference(got: np.ndarray, want: np.ndarray, check) -> int | None:
-    good = np.isclose(got, want, rtol=check.tolerance.rtol, atol=check.tolerance.atol)
-    return None if good.all() else int(np.flatnonzero(~good)[0])
-
-
 @pytest.mark.points(1.25)
 def test_final_weights_and_bias(trained, expected, check):
     """training with your functions ends at the expected weights and bias"""
     for name in ("weights", "bias"):
         got, want = trained[name], np.asarray(expected[name], dtype=float)
-        check.true(first_difference(np.atleast_1d(got), np.atleast_1d(want), check) is None,
+        check.true(check.first_difference(np.atleast_1d(got), np.atleast_1d(want)) is None,
                    f"after training, the {name} {'are' if name == 'weights' else 'is'} {show(got[()])}, "
                    f"expected {show(want[()])}")
 
@@ -100,7 +95,7 @@ def test_final_weights_and_bias(trained, expected, check):
 def test_loss_curve(trained, expected, check):
     """the mean log-loss after every epoch is the expected one"""
     got, want = trained["losses"], expected["losses"]
-    epoch = first_difference(got, want, check)
+    epoch = check.first_difference(got, want)
     if epoch is not None:
         raise Mismatch(f"the mean log-loss after epoch {epoch + 1} is {show(got[epoch])}, expected {show(want[epoch])}")
 

@@ -81,17 +81,11 @@ def expected(reference, prepared, settings, memo) -> tuple[np.ndarray, np.ndarra
     return memo[key]
 
 
-def differ(got: np.ndarray, want: np.ndarray, check) -> int | None:
-    """The first index where `got` is not close to `want`, or None."""
-    good = np.isclose(got, want, rtol=check.tolerance.rtol, atol=check.tolerance.atol)
-    return None if good.all() else int(np.flatnonzero(~good)[0])
-
-
 @pytest.mark.points(1.5)
 def test_final_weights(training, expected, check):
     """training with your functions ends at the expected weights"""
     got, want = training.pair()[0], expected[0]
-    check.true(differ(got, want, check) is None,
+    check.true(check.first_difference(got, want) is None,
                f"after training, the weights are {show(got)}, expected {show(want)}")
 
 
@@ -101,7 +95,7 @@ def test_loss_curve(training, expected, check, record):
     got, want = training.pair()[1], expected[1]
     record("loss_curve", student=got, reference=want, title="training loss", xlabel="epoch",
            ylabel="mean squared error (training set)", xscale="log")  # plotted in the feedback page
-    epoch = differ(got, want, check)
+    epoch = check.first_difference(got, want)
     if epoch is not None:
         raise Mismatch(f"the training loss after epoch {epoch + 1} is {show(got[epoch])}, expected {show(want[epoch])}")
 
