@@ -164,7 +164,3 @@ def _load_npy(payload: str) -> np.ndarray:
         raise ProtocolError("array payload has a non-numeric dtype")
     return array
 
-
-def encode_args(values: Any) -> Any:
-    """Grader side: the arguments of a call, always fresh copies as plain data."""
-    return encode(values)

@@ -222,10 +222,6 @@ def test_huge_or_deep_containers_are_unsupported():
     assert isinstance(back, Unsupported)
 
 
-def test_encode_args_is_plain_data_only():
-    assert decode(protocol.encode_args([np.float64(1.0), (2,)]))[1] == (2,)
-
-
 # -- decode trusts nothing -------------------------------------------------------------------------
 
 

@@ -64,7 +64,7 @@ class Zygote:
                 self.finish()
                 reply = {"ok": True}
             elif op in ("call", "exec"):
-                reply = self.relay(request, float(request.get("timeout") or request.get("default_timeout", 10)))
+                reply = self.relay(request, float(request.get("timeout") or 10))
             else:
                 reply = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
             protocol.write_frame(self.control_out, reply)
