@@ -2,7 +2,9 @@
 
 Fixtures: `student` (the submission in the worker), `reference` (the solutions module), `check`
 (comparisons), `settings` (the TOML's [suite] table), `assignment` (its config and paths),
-`master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for reference results computed once).
+`master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for cheap
+values computed once per process), `cached` (`cached(reference.train, *args)`: a costly reference result,
+computed once per course and kept on disk, see autograder/refcache.py).
 `record` (`record("loss_curve", student=[...], reference=[...])` attaches plain data to the
 result as `artifacts`, for feedback plots and reports).
 `misconceptions` (the known mistakes of the suite's `misconceptions.py`, see autograder/misconceptions.py).
@@ -25,6 +27,7 @@ from .checks import Checker
 from .compare import Compare
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .misconceptions import load_catalogue
+from .refcache import ReferenceCache
 
 MARKERS = (
     "points(n): the points this test is worth within its part",
@@ -47,11 +50,12 @@ class Outcome:
 
 
 class GradingPlugin:
-    def __init__(self, assignment, reference: Any, master: dict[str, str], memo: dict):
+    def __init__(self, assignment, reference: Any, master: dict[str, str], memo: dict, cache: ReferenceCache):
         self._assignment = assignment
         self.reference_module = reference
         self.master_sources = master
         self.memo_store = memo
+        self.reference_cache = cache
         self.session = None  # the StudentSession under test; None when only collecting
         self.outcomes: dict[str, Outcome] = {}
         self.only_visible = False
@@ -86,6 +90,10 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def memo(self):
         return self.memo_store
+
+    @pytest.fixture(scope="session")
+    def cached(self):
+        return self.reference_cache
 
     @pytest.fixture(scope="session")
     def record(self):

@@ -15,6 +15,7 @@ import pytest
 from .config import Assignment
 from .errors import ConfigError
 from .plugin import GradingPlugin, Outcome
+from .refcache import CACHE_DIR, ReferenceCache, fingerprint
 from .submission import grade_id
 
 
@@ -70,7 +71,9 @@ class Suite:
 
     def __init__(self, assignment: Assignment, master: nbformat.NotebookNode):
         self.assignment = assignment
-        self.plugin = GradingPlugin(assignment, load_reference(assignment), master_sources(master), memo={})
+        reference = load_reference(assignment)
+        cache = ReferenceCache(assignment.root / CACHE_DIR, fingerprint(assignment.reference_file.parent))
+        self.plugin = GradingPlugin(assignment, reference, master_sources(master), memo={}, cache=cache)
 
     def run(self, session, only_visible: bool = False) -> list[Outcome]:
         self.plugin.session = session

@@ -2,7 +2,7 @@
 
 The provided procedure is taken from the master (so an edited copy in the submission does not
 count) and run once per submission in the worker, on the released points read here in the grader.
-The reference run is done once per batch. Final weights and bias and the loss curve are compared
+The reference run is done once per course (the `cached` fixture). Final weights and bias and the loss curve are compared
 closely (most of the points); the accuracy and a falling loss are worth less.
 """
 
@@ -73,12 +73,9 @@ def trained(student, master, points, settings, memo) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture
-def expected(reference, points, settings, memo) -> dict[str, np.ndarray]:
-    """The reference's training results, computed once per batch."""
-    key = ("reference_training", settings["epochs"], settings["learnrate"], settings["seed"])
-    if key not in memo:
-        memo[key] = dict(zip(RESULTS, reference.train(*arguments(points, settings))))
-    return memo[key]
+def expected(reference, points, settings, cached) -> dict[str, np.ndarray]:
+    """The reference's training results, computed once per course (kept on disk by `cached`)."""
+    return dict(zip(RESULTS, cached(reference.train, *arguments(points, settings))))
 
 
 @pytest.mark.points(1.25)

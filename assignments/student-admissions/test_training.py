@@ -2,7 +2,7 @@
 
 The provided procedure is taken from the master (so an edited copy in the submission does not
 count) and run once per submission in the worker, on data prepared here in the grader. The
-reference run is done once per batch. Weights and loss curve are compared closely (most of the
+reference run is done once per course (`cached`). Weights and loss curve are compared closely (most of the
 points); accuracy and a falling loss are sanity checks worth less.
 """
 
@@ -73,12 +73,9 @@ def training(student, master, prepared, settings, memo) -> Run:
 
 
 @pytest.fixture
-def expected(reference, prepared, settings, memo) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's (weights, losses), trained once per batch."""
-    key = ("reference_run", settings["epochs"], settings["learnrate"], settings["seed"])
-    if key not in memo:
-        memo[key] = reference.train_network(*arguments(prepared, settings))
-    return memo[key]
+def expected(reference, prepared, settings, cached) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's (weights, losses), trained once per course (kept on disk by `cached`)."""
+    return cached(reference.train_network, *arguments(prepared, settings))
 
 
 @pytest.mark.points(1.5)
