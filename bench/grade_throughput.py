@@ -4,9 +4,11 @@
 
 Builds N submissions of student-admissions from the released notebook (a mix of right and wrong
 answers, `VARIANTS`), grades them with `autograder grade --jobs 1` and `--jobs 2` (the real CLI,
-as subprocesses), and with `nbgrader autograde` in a scratch nbgrader course whose checks are the
+as subprocesses; `--jobs 2` once more with AUTOGRADER_CACHE=off, so that each grader process trains
+the reference itself), and with `nbgrader autograde` in a scratch nbgrader course whose checks are the
 master's test cells. Prints per size: median seconds per submission, submissions per minute, peak
-memory (RSS) of the grader and of one worker, and nbgrader's throughput with the ratio.
+memory (RSS) of the grader and of one worker, nbgrader's throughput with the ratio, and the scores
+each answer got from both.
 
 The floor is what the student's functions alone need: the hidden suite is run in this process with
 a `student` that calls the functions directly (no worker, no protocol), and only the time spent
@@ -132,9 +134,11 @@ class Run:
     report: dict | None = None
 
 
-def grade(folder: Path, jobs: int, output: Path) -> Run:
+def grade(folder: Path, jobs: int, output: Path, cache: bool = True) -> Run:
+    """`autograder grade --jobs N`; with `cache=False` every grader process trains the reference itself."""
     command = [str(BIN / "autograder"), "grade", ASSIGNMENT, str(folder), "--jobs", str(jobs), "--json", str(output)]
-    return Run(*run_measured(command, REPO), report=json.loads(output.read_text()))
+    env = None if cache else {**os.environ, "AUTOGRADER_CACHE": "off"}
+    return Run(*run_measured(command, REPO, env), report=json.loads(output.read_text()))
 
 
 def nbgrader_autograde(folder: Path, course: Path) -> Run:
@@ -154,11 +158,17 @@ def nbgrader_autograde(folder: Path, course: Path) -> Run:
     graded = list((course / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
     if len(graded) != len(list(folder.glob("*.ipynb"))):
         raise SystemExit(f"nbgrader autograded {len(graded)} notebooks of {len(list(folder.glob('*.ipynb')))}")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        run.report = {"submissions": [{"student": notebook.stem, "score": gradebook.find_submission(
+            ASSIGNMENT, notebook.stem).score} for notebook in sorted(folder.glob("*.ipynb"))]}
     return run
 
 
-def breakdown(folder: Path, chosen: dict[str, str], floors: dict) -> None:
-    """Where one submission's CPU goes beyond its floor, per variant: the grader, the worker (warm)."""
+def breakdown(folder: Path, chosen: dict[str, str], floors: dict, runs: int = 3) -> list[float]:
+    """Where one submission's CPU goes beyond its floor, per variant (medians of `runs`): the grader, the
+    worker (warm, as in a batch). Returns the overhead of each variant."""
     from autograder.config import load_assignment
     from autograder.grade import Grader
 
@@ -174,23 +184,31 @@ def breakdown(folder: Path, chosen: dict[str, str], floors: dict) -> None:
         return total
 
     firsts = {variant: student for student, variant in reversed(chosen.items())}
+    overheads = []
     with Grader(load_assignment(ASSIGNMENT, REPO)) as grader:
         grader.grade("warm-up", folder / f"{firsts[next(iter(firsts))]}.ipynb")
         for variant, student in firsts.items():
-            worker, own = worker_cpu(), time.process_time()
-            grader.grade(student, folder / f"{student}.ipynb")
-            own = time.process_time() - own
-            time.sleep(0.3)  # the submission's process is reaped: its CPU is in the zygote's children
-            worker = worker_cpu() - worker
+            graders, workers = [], []
+            for _ in range(runs):
+                worker, own = worker_cpu(), time.process_time()
+                grader.grade(student, folder / f"{student}.ipynb")
+                graders.append(time.process_time() - own)
+                time.sleep(0.3)  # the submission's process is reaped: its CPU is in the zygote's children
+                workers.append(worker_cpu() - worker)
+            own, worker = statistics.median(graders), statistics.median(workers)
+            overheads.append(own + worker - floors[variant][1])
             print(f"  {variant:<18} grader CPU {own:.3f} s, worker CPU {worker:.3f} s, floor CPU "
-                  f"{floors[variant][1]:.3f} s -> overhead {own + worker - floors[variant][1]:+.3f} s")
+                  f"{floors[variant][1]:.3f} s -> overhead {overheads[-1]:+.3f} s")
+    print(f"  median overhead {statistics.median(overheads):+.3f} s per submission")
+    return overheads
 
 
 def mb(value: int) -> str:
     return f"{value / 1024 / 1024:.0f} MB"
 
 
-def report_size(size: int, chosen: dict[str, str], floors: dict, one: Run, two: Run, nb: Run | None) -> None:
+def report_size(size: int, chosen: dict[str, str], floors: dict, one: Run, two: Run, cold: Run,
+                nb: Run | None) -> None:
     per = [s["seconds"] for s in one.report["submissions"]]
     over = [s["seconds"] - floors[chosen[s["student"]]][0] for s in one.report["submissions"]]
     floor_cpu = sum(floors[variant][1] for variant in chosen.values())
@@ -207,14 +225,24 @@ def report_size(size: int, chosen: dict[str, str], floors: dict, one: Run, two: 
           f"(everything included: start, worker, reference run, notebook cells, pytest)")
     print(f"  jobs 2: {two.wall:7.1f} s = {60 * size / two.wall:5.1f} submissions/min; speed-up {one.wall / two.wall:.2f}x; "
           f"CPU {two.cpu / size:.3f} s per submission; scores {'same' if scores(one) == scores(two) else 'DIFFERENT'} as jobs 1")
+    print(f"  jobs 2 without the reference cache (each grader process trains the reference): {cold.wall:7.1f} s = "
+          f"{60 * size / cold.wall:5.1f} submissions/min; CPU {cold.cpu / size:.3f} s per submission")
     per_process = mb(two.peaks.peak["grader"]) if two.peaks.peak["grader"] else "none (one submission: graded in-process)"
     print(f"  peak RSS: grader {mb(one.peaks.peak['grader'])} (jobs 1), {per_process} per grader "
           f"process (jobs 2); worker zygote {mb(max(one.peaks.peak['zygote'], two.peaks.peak['zygote']))}, "
           f"submission process {mb(max(one.peaks.peak['child'], two.peaks.peak['child']))}")
     if nb is not None:
+        ours = {s["student"]: s["score"] for s in one.report["submissions"]}
+        theirs = {s["student"]: s["score"] for s in nb.report["submissions"]}
+        by_variant = {}
+        for student, variant in chosen.items():
+            by_variant.setdefault(variant, set()).add((ours[student], theirs[student]))
+        print("  scores by answer (autograder / nbgrader with the master's test cells, out of 12): " + ", ".join(
+            f"{variant} {' '.join(f'{a:g}/{b:g}' for a, b in sorted(pairs))}" for variant, pairs in by_variant.items()))
         print(f"  nbgrader autograde: {nb.wall:7.1f} s = {60 * size / nb.wall:5.1f} submissions/min; CPU {nb.cpu / size:.3f} s "
               f"per submission; throughput ratio autograder/nbgrader: jobs 2 {nb.wall / two.wall:.2f}x, "
-              f"jobs 1 {nb.wall / one.wall:.2f}x (by CPU per submission: {nb.cpu / one.cpu:.2f}x per core)")
+              f"jobs 2 without the cache {nb.wall / cold.wall:.2f}x, jobs 1 {nb.wall / one.wall:.2f}x (by CPU per "
+              f"submission: {nb.cpu / one.cpu:.2f}x per core)")
 
 
 def main() -> None:
@@ -228,6 +256,7 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
     floors = {name: floor_seconds(ASSIGNMENT, answers_of(name), runs=3) for name in VARIANTS}
+    print("the reference cache (.autograder/cache) is filled by the floor's warm-up, as `autograder validate` fills it")
     for name, (wall, cpu) in floors.items():
         print(f"floor {name:<18} {wall:.3f} s, CPU {cpu:.3f} s (its functions alone, in-process: checks + training)")
     print("one submission in a warm grader (as in a batch), CPU seconds:")
@@ -237,8 +266,9 @@ def main() -> None:
         chosen = build_class(folder, size)
         one = grade(folder, 1, scratch / f"jobs1-{size}.json")
         two = grade(folder, 2, scratch / f"jobs2-{size}.json")
+        cold = grade(folder, 2, scratch / f"jobs2-cold-{size}.json", cache=False)
         nb = None if args.no_nbgrader else nbgrader_autograde(folder, scratch / f"nbgrader-{size}")
-        report_size(size, chosen, floors, one, two, nb)
+        report_size(size, chosen, floors, one, two, cold, nb)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,12 +1,17 @@
 """Answers a class hands in for student-admissions, by nbgrader grade_id: right ones, wrong ones, unfinished.
 
-Used by the benchmarks to build realistic classes: about two thirds of the submissions are right
-(in different styles), the rest have a typical mistake or a function left as the stub.
+Used by the benchmarks to build realistic classes: half of the submissions are right (in the three
+styles students write: the lesson's formula, as most do, a tanh form and a guarded "stable" form),
+the rest have a typical mistake or a function left as the stub. The mistakes are made on top of the
+lesson's formula, the answer most students give.
 """
 
 from __future__ import annotations
 
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+SIGMOID_LESSON = '''def sigmoid(x):
+    return 1 / (1 + np.exp(-x))'''
 
 SIGMOID_STABLE = '''def sigmoid(x):
     x = np.asarray(x)
@@ -34,14 +39,14 @@ UPDATE_WRONG_SIGN = '''def update_weights(weights, x, delta, learnrate):
 
 UPDATE_STUB = "def update_weights(weights, x, delta, learnrate):\n" + STUB
 
-RIGHT = {"sigmoid": SIGMOID_STABLE, "sigmoid_prime": SIGMOID_PRIME, "error_term": ERROR_TERM,
+RIGHT = {"sigmoid": SIGMOID_LESSON, "sigmoid_prime": SIGMOID_PRIME, "error_term": ERROR_TERM,
          "update_weights": UPDATE}
 
 VARIANTS: dict[str, dict[str, str]] = {
     "right": RIGHT,
     "right-tanh": {**RIGHT, "sigmoid": SIGMOID_TANH},
     "wrong-error-term": {**RIGHT, "error_term": ERROR_TERM_NO_SLOPE},
-    "right-again": RIGHT,
+    "right-stable": {**RIGHT, "sigmoid": SIGMOID_STABLE},
     "wrong-update-sign": {**RIGHT, "update_weights": UPDATE_WRONG_SIGN},
     "unfinished": {**RIGHT, "update_weights": UPDATE_STUB},
 }
