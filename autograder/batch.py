@@ -31,9 +31,11 @@ class BatchRun:
 def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None = None,
               scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
               on_result: Callable[[SubmissionResult], None] | None = None,
+              on_plan: Callable[[int, int], None] | None = None,
               launch: Launch | None = None) -> BatchRun:
     """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
-    `resume` keeps the journal's finished results and grades only the others."""
+    `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
+    is told once, before grading starts, how many will be graded and how many the journal holds."""
     if resume and json_path is None:
         raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
                          "that file (FILE.partial.jsonl); run again with the same --json")
@@ -44,6 +46,8 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
     results: list[SubmissionResult | None] = [None] * len(submissions)
     journal = Journal(journal_path(json_path), assignment.name, resume) if json_path else None
     tasks = _unfinished(submissions, journal, results)
+    if on_plan:
+        on_plan(len(tasks), len(submissions) - len(tasks))
 
     def done(task: Task, result: SubmissionResult, graded: bool) -> None:
         results[task.index] = result

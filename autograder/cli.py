@@ -119,7 +119,7 @@ def cmd_grade(args) -> int:
                   "Run `autograder doctor` for details.", highlight=False, soft_wrap=True)
     with Publisher(assignment, args.paths, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
-                        resume=args.resume, on_result=publish, launch=launch)
+                        resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch)
         publish.catch_up(run.report)
     report = run.report
     print_table(report, Console())

@@ -43,6 +43,16 @@ class BatchProgress:
         if self.bar is not None:
             self.bar.stop()
 
+    def plan(self, to_grade: int, kept: int) -> None:
+        """Count `to_grade` submissions; say so when a resumed batch keeps `kept` finished ones."""
+        self.total = to_grade
+        if self.bar is not None:
+            self.bar.update(self.task, total=to_grade)
+        if kept:
+            (self.bar.console if self.bar else self.console).print(
+                f"resuming: {kept} finished result(s) kept from the journal, {to_grade} to grade",
+                highlight=False, soft_wrap=True)
+
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
         line = (f"[{self.done}/{self.total}] {result.student}: {result.score:g}/{result.max_score:g} "

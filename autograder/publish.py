@@ -40,6 +40,10 @@ class Publisher:
         self.progress(result)
         self._store(result)
 
+    def plan(self, to_grade: int, kept: int) -> None:
+        """The batch's `on_plan`: a resumed batch counts only what it still grades."""
+        self.progress.plan(to_grade, kept)
+
     def _store(self, result: SubmissionResult) -> None:
         if self.writer is not None:
             self.writer.record(result)

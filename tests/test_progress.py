@@ -34,3 +34,22 @@ def test_a_bar_with_count_rate_and_eta_on_a_terminal():
     assert "3/3" in text and "/min" in text and "ETA" in text and "elapsed" in text
     assert "[3/3] carol: 0/12 invalid (1.2 s): carol.ipynb is not a notebook" in text
     assert "alice: 12/12" not in text  # a graded submission only moves the bar
+
+
+def test_a_resumed_batch_counts_only_what_it_still_grades():
+    out = io.StringIO()
+    with BatchProgress(5, Console(file=out, force_terminal=False, width=200)) as progress:
+        progress.plan(to_grade=2, kept=3)
+        progress(result("dave", 12))
+        progress(result("erin", 12))
+    assert out.getvalue().splitlines() == ["resuming: 3 finished result(s) kept from the journal, 2 to grade",
+                                           "[1/2] dave: 12/12 graded (1.2 s)", "[2/2] erin: 12/12 graded (1.2 s)"]
+
+
+def test_the_bar_of_a_resumed_batch_ends_full():
+    out = io.StringIO()
+    with BatchProgress(4, Console(file=out, force_terminal=True, width=160, color_system=None)) as progress:
+        progress.plan(to_grade=1, kept=3)
+        progress(result("dave", 12))
+    final = out.getvalue().split("\r")[-1]  # the bar as it was left
+    assert "resuming: 3 finished result(s) kept" in out.getvalue() and "1/1" in final and "/4" not in final

@@ -111,6 +111,9 @@ def test_a_killed_batch_resumes_without_regrading_what_was_finished(tmp_path):
                            cwd=tmp_path, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
     assert f"graded {6 - len(finished)} submission(s), {len(finished)} kept from the journal" in rerun.stderr
+    left = 6 - len(finished)
+    assert f"resuming: {len(finished)} finished result(s) kept from the journal, {left} to grade" in rerun.stderr
+    assert f"[{left}/{left}] " in rerun.stderr  # the progress counts what this run grades
     report = json.loads(output.read_text())
     assert [s["student"] for s in report["submissions"]] == students
     assert all(s["score"] == 3.0 for s in report["submissions"])
