@@ -21,7 +21,7 @@ from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
 from .results import GradeReport, SubmissionResult
 from .sandbox import Launch, build_launch
-from .scoring import score_parts, zero_parts
+from .scoring import rounded_sum, score_parts, zero_parts
 from .session import StudentSession, Worker
 from .submission import load_submission
 from .suite import Suite
@@ -87,7 +87,7 @@ class Grader:
         except Exception as error:  # a bug of ours must cost this submission only, and be visible
             detail = traceback.format_exception_only(type(error), error)[-1].strip()
             self._fail(result, "crashed", f"internal error while grading ({detail}); please report it")
-        result.score = sum(p.score for p in result.parts)
+        result.score = rounded_sum(p.score for p in result.parts)
         result.seconds = time.monotonic() - started
         return result
 

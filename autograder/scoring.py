@@ -1,6 +1,8 @@
 """Points: test outcomes to part scores, with the part totals from assignment.toml.
 
 A test's `points` marker is its points; tests without one share what is left of their part.
+Scores are rounded to PRECISION decimals, so that a part whose tests all passed scores its points
+exactly (three tests of 0.1 make 0.3, not 0.30000000000000004).
 """
 
 from __future__ import annotations
@@ -9,6 +11,13 @@ from .config import Assignment
 from .errors import ConfigError
 from .plugin import Outcome
 from .results import PartResult, TestResult
+
+PRECISION = 9  # decimals kept in scores
+
+
+def rounded_sum(scores) -> float:
+    """The sum of scores, rounded to PRECISION decimals."""
+    return round(sum(scores), PRECISION) + 0.0  # + 0.0: never -0.0
 
 
 def test_points(assignment: Assignment, outcomes: list[Outcome]) -> dict[str, float]:
@@ -40,12 +49,12 @@ def score_parts(assignment: Assignment, outcomes: list[Outcome],
     is every test, so that points are shared out as in grading."""
     points = test_points(assignment, outcomes if whole_suite is None else whole_suite)
     parts = []
-    for part, total in assignment.parts.items():
+    for part, points_of_part in assignment.parts.items():
         tests = [TestResult(name=o.name, outcome=o.outcome, max_points=points[o.nodeid],
                             points=points[o.nodeid] if o.outcome == "passed" else 0.0,
                             feedback=o.feedback, description=o.description, misconception=o.misconception)
                  for o in outcomes if o.part == part]
-        parts.append(PartResult(name=part, score=sum(t.points for t in tests), max_score=total, tests=tests))
+        parts.append(PartResult(name=part, score=rounded_sum(t.points for t in tests), max_score=points_of_part, tests=tests))
     return parts
 
 

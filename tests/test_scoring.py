@@ -104,3 +104,12 @@ def test_zero_parts_fail_every_test_with_the_reason(toy):
     assert part.score == 0 and part.max_score == 3 and part.feedback == "the notebook is not valid JSON"
     assert [(t.outcome, t.points, t.max_points, t.feedback) for t in part.tests] == [
         ("error", 0.0, 1.0, "the notebook is not valid JSON"), ("error", 0.0, 2.0, "the notebook is not valid JSON")]
+
+
+def test_a_part_whose_tests_all_passed_scores_its_points_exactly(toy):
+    assignment = with_parts(toy, square=0.3, cube=0.7)
+    outcomes = [outcome(name, "square") for name in "abc"] + [outcome("d", "cube", points=0.1),
+                                                             outcome("e", "cube", points=0.2), outcome("f", "cube", points=0.4)]
+    square, cube = score_parts(assignment, outcomes)
+    assert sum(t.points for t in cube.tests) != 0.7  # 0.1 + 0.2 + 0.4 is 0.7000000000000001 in floating point
+    assert (square.score, cube.score) == (0.3, 0.7)
