@@ -40,7 +40,23 @@ def test_the_zip_holds_the_scripts_the_package_and_the_course(built):
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert any(dep.startswith("nbgrader") for dep in pyproject["project"]["dependencies"])
     assert "pip install --quiet /autograder/source/package" in setup
+    assert "-m autograder --course /autograder/source/course validate toy" in setup
     subprocess.run(["bash", "-n"], input=setup, text=True, check=True)
+
+
+def test_the_setup_warm_up_validates_the_unpacked_course(built, tmp_path):
+    """setup.sh's last step, run on the unpacked zip with our Python: the course it ships is gradable."""
+    _, path = built
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path / "source")
+        line = next(line for line in archive.read("setup.sh").decode().splitlines() if " validate " in line)
+    command = line.rstrip(" \\").split()
+    assert command[:4] == ["/autograder/venv/bin/python", "-m", "autograder", "--course"]
+    env = {k: v for k, v in os.environ.items() if k not in ("AUTOGRADER_COURSE", "PYTHONPATH")}
+    done = subprocess.run([sys.executable, *command[1:4], str(tmp_path / "source" / "course"), *command[5:]],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "toy: master 3/3, released stubs 0: ok"
 
 
 def test_run_autograder_writes_gradescope_results(built, tmp_path):
