@@ -10,7 +10,7 @@ next batch, reads it back. `autograder validate` grades the master, so a validat
 its first class without running the reference at all.
 
 The key is a SHA-256 of everything the result depends on: the source of every Python file in the
-reference's folder (`solutions/`), the function's name, its arguments (arrays by dtype, shape and
+reference's folder (`solutions/`), the function's file and name, its arguments (arrays by dtype, shape and
 bytes), and the NumPy and Python versions. Editing a solution or the data makes a new key.
 
 Results are plain data (arrays, numbers, strings and tuples, lists or dicts of them), stored with
@@ -67,7 +67,9 @@ class ReferenceCache:
 
     def key(self, function: Callable, args: tuple, kwargs: dict) -> str:
         digest = hashlib.sha256(self.fingerprint.encode())
-        name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
+        code = getattr(function, "__code__", None)  # the file's name, not its module's: that names the path
+        where = Path(code.co_filename).name if code else getattr(function, "__module__", "")
+        name = f"{where}:{getattr(function, '__qualname__', repr(function))}"
         digest.update(name.encode() + b"\0")
         _hash_value(digest, (args, kwargs), name)
         return digest.hexdigest()

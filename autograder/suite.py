@@ -47,16 +47,23 @@ def pytest_args(assignment: Assignment) -> list[str]:
 
 
 def load_reference(assignment: Assignment) -> ModuleType:
-    """The trusted reference solutions, imported by path (never shipped to the worker)."""
+    """The trusted reference solutions, imported by path (never shipped to the worker).
+
+    Imported again when another course's reference of the same name, or an edited file, is asked for.
+    """
     path = assignment.reference_file
     if not path.is_file():
         raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.reference",
                           f"reference solutions {path} not found")
     name = f"_autograder_reference_{assignment.reference}"
-    if name in sys.modules:
-        return sys.modules[name]
+    stat = path.stat()
+    source = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__autograder_source__", None) == source:
+        return module
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    module.__autograder_source__ = source
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module

@@ -182,3 +182,16 @@ def test_batches_and_grader_processes_share_one_reference_computation(tmp_path):
     second = run_batch(course.assignment(), [course.submissions], jobs=2)  # two new grader processes
     assert [s.score for s in second.report.submissions] == [3.0, 0.0, 3.0]
     assert (tmp_path / "calls.txt").read_text() == "computed\n"
+
+
+def test_the_key_does_not_depend_on_where_the_course_is(tmp_path):
+    """A course moved or copied (the Gradescope image, another machine) keeps its cache."""
+    from autograder.suite import load_reference
+
+    keys = []
+    for place in ("here", "there"):
+        course = make_course(tmp_path / place, reference=COUNTING_REFERENCE)
+        reference = load_reference(course.assignment())
+        cache = ReferenceCache(course.root / CACHE_DIR, fingerprint(course.root / "solutions"))
+        keys.append(cache.key(reference.slow_square, (np.arange(3.0),), {}))
+    assert keys[0] == keys[1]

@@ -57,3 +57,13 @@ def test_missing_reference_solutions(tmp_path):
 def test_the_reference_is_imported_by_path(tmp_path):
     reference = load_reference(make_course(tmp_path).assignment())
     assert reference.square(3.0) == 9.0 and reference.__name__ == "_autograder_reference_toy"
+
+
+def test_a_reference_of_the_same_name_from_another_course_or_edited_is_imported_again(tmp_path):
+    first = make_course(tmp_path / "one")
+    assert load_reference(first.assignment()) is load_reference(first.assignment())
+    other = make_course(tmp_path / "two", reference="def square(x):\n    return 'the other course'\n")
+    assert load_reference(other.assignment()).square(3.0) == "the other course"
+    assert load_reference(first.assignment()).square(3.0) == 9.0
+    (first.root / "solutions" / "toy.py").write_text("def square(x):\n    return 'edited, longer file'\n")
+    assert load_reference(first.assignment()).square(3.0) == "edited, longer file"
