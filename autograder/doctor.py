@@ -43,11 +43,13 @@ def diagnose() -> Diagnosis:
     problem = sandbox.probe()
     add(Finding("bubblewrap usable", problem is None, problem or "namespaces: mount, pid, ipc, uts, net"))
     root = os.geteuid() == 0
-    how = "dropped to it with setpriv (running as root)" if root else "through a user namespace"
-    add(Finding("unprivileged worker user", problem is None,
-                f"uid {sandbox.WORKER_UID}, {how}" if problem is None else "worker runs as this user"))
+    how = ("a uid of its own per grader process, dropped to with setpriv (running as root)" if root
+           else f"uid {sandbox.WORKER_UID} through a user namespace")
+    add(Finding("unprivileged worker user", problem is None, how if problem is None else "worker runs as this user"))
+    limit = ("RLIMIT_NPROC applies, per grader process" if root else
+             "RLIMIT_NPROC applies; --jobs workers share this user's budget")
     add(Finding("process limit", problem is None or not root,
-                "RLIMIT_NPROC applies" if problem is None or not root else "ignored: the worker would run as root"))
+                limit if problem is None or not root else "ignored: the worker would run as root"))
     for name, limit in (("address space", resource.RLIMIT_AS), ("processes", resource.RLIMIT_NPROC),
                         ("open files", resource.RLIMIT_NOFILE)):
         add(Finding(f"hard limit on {name}", True, _limit_text(resource.getrlimit(limit)[1])))

@@ -20,7 +20,10 @@ from pathlib import Path
 from .errors import UsageError
 
 MODE_VARIABLE = "AUTOGRADER_SANDBOX"
-WORKER_UID = WORKER_GID = 65534  # "nobody": owns nothing on the host
+WORKER_UID = WORKER_GID = 65534  # "nobody": the worker's ids in a user namespace (a grader that is not root)
+# As root, the worker's uid is this plus the grader process's PID (below 2**22): a uid of its own per
+# grader, owning nothing on the host, so that RLIMIT_NPROC (counted per uid) is per job.
+JOB_UID_BASE = 1_900_000_000
 SCRATCH_BYTES = 1024 * 1024 * 1024  # size of the worker's private /tmp
 # Where things appear inside the sandbox: neutral names, no grader paths.
 INSIDE_VENV = "/opt/python"
@@ -33,7 +36,7 @@ SYSTEM_FOLDERS_IN_ETC = ("/etc/ld.so.conf.d", "/etc/fonts", "/etc/alternatives")
 PROTECTIONS = ["separate process", "time limits", "memory limit", "process sweep"]
 SANDBOX_PROTECTIONS = ["read-only view of Python, the autograder and the assignment only",
                        "private /tmp", "no network", "own PID/IPC/UTS namespaces",
-                       f"unprivileged user {WORKER_UID} (process limit applies)",
+                       "unprivileged user (process limit applies; as root, a uid of its own per grader process)",
                        "killed with the grader"]
 
 
@@ -52,6 +55,8 @@ def worker_env(home: str = "/tmp") -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
+        "USER": "student",  # getpass.getuser() without a passwd entry for the worker's uid
+        "LOGNAME": "student",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -109,6 +114,12 @@ def build_launch(release_dir: Path) -> Launch:
     return plain_launch(release_dir, problem)
 
 
+def worker_uid() -> int:
+    """The uid the worker runs as in the sandbox: as root, one of its own per grader process (a fork
+    bomb in one `--jobs` job cannot use up another's process budget); else 65534 in a user namespace."""
+    return JOB_UID_BASE + os.getpid() if os.geteuid() == 0 else WORKER_UID
+
+
 @functools.cache
 def probe() -> str | None:
     """None when bubblewrap can start Python as the worker user with every protection; else why not."""
@@ -121,7 +132,7 @@ def probe() -> str | None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
     launch = bwrap_launch(package_dir(), bwrap)
     check = ("import os, numpy; assert os.getuid() == %d and os.getgid() == %d; print('ok')"
-             % (WORKER_UID, WORKER_GID))
+             % (worker_uid(), WORKER_GID))
     argv = launch.argv[:-3] + ["-c", check]
     try:
         done = subprocess.run(argv, env=launch.env, capture_output=True, text=True, timeout=60)
@@ -196,5 +207,5 @@ def _user_args() -> list[str]:
         return ["--unshare-user", "--uid", str(WORKER_UID), "--gid", str(WORKER_GID), "--"]
     # Root's uid maps to root in a user namespace, where RLIMIT_NPROC is ignored: drop for real.
     return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-            shutil.which("setpriv") or "setpriv", "--reuid", str(WORKER_UID), "--regid", str(WORKER_GID),
+            shutil.which("setpriv") or "setpriv", "--reuid", str(worker_uid()), "--regid", str(WORKER_GID),
             "--clear-groups", "--"]

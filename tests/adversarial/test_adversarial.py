@@ -22,7 +22,7 @@ from toycourse import REFERENCE, SUITE, make_course
 
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
-from autograder.sandbox import WORKER_UID, build_launch
+from autograder.sandbox import build_launch, worker_uid
 
 from .scenarios import BROKEN_FILES, CUBE_REFERENCE, CUBE_SUITE, MARKER, TOML, scenarios
 
@@ -284,7 +284,7 @@ def test_lying_objects_are_reduced_to_their_data(batch):
 def test_secrets_cannot_be_read(batch):
     needs_sandbox(batch)
     seen = reported(batch.results["read-secrets"])
-    assert seen["read"] == [] and seen["uid"] == WORKER_UID, seen
+    assert seen["read"] == [] and seen["uid"] == worker_uid(), seen
 
 
 def test_repository_files_cannot_be_written_or_deleted(batch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,7 +53,7 @@ def test_sandbox_binds_only_what_the_worker_needs(tmp_path):
     for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
                  "--new-session"):
         assert flag in argv
-    assert str(sandbox.WORKER_UID) in argv
+    assert str(sandbox.worker_uid()) in argv
     assert not [v for v in launch.env.values() if str(REPO) in v]
 
 
@@ -70,3 +72,15 @@ def test_grade_warns_when_not_sandboxed(monkeypatch, tmp_path, capsys):
     assert cli.main(["--course", str(course.root), "grade", "toy", str(notebook)]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "NOT sandboxed" in line]
     assert len(warnings) == 1 and "autograder doctor" in warnings[0]
+
+
+def test_as_root_each_grader_process_gets_a_worker_uid_of_its_own():
+    if os.geteuid() != 0:
+        assert sandbox.worker_uid() == sandbox.WORKER_UID == 65534  # inside a user namespace
+        return
+    uids = set()
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", "from autograder import sandbox; print(sandbox.worker_uid())"],
+                              capture_output=True, text=True, check=True, cwd=REPO)
+        uids.add(int(done.stdout))
+    assert len(uids) == 2 and all(uid > 65534 and uid != os.getuid() for uid in uids)
