@@ -92,6 +92,7 @@ class Suite:
                 code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
         finally:
             self.plugin.session = None
+            remember_suite_files(self.assignment)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise ConfigError(self.assignment.suite_dir, "tests",
                               f"the hidden suite could not be run (pytest exit code {int(code)}); "
@@ -105,18 +106,44 @@ class Suite:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
+        remember_suite_files(self.assignment)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
         return list(self.plugin.outcomes.values())
 
 
 def forget_other_suites(assignment: Assignment) -> None:
-    """pytest's importlib mode reuses any module in sys.modules named like a test file, even one from
-    another folder: drop those, or another assignment's test_sigmoid.py would grade this one."""
-    for path in [*assignment.suite_dir.rglob("test_*.py"), *assignment.suite_dir.rglob("*_test.py")]:
+    """pytest's importlib mode reuses any module in sys.modules named like a test file: drop those of
+    another folder (another assignment's test_sigmoid.py would grade this one) and those whose file
+    changed since (a long-lived grader process must grade with the tests as they are now)."""
+    for path in _test_files(assignment):
         module = sys.modules.get(path.stem)
-        if module is not None and Path(getattr(module, "__file__", None) or "").resolve() != path.resolve():
+        if module is None:
+            continue
+        if Path(getattr(module, "__file__", None) or "").resolve() != path.resolve() \
+                or getattr(module, "__autograder_stat__", None) not in (None, _stat(path)):
             del sys.modules[path.stem]
+
+
+def remember_suite_files(assignment: Assignment) -> None:
+    """Note the file state each of this suite's test modules was imported from."""
+    for path in _test_files(assignment):
+        module = sys.modules.get(path.stem)
+        if module is not None and not hasattr(module, "__autograder_stat__") \
+                and Path(getattr(module, "__file__", None) or "").resolve() == path.resolve():
+            module.__autograder_stat__ = _stat(path)
+
+
+def _test_files(assignment: Assignment) -> list[Path]:
+    return [*assignment.suite_dir.rglob("test_*.py"), *assignment.suite_dir.rglob("*_test.py")]
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def suite_files(assignment: Assignment) -> list[Path]:

@@ -67,3 +67,20 @@ def test_a_reference_of_the_same_name_from_another_course_or_edited_is_imported_
     assert load_reference(first.assignment()).square(3.0) == 9.0
     (first.root / "solutions" / "toy.py").write_text("def square(x):\n    return 'edited, longer file'\n")
     assert load_reference(first.assignment()).square(3.0) == "edited, longer file"
+
+
+def test_an_edited_hidden_test_file_is_read_again_by_a_long_lived_grader(tmp_path):
+    """A Dask worker or grader process lives across batches: it must grade with the tests as they are now."""
+    course = make_course(tmp_path, suite="def test_alpha():\n    assert True\n")
+    suite = suite_of(course)
+    assert [(o.name, o.outcome) for o in suite.run(None)] == [("test_alpha", "passed")]
+    (course.suite_dir / "test_square.py").write_text("def test_alpha():\n    raise AssertionError('edited')\n")
+    assert [(o.name, o.outcome) for o in suite_of(course).run(None)] == [("test_alpha", "failed")]
+
+
+def test_a_hidden_test_file_fixed_after_it_failed_to_import_is_imported_again(tmp_path):
+    course = make_course(tmp_path, suite="def test_alpha(:\n    pass\n")
+    with pytest.raises(ConfigError):
+        suite_of(course).run(None)
+    (course.suite_dir / "test_square.py").write_text("def test_alpha():\n    assert True\n")
+    assert [(o.name, o.outcome) for o in suite_of(course).run(None)] == [("test_alpha", "passed")]
