@@ -56,8 +56,7 @@ def load_reference(assignment: Assignment) -> ModuleType:
         raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.reference",
                           f"reference solutions {path} not found")
     name = f"_autograder_reference_{assignment.reference}"
-    stat = path.stat()
-    source = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    source = (str(path.resolve()), _stat(path))
     module = sys.modules.get(name)
     if module is not None and getattr(module, "__autograder_source__", None) == source:
         return module
