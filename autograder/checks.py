@@ -56,6 +56,24 @@ def numeric(got: Any, call: str) -> np.ndarray:
     return array
 
 
+def named_arrays(got: Any, shapes: dict[str, tuple[int, ...]], call: str) -> dict[str, np.ndarray]:
+    """A returned tuple (or list) of several results as float arrays by name, each of its shape in
+    `shapes` (in the order returned), or a Mismatch naming the first that is not."""
+    if not (isinstance(got, (tuple, list)) and len(got) == len(shapes)):
+        raise Mismatch(f"{call} returned {show(got)}, not ({', '.join(shapes)})")
+    arrays = {}
+    for (name, shape), value in zip(shapes.items(), got):
+        try:
+            array = numeric(value, call)
+        except Mismatch:
+            kind = "a number" if shape == () else "an array of numbers"
+            raise Mismatch(f"{call} returned {name} {show(value)}, not {kind}") from None
+        if array.shape != shape:
+            raise Mismatch(f"{call} returned {name} of shape {array.shape}, expected {shape}")
+        arrays[name] = array.astype(float)
+    return arrays
+
+
 class Checker:
     """The `check` fixture: numeric comparisons with the assignment's tolerances."""
 

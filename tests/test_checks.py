@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import Checker, Mismatch, call_text, numeric, show
+from autograder.checks import Checker, Mismatch, call_text, named_arrays, numeric, show
 from autograder.config import Tolerance
 from autograder.protocol import Unsupported
 
@@ -145,3 +145,17 @@ def test_first_difference_is_the_first_value_out_of_tolerance():
     want = np.array([0.5, 0.25, 0.125])
     assert check.first_difference(want * (1 + 1e-9), want) is None
     assert check.first_difference(np.array([0.5, 0.3, 0.2]), want) == 1
+
+
+def test_named_arrays_unpacks_results_by_name_and_says_which_one_is_wrong():
+    shapes = {"weights": (2,), "bias": ()}
+    got = named_arrays((np.array([1, 2]), 0.5), shapes, "train(x)")
+    assert list(got) == ["weights", "bias"] and got["weights"].dtype == float and got["bias"].shape == ()
+    with pytest.raises(Mismatch, match=r"train\(x\) returned 3, not \(weights, bias\)"):
+        named_arrays(3, shapes, "train(x)")
+    with pytest.raises(Mismatch, match=r"returned bias 'b', not a number"):
+        named_arrays(([1.0, 2.0], "b"), shapes, "train(x)")
+    with pytest.raises(Mismatch, match=r"returned weights 'w', not an array of numbers"):
+        named_arrays(("w", 1.0), shapes, "train(x)")
+    with pytest.raises(Mismatch, match=r"returned weights of shape \(3,\), expected \(2,\)"):
+        named_arrays(([1.0, 2.0, 3.0], 1.0), shapes, "train(x)")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, numeric, show
+from autograder.checks import Mismatch, call_text, named_arrays, show
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 
 RESULTS = ("weights", "bias", "losses", "accuracies")
@@ -33,19 +33,8 @@ class Run:
         """The four results as float arrays of the right shapes, or the student's error / a Mismatch."""
         if self.error is not None:
             raise self.error
-        if not (isinstance(self.value, (tuple, list)) and len(self.value) == len(RESULTS)):
-            raise Mismatch(f"{self.call} returned {show(self.value)}, not (weights, bias, losses, accuracies)")
-        shapes = ((n_features,), (), (epochs,), (epochs,))
-        arrays = {}
-        for name, value, shape in zip(RESULTS, self.value, shapes):
-            try:
-                array = numeric(value, self.call)
-            except Mismatch:
-                raise Mismatch(f"{self.call} returned {name} {show(value)}, not numbers") from None
-            if array.shape != shape:
-                raise Mismatch(f"{self.call} returned {name} of shape {array.shape}, expected {shape}")
-            arrays[name] = array.astype(float)
-        return arrays
+        shapes = dict(zip(RESULTS, ((n_features,), (), (epochs,), (epochs,))))
+        return named_arrays(self.value, shapes, self.call)
 
 
 def arguments(points, settings) -> tuple:

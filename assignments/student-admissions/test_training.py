@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, numeric, show
+from autograder.checks import Mismatch, call_text, named_arrays, show
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 
 
@@ -33,18 +33,8 @@ class Run:
         """(weights, losses) as float arrays of the right shapes; else the student's error or a Mismatch."""
         if self.error is not None:
             raise self.error
-        if not (isinstance(self.value, (tuple, list)) and len(self.value) == 2):
-            raise Mismatch(f"{self.call} returned {show(self.value)}, not the pair (weights, losses)")
-        arrays = []
-        for name, value, shape in zip(("weights", "losses"), self.value, ((self.n_features,), (self.epochs,))):
-            try:
-                array = numeric(value, self.call)
-            except Mismatch:
-                raise Mismatch(f"{self.call} returned {name} {show(value)}, not an array of numbers") from None
-            if array.shape != shape:
-                raise Mismatch(f"{self.call} returned {name} of shape {array.shape}, expected {shape}")
-            arrays.append(array.astype(float))
-        return arrays[0], arrays[1]
+        arrays = named_arrays(self.value, {"weights": (self.n_features,), "losses": (self.epochs,)}, self.call)
+        return arrays["weights"], arrays["losses"]
 
 
 def arguments(prepared, settings) -> tuple:
