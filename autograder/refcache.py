@@ -96,16 +96,16 @@ class ReferenceCache:
         path = self.path(key)
         if path is None:
             return value
+        temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".npz", delete=False) as file:
+                temporary = Path(file.name)
                 np.savez(file, layout=np.array(json.dumps(layout)), **arrays)
-            os.replace(file.name, path)  # atomic: a concurrent reader sees the whole file or none
+            os.replace(temporary, path)  # atomic: a concurrent reader sees the whole file or none
         except OSError:  # read-only course folder, full disk: keep it for this process only
-            try:
-                os.unlink(file.name)
-            except (OSError, UnboundLocalError):
-                pass
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
         return value
 
 
