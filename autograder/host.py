@@ -56,12 +56,11 @@ def grade_json(root: str, assignment: str, student: str, notebook: str, batch: s
 
 
 def close_graders() -> None:
-    """Stop every cached Grader's worker and forget the reference modules they imported."""
+    """Stop every cached Grader's worker (edited solutions and hidden tests are imported again by
+    `suite.load_reference` and `suite.forget_other_suites` when their files change)."""
     while _graders:
         _, grader = _graders.popitem()
         grader.close()
-    for name in [n for n in sys.modules if n.startswith("_autograder_reference_")]:
-        del sys.modules[name]  # solutions may have changed since: the next Grader imports them again
 
 
 def close_idle_graders() -> None:
