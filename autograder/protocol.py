@@ -3,6 +3,10 @@
 Never pickle. The worker side (`encode`) turns whatever a student's function returned into plain
 data, naming anything else by its type. The grader side (`decode`) trusts nothing: it accepts only
 the shapes `encode` produces, loads arrays with `allow_pickle=False` and refuses object dtypes.
+
+Every read and write can be given a deadline (a `time.monotonic()` value): a peer that stops in the
+middle of a frame, or stops reading one, costs at most that long. A frame is bounded in bytes and,
+before it is parsed, in JSON tokens, so no reply can make the reader build more objects than that.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import io
 import json
 import math
 import os
+import select
 import struct
+import time
 from typing import Any
 
 import numpy as np
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is a protocol violation
-MAX_ITEMS = 100_000  # elements of a list/tuple the worker will encode before giving up
+MAX_TOKENS = 2_000_000  # '[', '{' and ',' bytes a bounded frame may hold: the objects parsing it can build
+MAX_ITEMS = 100_000  # list/tuple items in one value the worker will encode before giving up
 ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: nothing else crosses the boundary
 
 
@@ -27,38 +34,79 @@ class ProtocolError(Exception):
     """A frame that does not follow the protocol (truncated, oversized, malformed)."""
 
 
+class FrameTimeout(ProtocolError):
+    """The other side did not send (or take) a whole frame before the deadline."""
+
+
+class FrameTooLarge(ProtocolError):
+    """A frame over the reader's bound; `unread` bytes of it are still in the pipe (see `discard`)."""
+
+    def __init__(self, message: str, size: int, unread: int):
+        super().__init__(message)
+        self.size, self.unread = size, unread
+
+
 # -- framing ---------------------------------------------------------------------------------------
 
 
-def write_frame(fd: int, message: dict) -> None:
+def write_frame(fd: int, message: dict, deadline: float | None = None) -> None:
+    """Send one frame; with a deadline, FrameTimeout when the reader does not take it in time."""
     data = json.dumps(message, separators=(",", ":")).encode()
-    _write_all(fd, HEADER.pack(len(data)) + data)
+    _write_all(fd, HEADER.pack(len(data)) + data, deadline)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
     view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def read_frame(fd: int) -> dict:
-    """Read one frame; raises EOFError when the other side is gone."""
-    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size))
-    if size > MAX_FRAME:
-        raise ProtocolError(f"frame of {size} bytes exceeds the limit")
+    if deadline is None:
+        while view:
+            view = view[os.write(fd, view):]
+        return
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)  # a blocking write to a full pipe would wait for the reader, deadline or not
     try:
-        message = json.loads(_read_exact(fd, size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProtocolError(f"frame is not JSON: {error}") from None
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                _wait(fd, select.POLLOUT, deadline)
+    finally:
+        os.set_blocking(fd, blocking)
+
+
+def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME,
+               max_tokens: int | None = None) -> dict:
+    """Read one frame; EOFError when the other side is gone, FrameTimeout past the deadline,
+    FrameTooLarge over `max_bytes` (the body left unread) or over `max_tokens` (read, not parsed)."""
+    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    if size > min(max_bytes, MAX_FRAME):
+        raise FrameTooLarge(f"frame of {size} bytes exceeds the limit of {min(max_bytes, MAX_FRAME)}",
+                            size, unread=size)
+    data = _read_exact(fd, size, deadline)
+    if max_tokens is not None and data.count(b",") + data.count(b"[") + data.count(b"{") > max_tokens:
+        raise FrameTooLarge(f"frame of {size} bytes holds more than {max_tokens} items", size, unread=0)
+    try:
+        message = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ProtocolError(f"frame is not JSON: {str(error)[:200]}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")
     return message
 
 
-def _read_exact(fd: int, size: int) -> bytes:
+def discard(fd: int, size: int, deadline: float | None) -> None:
+    """Read and drop `size` bytes (the rest of a frame too large to keep), in small pieces."""
+    while size:
+        _wait(fd, select.POLLIN, deadline)
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the pipe")
+        size -= len(chunk)
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
     chunks, remaining = [], size
     while remaining:
+        _wait(fd, select.POLLIN, deadline)
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("peer closed the pipe")
@@ -67,12 +115,28 @@ def _read_exact(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def _wait(fd: int, event: int, deadline: float | None) -> None:
+    """Return when `fd` is ready for `event` (or hung up); FrameTimeout once the deadline has passed."""
+    if deadline is None:
+        return
+    poller = select.poll()
+    poller.register(fd, event)
+    while not poller.poll(max(deadline - time.monotonic(), 0.0) * 1000):
+        if time.monotonic() >= deadline:
+            raise FrameTimeout("the other side did not send or take the whole frame in time")
+
+
 # -- values: worker side ---------------------------------------------------------------------------
 
 
-def encode(value: Any, _depth: int = 0) -> Any:
+def encode(value: Any) -> Any:
     """Plain JSON for a value computed by student code; exact types only, so subclasses with
-    lying dunder methods are reduced to their real data or reported by type name."""
+    lying dunder methods are reduced to their real data or reported by type name. A value holds at
+    most MAX_ITEMS list and tuple items in all (one list repeated 300 times counts 300 times)."""
+    return _encode(value, 0, [MAX_ITEMS])
+
+
+def _encode(value: Any, depth: int, budget: list[int]) -> Any:
     kind = type(value)
     if value is None or kind is bool or kind is str:
         return value
@@ -90,10 +154,12 @@ def encode(value: Any, _depth: int = 0) -> Any:
         return _float(float.__float__(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return int.__index__(value)
-    if kind in (list, tuple) and _depth < 8:
-        if len(value) > MAX_ITEMS:
-            return {"__unsupported__": f"{kind.__name__} of {len(value)} items"}
-        items = [encode(item, _depth + 1) for item in value]
+    if kind in (list, tuple) and depth < 8:
+        if len(value) > budget[0]:
+            return {"__unsupported__": f"{kind.__name__} of {len(value)} items (a value may hold "
+                                       f"{MAX_ITEMS} in all)"}
+        budget[0] -= len(value)
+        items = [_encode(item, depth + 1, budget) for item in value]
         return {"__tuple__": items} if kind is tuple else items
     return {"__unsupported__": _type_name(value)}
 
@@ -119,11 +185,24 @@ def _type_name(value: Any) -> str:
 # -- values: grader side ---------------------------------------------------------------------------
 
 
+MAX_TEXT = 500  # characters of student-controlled text (an error message, a class name) the grader keeps
+
+
+def text(value: Any, limit: int = MAX_TEXT) -> str:
+    """Student-controlled text as the grader keeps it: a string (anything else is empty), at most
+    `limit` characters, encodable as UTF-8 (lone surrogates, which JSON allows, become '?')."""
+    if not isinstance(value, str):
+        return ""
+    if len(value) > limit:
+        value = value[:limit] + f"... [{len(value) - limit} more characters]"
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 class Unsupported:
     """Stands in for a value the worker could not send as plain data."""
 
     def __init__(self, description: str):
-        self.description = str(description)[:200]
+        self.description = text(description, 200)
 
     def __repr__(self) -> str:
         return f"<{self.description}>"

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -82,6 +83,60 @@ def test_an_oversized_frame_is_refused_before_reading_it(pipe):
     os.write(write_end, protocol.HEADER.pack(protocol.MAX_FRAME + 1))
     with pytest.raises(ProtocolError, match="exceeds the limit"):
         protocol.read_frame(read_end)
+
+
+def test_a_reader_past_its_deadline_stops_waiting_for_the_rest_of_a_frame(pipe):
+    read_end, write_end = pipe
+    os.write(write_end, protocol.HEADER.pack(1000) + b'{"ok": tr')  # a writer stopped mid-frame
+    started = time.monotonic()
+    with pytest.raises(protocol.FrameTimeout):
+        protocol.read_frame(read_end, deadline=time.monotonic() + 0.3)
+    assert time.monotonic() - started < 2
+
+
+def test_a_reader_past_its_deadline_stops_waiting_for_a_frame_to_start(pipe):
+    read_end, _ = pipe
+    with pytest.raises(protocol.FrameTimeout):
+        protocol.read_frame(read_end, deadline=time.monotonic() + 0.2)
+
+
+def test_a_writer_past_its_deadline_stops_when_nobody_reads(pipe):
+    _, write_end = pipe
+    message = {"value": "x" * (4 * 1024 * 1024)}  # far more than a pipe holds
+    started = time.monotonic()
+    with pytest.raises(protocol.FrameTimeout):
+        protocol.write_frame(write_end, message, deadline=time.monotonic() + 0.3)
+    assert time.monotonic() - started < 2
+    assert os.get_blocking(write_end)  # the descriptor is left as it was
+
+
+def test_a_frame_over_the_readers_bound_is_refused_unread_and_can_be_discarded(pipe):
+    read_end, write_end = pipe
+    protocol.write_frame(write_end, {"value": "x" * 5000})
+    protocol.write_frame(write_end, {"ok": True})
+    with pytest.raises(protocol.FrameTooLarge) as refused:
+        protocol.read_frame(read_end, max_bytes=1000)
+    assert refused.value.unread == refused.value.size > 5000
+    protocol.discard(read_end, refused.value.unread, time.monotonic() + 1)
+    assert protocol.read_frame(read_end) == {"ok": True}  # the stream is in step again
+
+
+def test_a_frame_of_many_small_items_is_refused_before_it_is_parsed(pipe):
+    read_end, write_end = pipe
+    data = b'{"value":[' + b"[]," * 1000 + b"[]]}"
+    os.write(write_end, protocol.HEADER.pack(len(data)) + data)
+    with pytest.raises(protocol.FrameTooLarge, match="more than 500 items"):
+        protocol.read_frame(read_end, max_tokens=500)
+
+
+def test_json_nested_too_deeply_for_the_parser_is_a_protocol_error(pipe):
+    read_end, write_end = pipe
+    data = b'{"value":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    writer = threading.Thread(target=os.write, args=(write_end, protocol.HEADER.pack(len(data)) + data))
+    writer.start()
+    with pytest.raises(ProtocolError):
+        protocol.read_frame(read_end)
+    writer.join()
 
 
 # -- plain values ----------------------------------------------------------------------------------
@@ -213,6 +268,9 @@ def test_unsupported_inside_a_list_does_not_spoil_the_rest():
 
 def test_huge_or_deep_containers_are_unsupported():
     assert isinstance(roundtrip([0] * (protocol.MAX_ITEMS + 1)), Unsupported)
+    row = [0] * 1000
+    repeated = roundtrip([row] * 300)  # one list, many times: each time counts
+    assert sum(isinstance(item, Unsupported) for item in repeated) == 300 - protocol.MAX_ITEMS // 1000 + 1
     deep = []
     for _ in range(20):
         deep = [deep]
@@ -268,6 +326,6 @@ def test_decode_rejects_malformed_values_inside_containers():
 def test_unsupported_repr_and_equality():
     first = Unsupported("Liar")
     assert repr(first) == "<Liar>" and first == Unsupported("Liar") and first != Unsupported("Other")
-    assert len(Unsupported("x" * 1000).description) == 200
+    assert Unsupported("x" * 1000).description == "x" * 200 + "... [800 more characters]"
     with pytest.raises(TypeError):
         hash(first)
