@@ -29,6 +29,9 @@ class Limits:
     max_output_kb: int = 64  # captured text output per cell; the rest is dropped
     max_processes: int = 64  # processes the submission may run at once (unprivileged worker user only)
     max_file_mb: int = 64  # largest file the submission may write in its scratch folder
+    scratch_mb: float = 1024.0  # bytes the submission's own /tmp (and working folder) may hold
+    scratch_files: int = 10_000  # files and folders it may hold (a million empty files cost the host ~1 GB)
+    max_reply_mb: float = 16.0  # largest answer the grader reads from the worker (a value, the cells' outcomes)
 
 
 @dataclass(frozen=True)

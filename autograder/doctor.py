@@ -50,6 +50,13 @@ def diagnose() -> Diagnosis:
              "RLIMIT_NPROC applies; --jobs workers share this user's budget")
     add(Finding("process limit", problem is None or not root,
                 limit if problem is None or not root else "ignored: the worker would run as root"))
+    try:
+        launch = sandbox.build_launch(sandbox.package_dir())
+        fresh = sandbox.fresh_tmp(launch)
+        add(Finding("a fresh /tmp per submission", fresh is None, fresh or
+                    "a new tmpfs in namespaces of its own, capped in bytes and files, gone after it"))
+    except Exception:  # a forced mode that cannot work: reported below
+        pass
     for name, limit in (("address space", resource.RLIMIT_AS), ("processes", resource.RLIMIT_NPROC),
                         ("open files", resource.RLIMIT_NOFILE)):
         add(Finding(f"hard limit on {name}", True, _limit_text(resource.getrlimit(limit)[1])))

@@ -20,6 +20,7 @@ from pathlib import Path
 from .errors import UsageError
 
 MODE_VARIABLE = "AUTOGRADER_SANDBOX"
+FRESH_TMP_VARIABLE = "AUTOGRADER_FRESH_TMP"  # off: no namespaces per submission (a folder in the shared /tmp)
 WORKER_UID = WORKER_GID = 65534  # "nobody": the worker's ids in a user namespace (a grader that is not root)
 # As root, the worker's uid is this plus the grader process's PID (below 2**22): a uid of its own per
 # grader, owning nothing on the host, so that RLIMIT_NPROC (counted per uid) is per job.
@@ -29,6 +30,8 @@ SCRATCH_BYTES = 1024 * 1024 * 1024  # size of the worker's private /tmp
 INSIDE_VENV = "/opt/python"
 INSIDE_PACKAGE = "/opt/autograder"
 INSIDE_ASSIGNMENT = "/assignment"
+# -P: nothing writable (the working folder) goes on sys.path; each submission's child puts its own first.
+WORKER_ARGS = ("-P", "-m", "autograder.worker")
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf",
                 "/etc/passwd", "/etc/group", "/etc/mime.types")
@@ -70,7 +73,7 @@ def worker_env(home: str = "/tmp") -> dict[str, str]:
 
 def plain_launch(release_dir: Path, reason: str = "no sandbox in use") -> Launch:
     """The worker as a plain child process with resource limits only."""
-    argv = [sys.executable, "-m", "autograder.worker", str(release_dir)]
+    argv = [sys.executable, *WORKER_ARGS, str(release_dir), *_tmp_args()]
     env = worker_env()
     env["PYTHONPATH"] = str(package_dir().parent)
     return Launch(
@@ -91,11 +94,18 @@ def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
             *_system_mounts(), *_bind_args(binds),
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", *_tmpfs_size(bwrap), "--tmpfs", "/tmp",
-            "--chdir", "/tmp", *_user_args(),
-            python, "-m", "autograder.worker", INSIDE_ASSIGNMENT]
+            "--chdir", "/", *_user_args(),
+            python, *WORKER_ARGS, INSIDE_ASSIGNMENT, "--own-tmp", *_tmp_args()]
     env = worker_env()
     env["PYTHONPATH"] = INSIDE_PACKAGE
     return Launch(argv=argv, env=env, protections=PROTECTIONS + SANDBOX_PROTECTIONS, missing=[])
+
+
+def _tmp_args() -> list[str]:
+    value = os.environ.get(FRESH_TMP_VARIABLE, "on").strip().lower()
+    if value not in ("on", "off", ""):
+        raise UsageError(f"{FRESH_TMP_VARIABLE}={value!r} is not one of on, off")
+    return ["--shared-tmp"] if value == "off" else []
 
 
 def build_launch(release_dir: Path) -> Launch:
@@ -131,17 +141,49 @@ def probe() -> str | None:
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
     launch = bwrap_launch(package_dir(), bwrap)
-    check = ("import os, numpy; assert os.getuid() == %d and os.getgid() == %d; print('ok')"
-             % (worker_uid(), WORKER_GID))
-    argv = launch.argv[:-3] + ["-c", check]
     try:
-        done = subprocess.run(argv, env=launch.env, capture_output=True, text=True, timeout=60)
+        _run_python(_python_command(launch), launch.env, "import numpy; assert os.getuid() == %d and "
+                    "os.getgid() == %d" % (worker_uid(), WORKER_GID))
+    except RuntimeError as error:
+        return f"bubblewrap does not work here ({error})"
+    return None
+
+
+def fresh_tmp(launch: Launch) -> str | None:
+    """None when each submission on this launch gets a /tmp of its own (a new tmpfs in namespaces of
+    its own, see worker/scratch.py); else why not (each then works in a folder of the shared /tmp)."""
+    if "--shared-tmp" in launch.argv:
+        return f"turned off by {FRESH_TMP_VARIABLE}=off"
+    return _fresh_tmp(tuple(_python_command(launch)), tuple(sorted(launch.env.items())))
+
+
+@functools.cache
+def _fresh_tmp(command: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> str | None:
+    code = ("from autograder.worker import scratch\npid = os.fork()\nif pid == 0:\n"
+            "    os._exit(0 if scratch._private_tmp(1 << 20, 100) else 3)\n"
+            "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, 'refused'")
+    try:
+        _run_python(list(command), dict(env), code)
+    except RuntimeError as error:
+        return f"the kernel refused a user and mount namespace of its own ({error})"
+    return None
+
+
+def _python_command(launch: Launch) -> list[str]:
+    """The launch's command up to the worker module: bwrap's arguments and the Python it starts."""
+    return launch.argv[:launch.argv.index("-m")]
+
+
+def _run_python(command: list[str], env: dict[str, str], code: str) -> None:
+    """Run `code` (after `import os`) with that Python; RuntimeError saying why it failed."""
+    argv = [*command, "-c", f"import os\n{code}\nprint('ok')"]
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bubblewrap could not be run ({error})"
+        raise RuntimeError(f"could not be run: {error}") from None
     if done.returncode != 0 or done.stdout.strip() != "ok":
         detail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return f"bubblewrap does not work here ({detail[:200]})"
-    return None
+        raise RuntimeError(detail[:200])
 
 
 @functools.cache

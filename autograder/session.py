@@ -8,7 +8,6 @@ failure becomes one of our exceptions with a message written for the student.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import time
@@ -32,6 +31,7 @@ def {KEEPING_INPUTS}(name, *args):
 
 MARGIN = 5.0  # seconds the grader waits beyond the worker's own deadlines before killing it
 START_TIMEOUT = 60.0
+READY_BYTES = 4096  # the worker's first frame says it is ready, nothing more
 
 
 class MissingFunction(StudentError):
@@ -59,37 +59,46 @@ class Worker:
             close_fds=True,
         )
         try:
-            reply = self._read(START_TIMEOUT)
-        except (EOFError, protocol.ProtocolError, WorkerTimeout):  # it exited or printed something else
+            reply = protocol.read_frame(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT,
+                                        max_bytes=READY_BYTES)
+        except (EOFError, OSError, protocol.ProtocolError):  # it exited, hung or printed something else
             reply = {}
         if not reply.get("ready"):
             self.stop()
             raise WorkerCrashed("the worker did not start; run `autograder doctor` to see why")
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: dict, timeout: float, max_bytes: int = protocol.MAX_FRAME) -> dict:
+        """Send one request and read its reply, both within `timeout` + MARGIN seconds. A worker that
+        misses the deadline (even in the middle of a frame), or breaks the protocol, is killed (the next
+        request starts a new one); a reply over `max_bytes` or protocol.MAX_TOKENS is dropped unparsed."""
         self.ensure_started()
+        deadline = time.monotonic() + timeout + MARGIN
         try:
-            protocol.write_frame(self.process.stdin.fileno(), message)
-            return self._read(timeout + MARGIN)
-        except (BrokenPipeError, EOFError, protocol.ProtocolError, WorkerTimeout):
+            protocol.write_frame(self.process.stdin.fileno(), message, deadline)
+            return clean_reply(protocol.read_frame(self.process.stdout.fileno(), deadline, max_bytes,
+                                                   protocol.MAX_TOKENS))
+        except protocol.FrameTooLarge as error:
+            self._skip(error.unread, deadline)
+            return {"ok": False, "oversized": _size_text(error, max_bytes)}
+        except (OSError, EOFError, protocol.ProtocolError):
             self.stop()
             return {"ok": False, "crashed": "the worker process stopped answering and was restarted"}
 
-    def _read(self, timeout: float) -> dict:
-        fd = self.process.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            raise WorkerTimeout("the worker did not answer in time")
-        return protocol.read_frame(fd)
+    def _skip(self, size: int, deadline: float) -> None:
+        """Read past the rest of a refused frame, so the worker can answer the next request."""
+        try:
+            protocol.discard(self.process.stdout.fileno(), size, deadline)
+        except (OSError, EOFError, protocol.ProtocolError):
+            self.stop()
 
     def stop(self) -> None:
         if self.process is None:
             return
         if self.process.poll() is None:
             try:
-                protocol.write_frame(self.process.stdin.fileno(), {"op": "quit"})
+                protocol.write_frame(self.process.stdin.fileno(), {"op": "quit"}, time.monotonic() + 1)
                 self.process.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, protocol.ProtocolError, subprocess.TimeoutExpired):
                 pass
         if self.process.poll() is None:
             try:
@@ -98,7 +107,10 @@ class Worker:
                 pass
             self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
-            stream.close()
+            try:
+                stream.close()
+            except OSError:  # unflushed bytes to a worker that is gone
+                pass
         self.process = None
 
     def __enter__(self) -> Worker:
@@ -106,6 +118,58 @@ class Worker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+TEXT_LIMITS = {"type": 100, "message": protocol.MAX_TEXT, "where": 300}
+MAX_NAMES = 40  # names listed when a function is missing
+
+
+def clean_reply(reply: dict) -> dict:
+    """The fields of a worker's reply that the grader reads, as bounded plain values: the child wrote
+    them, so each has its expected type (or is dropped) and every text is capped (`protocol.text`)."""
+    clean: dict[str, Any] = {"ok": reply.get("ok") is True}
+    for key in ("timeout", "whole", "ready", "missing"):
+        if key in reply:
+            clean[key] = bool(reply[key])
+    for key in ("crashed", "oversized", "setup", "restart"):
+        if key in reply:
+            clean[key] = protocol.text(reply[key]) or "no reason given"
+    if type(reply.get("cell")) is int:
+        clean["cell"] = reply["cell"]
+    if isinstance(reply.get("defined"), list):
+        clean["defined"] = [protocol.text(n, 100) for n in reply["defined"][:MAX_NAMES] if isinstance(n, str)]
+    if "error" in reply:
+        clean["error"] = error_fields(reply["error"])
+    for key in ("value", "cells"):  # decoded strictly by their readers
+        if key in reply:
+            clean[key] = reply[key]
+    return clean
+
+
+def error_fields(error: Any) -> dict[str, str]:
+    """An error the worker described, as {type, message, where}, each capped."""
+    if not isinstance(error, dict):
+        return {"type": "", "message": protocol.text(error), "where": ""}
+    return {key: protocol.text(error.get(key), limit) for key, limit in TEXT_LIMITS.items()}
+
+
+def cell_outcomes(raw: Any, sent: list[dict], output_limit: int) -> list[CellOutcome]:
+    """The outcome of each cell that was sent, at most once each, in the order reported."""
+    numbers = {cell["number"] for cell in sent}
+    outcomes = []
+    for item in raw if isinstance(raw, list) else []:
+        number = item.get("number") if isinstance(item, dict) else None
+        if type(number) is not int or number not in numbers:
+            continue
+        numbers.discard(number)
+        status = item.get("status") if item.get("status") in CELL_STATUSES else "error"
+        error = item.get("error")
+        error = error_fields(error) if isinstance(error, dict) else (protocol.text(error) or None)
+        outcomes.append(CellOutcome(number, status, error, protocol.text(item.get("output"), output_limit)))
+    return outcomes
+
+
+CELL_STATUSES = ("ok", "error", "timeout", "skipped")
 
 
 @dataclass
@@ -151,11 +215,11 @@ class StudentSession:
             cells = [dict(c, skip=c["skip"] or c["number"] in skipped) for c in self.cells]
             reply = self.worker.request(
                 {"op": "start", "cells": cells, "limits": self._limits_dict()},
-                self.limits.timeout,
+                self.limits.timeout, self._max_bytes,
             )
             if reply.get("ok"):
                 self.alive = True
-                self.execution.cells = [CellOutcome(**c) for c in reply["cells"]]
+                self.execution.cells = cell_outcomes(reply.get("cells"), cells, self.limits.max_output_kb * 1024 + 100)
                 for number in skipped:
                     self._mark(number, "timeout", f"cell {number} did not finish within "
                                f"{self.limits.cell_timeout:g} s and was skipped")
@@ -176,12 +240,20 @@ class StudentSession:
                 cell.status, cell.error = status, error
 
     def _failure(self, reply: dict) -> str:
-        cell = f" in cell {reply['cell']}" if reply.get("cell") else ""
+        if "setup" in reply:
+            return f"the notebook could not be started: {protocol.text(reply['setup'])}"
+        if "oversized" in reply:
+            return f"the notebook's cells sent back {reply['oversized']}; print less"
+        cell = f" in cell {reply['cell']}" if isinstance(reply.get("cell"), int) else ""
         if reply.get("timeout"):
             if reply.get("whole"):
                 return f"the notebook used up its time limit of {self.limits.timeout:g} s{cell}"
             return f"the notebook did not finish{cell} within {self.limits.cell_timeout:g} s"
         return f"the notebook's process ended unexpectedly{cell}: {reply.get('crashed')}"
+
+    @property
+    def _max_bytes(self) -> int:
+        return int(self.limits.max_reply_mb * 1024 * 1024)
 
     def _limits_dict(self) -> dict:
         remaining = self.limits.timeout - (time.monotonic() - self.started)
@@ -218,9 +290,11 @@ class StudentSession:
         if not self.alive:
             self._restart()
         limit = min(timeout or self.limits.call_timeout, remaining)
-        reply = self.worker.request({**message, "timeout": limit}, limit)
+        reply = self.worker.request({**message, "timeout": limit}, limit, self._max_bytes)
         if reply.get("ok"):
             return _decode(reply.get("value"), what)
+        if "oversized" in reply:
+            raise NotPlainData(f"{what} returned {reply['oversized']}")
         if reply.get("timeout"):
             if "whole" in reply:  # the zygote killed it: the notebook has to run again
                 self.alive = False
@@ -228,12 +302,12 @@ class StudentSession:
             if name:
                 self.timed_out[name] = text
             raise WorkerTimeout(text)
-        if "missing" in reply:
-            raise MissingFunction(_missing_message(reply["missing"], reply.get("defined", []), self.execution))
+        if reply.get("missing"):
+            raise MissingFunction(_missing_message(name, reply.get("defined", []), self.execution))
         if "crashed" in reply:
             self.alive = False
             raise WorkerCrashed(f"the notebook's process ended while running {what}: {reply['crashed']}")
-        raise _student_error(what, reply.get("error") or {})
+        raise _student_error(what, reply.get("error") or error_fields(None))
 
     def _restart(self) -> None:
         if self.restarts >= self.MAX_RESTARTS:
@@ -243,7 +317,8 @@ class StudentSession:
             raise WorkerCrashed(self.execution.message)
 
     def close(self) -> None:
-        self.worker.request({"op": "end"}, 10)
+        if self.worker.request({"op": "end"}, 10).get("restart"):
+            self.worker.stop()  # it could not clean up after this submission: the next one gets a new worker
         self.alive = False
 
     def __getattr__(self, name: str):
@@ -252,8 +327,14 @@ class StudentSession:
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
 
-def _student_error(what: str, error: dict) -> StudentError:
-    kind, text, where = (str(error.get(k, "")) for k in ("type", "message", "where"))
+def _size_text(error: protocol.FrameTooLarge, max_bytes: int) -> str:
+    if error.unread:
+        return f"{error.size / 1e6:.1f} MB of data, more than the {max_bytes / 1e6:g} MB a reply may hold"
+    return f"more than {protocol.MAX_TOKENS:,} items of data, more than a reply may hold"
+
+
+def _student_error(what: str, error: dict[str, str]) -> StudentError:
+    kind, text, where = error["type"], error["message"], error["where"]
     at = f" (at {where})" if where else ""
     if kind == "NotImplementedError":
         return StudentError(f"{what} raised NotImplementedError: this function is not written yet{at}", where)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.protocol import Unsupported
 from autograder.sandbox import Launch, build_launch
-from autograder.session import MissingFunction, StudentSession, Worker
+from autograder.session import MARGIN, MissingFunction, StudentSession, Worker
 from toycourse import make_course, wire
 
 
@@ -347,3 +349,70 @@ def test_a_worker_that_does_not_start_is_a_crash(code):
     with pytest.raises(WorkerCrashed, match="the worker did not start; run `autograder doctor`"):
         worker.ensure_started()
     assert worker.process is None
+
+
+# -- every read has a deadline, every reply a bound ------------------------------------------------
+
+# A worker process that says it is ready, then sends half of a large reply and stops itself: a
+# stopped zygote in the middle of an answer, as a submission can make it (SIGSTOP, same user).
+STOPS_MID_REPLY = '''
+import os, signal, struct, sys
+def frame(data):
+    return struct.pack("!Q", len(data)) + data
+os.write(1, frame(b'{"ok": true, "ready": true, "pid": 1}'))
+os.read(0, 8)
+reply = frame(b'{"ok": true, "value": "' + b"x" * 200_000 + b'"}')
+os.write(1, reply[:100_000])
+os.kill(os.getpid(), signal.SIGSTOP)
+'''
+
+
+def test_a_worker_stopped_in_the_middle_of_a_reply_is_killed_at_the_deadline():
+    worker = Worker(Launch(argv=[sys.executable, "-c", STOPS_MID_REPLY], env={}))
+    worker.ensure_started()
+    process, replies = worker.process, []
+    asking = threading.Thread(target=lambda: replies.append(worker.request({"op": "call"}, timeout=0.5)))
+    started = time.monotonic()
+    asking.start()
+    asking.join(timeout=30)
+    if asking.is_alive():  # the grader would wait for ever: free the thread, then fail
+        process.kill()
+        asking.join()
+        pytest.fail("the grader kept waiting for the rest of a reply from a stopped worker")
+    assert time.monotonic() - started < 0.5 + MARGIN + 3
+    assert replies == [{"ok": False, "crashed": "the worker process stopped answering and was restarted"}]
+    assert worker.process is None and process.poll() is not None  # killed; the next request starts a new one
+
+
+def test_a_notebook_that_stops_in_the_middle_of_its_answer_times_out_and_the_worker_stays(run, worker):
+    # raw bytes on the child's own reply pipe: a frame header, part of the frame, then nothing
+    session = run(["import os, stat, struct, time\n"
+                   "def square(x):\n"
+                   "    for fd in map(int, os.listdir('/proc/self/fd')):\n"
+                   "        try:\n"
+                   "            if stat.S_ISFIFO(os.fstat(fd).st_mode) and os.get_blocking(fd) and "
+                   "os.O_WRONLY == (__import__('fcntl').fcntl(fd, __import__('fcntl').F_GETFL) & os.O_ACCMODE):\n"
+                   "                os.write(fd, struct.pack('!Q', 1000) + b'{\"ok\": true, \"va')\n"
+                   "        except OSError:\n"
+                   "            pass\n"
+                   "    time.sleep(60)"])
+    zygote = worker.process.pid
+    started = time.monotonic()
+    with pytest.raises(WorkerTimeout, match="did not return within 1 s"):
+        session.call("square", 2.0, timeout=1)
+    assert time.monotonic() - started < 1 + 2 + 1  # the zygote's deadline (limit + grace), not the grader's
+    assert worker.process.pid == zygote  # the zygote gave up on the child, not the grader on the zygote
+
+
+def test_a_reply_over_the_size_limit_fails_that_call_only(run):
+    session = run(["def big():\n    return np.zeros(3_000_000)", "def small():\n    return 2.0",
+                   "import numpy as np"], max_reply_mb=1)
+    with pytest.raises(NotPlainData, match=r"big\(\) returned .* MB of data, more than the 1.04858 MB a reply may hold"):
+        session.call("big")
+    assert session.call("small") == 2.0  # the same notebook answers the next call
+
+
+def test_a_value_that_repeats_one_list_counts_every_repetition(run):
+    session = run(["def wide():\n    return [[0] * 100_000] * 300"])
+    value = session.call("wide")
+    assert len(value) == 300 and all(isinstance(row, Unsupported) for row in value)  # none fits what is left

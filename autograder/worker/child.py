@@ -25,21 +25,27 @@ class SoftTimeout(BaseException):
     """Raised inside student code when its time is up (like Jupyter's interrupt)."""
 
 
+TOTAL_OUTPUT = 1_000_000  # characters of output kept for the whole notebook (each cell keeps at most its limit)
+
+
 class BoundedText(io.TextIOBase):
-    """A stdout/stderr replacement that keeps the first `limit` characters and counts the rest."""
+    """A stdout/stderr replacement that keeps the first `limit` characters of each cell, and at most
+    TOTAL_OUTPUT for the whole notebook, and counts the rest."""
 
     def __init__(self, limit: int):
         self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+        self.budget = TOTAL_OUTPUT
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: Any) -> int:
         text = str(text)
-        room = self.limit - self.size
+        room = min(self.limit - self.size, self.budget)
         if room > 0:
             self.parts.append(text[:room])
             self.size += min(room, len(text))
+            self.budget -= min(room, len(text))
         self.dropped += max(0, len(text) - max(room, 0))
         return len(text)
 
@@ -173,15 +179,18 @@ class _Missing(Exception):
 
 def describe(error: BaseException) -> dict:
     """Type, message and the student's own line where the error was raised."""
-    message = str(error)
+    try:
+        message = str(error)[:500]
+    except BaseException:  # a student's exception whose __str__ raises
+        message = ""
     if isinstance(error, SyntaxError):
-        where = f"{error.filename}, line {error.lineno}: {(error.text or '').strip()}"
-        return {"type": "SyntaxError", "message": error.msg or message, "where": _tidy(where)}
+        where = f"{error.filename}, line {error.lineno}: {str(error.text or '')[:300].strip()}"
+        return {"type": "SyntaxError", "message": str(error.msg or message)[:500], "where": _tidy(where)}
     where = ""
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename.startswith("<cell") or frame.filename == "<provided>":
             where = f"{frame.filename}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
-    return {"type": type(error).__name__, "message": message[:500], "where": _tidy(where)}
+    return {"type": str(type(error).__name__)[:100], "message": message, "where": _tidy(where)}
 
 
 def _tidy(where: str) -> str:

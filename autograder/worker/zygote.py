@@ -18,9 +18,13 @@ import tempfile
 import time
 
 from .. import protocol
+from . import scratch
 
 BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the notebook broke Python itself)
 GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
+REPLY_SECONDS = 60.0  # the grader reads every reply at once; one it does not take in this long ends the worker
+WATCH = 0.25  # seconds between two looks at the files a submission made in a shared /tmp
+TMP = "/tmp"
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 
@@ -38,19 +42,27 @@ def preload() -> None:
 
 
 class Zygote:
-    def __init__(self, release_dir: str, control_in: int, control_out: int):
+    def __init__(self, release_dir: str, control_in: int, control_out: int, own_tmp: bool = False,
+                 fresh_tmp: bool = True):
         self.release_dir = release_dir
+        self.fresh_tmp = fresh_tmp  # try a new tmpfs per submission (worker/scratch.py)
         self.control_in, self.control_out = control_in, control_out
+        self.own_tmp = own_tmp  # the sandbox gave this worker a /tmp of its own: emptied between submissions
         self.child_pid: int | None = None
         self.to_child = self.from_child = -1
         self.scratch: str | None = None
         self.deadline = 0.0  # the whole submission's hard deadline
+        self.max_reply = protocol.MAX_FRAME
+        self.watch: tuple[int, int] | None = None  # (bytes, files) caps on a shared /tmp, checked in _await
+        self.broken = ""  # why this worker must be replaced before the next submission
 
     def serve(self) -> None:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         _prctl(PR_SET_DUMPABLE, 0)  # children run as the same user: keep them out of /proc/<zygote>
-        protocol.write_frame(self.control_out, {"ok": True, "ready": True, "pid": os.getpid()})
-        while True:
+        if self.own_tmp:
+            scratch.empty(TMP)  # what the imports left there (caches) is no submission's to see
+        self._reply({"ok": True, "ready": True, "pid": os.getpid()})
+        while not self.broken:
             try:
                 request = protocol.read_frame(self.control_in)
             except (EOFError, protocol.ProtocolError):
@@ -62,13 +74,16 @@ class Zygote:
                 reply = self.start(request)
             elif op == "end":
                 self.finish()
-                reply = {"ok": True}
+                reply = {"ok": True, **({"restart": self.broken} if self.broken else {})}
             elif op in ("call", "exec"):
                 reply = self.relay(request, float(request.get("timeout") or 10))
             else:
                 reply = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
-            protocol.write_frame(self.control_out, reply)
+            self._reply(reply)
         self.finish()
+
+    def _reply(self, message: dict) -> None:
+        protocol.write_frame(self.control_out, message, time.monotonic() + REPLY_SECONDS)
 
     # -- one submission --------------------------------------------------------------------------
 
@@ -76,8 +91,14 @@ class Zygote:
         self.finish()
         limits = request["limits"]
         self.deadline = time.monotonic() + float(limits["timeout"])
-        self.scratch = tempfile.mkdtemp(prefix="submission-")
-        _copy_tree(self.release_dir, self.scratch)
+        self.max_reply = int(float(limits["max_reply_mb"]) * 1024 * 1024)
+        caps = (int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
+        self.watch = caps if self.own_tmp else None
+        try:
+            self.scratch = tempfile.mkdtemp(prefix="submission-")  # used when the child gets no /tmp of its own
+        except OSError as error:
+            self._clean_tmp()
+            return {"ok": False, "setup": f"no folder could be made for the submission ({error.strerror})"}
         to_child_r, self.to_child = os.pipe()
         self.from_child, from_child_w = os.pipe()
         pid = os.fork()
@@ -85,7 +106,8 @@ class Zygote:
             try:
                 os.close(self.to_child)
                 os.close(self.from_child)
-                _enter_child(self.scratch, limits, keep=(to_child_r, from_child_w), control=(self.control_in, self.control_out))
+                _enter_child(self.release_dir, self.scratch, limits, keep=(to_child_r, from_child_w),
+                             reply=from_child_w, fresh_tmp=self.fresh_tmp)
                 from . import child
 
                 child.main(to_child_r, from_child_w, request)
@@ -100,31 +122,61 @@ class Zygote:
         if self.child_pid is None:
             return {"ok": False, "crashed": "no running notebook (it crashed or timed out before)"}
         try:
-            protocol.write_frame(self.to_child, request)
-        except OSError:
+            protocol.write_frame(self.to_child, request, time.monotonic() + timeout + GRACE)
+        except protocol.FrameTimeout:  # it stopped reading: as if it did not return
+            self.kill_child()
+            return {"ok": False, "timeout": True, "whole": False}
+        except (OSError, protocol.ProtocolError):
             return self._crashed()
         return self._await(timeout + GRACE)
 
     def _await(self, timeout: float, cells: bool = False) -> dict:
-        """The child's answer, or a timeout/crash verdict. Cell events extend the deadline per cell."""
+        """The child's answer, or a timeout/crash verdict. Cell events extend the deadline per cell.
+        A frame that starts must be whole by the same deadline; one over the reply limit is dropped."""
         last_cell = None
         limit = time.monotonic() + timeout
         while True:
-            remaining = min(limit, self.deadline) - time.monotonic()
-            ready, _, _ = select.select([self.from_child], [], [], max(remaining, 0))
-            if not ready:
+            deadline = min(limit, self.deadline)
+            if not self._wait_for_child(deadline):
                 self.kill_child()
-                return {"ok": False, "timeout": True, "cell": last_cell,
-                        "whole": time.monotonic() >= self.deadline}
+                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= self.deadline}
+            excess = self.watch and scratch.over_limit(TMP, *self.watch)
+            if excess:
+                self.kill_child()
+                return {"ok": False, "crashed": excess, "cell": last_cell}
             try:
-                message = protocol.read_frame(self.from_child)
+                message = protocol.read_frame(self.from_child, deadline, self.max_reply, protocol.MAX_TOKENS)
+            except protocol.FrameTooLarge as error:
+                if error.unread:
+                    try:
+                        protocol.discard(self.from_child, error.unread, deadline)
+                    except (EOFError, OSError, protocol.ProtocolError):
+                        self.kill_child()
+                return {"ok": False, "oversized": f"{error.size / 1e6:.1f} MB of data, more than the "
+                                                  f"{self.max_reply / 1e6:g} MB a reply may hold"}
+            except protocol.FrameTimeout:  # it stopped in the middle of a frame
+                self.kill_child()
+                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= self.deadline}
             except (EOFError, protocol.ProtocolError, OSError):
                 return self._crashed(cell=last_cell)
             if cells and message.get("event") == "cell":
-                last_cell = message.get("number")
+                last_cell = message.get("number") if type(message.get("number")) is int else None
                 limit = time.monotonic() + timeout
                 continue
             return message
+
+    def _wait_for_child(self, deadline: float) -> bool:
+        """Wait until the child sends something (True) or the deadline passes (False); in a shared
+        /tmp, look at what the submission has written there every WATCH seconds meanwhile."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            ready, _, _ = select.select([self.from_child], [], [], min(remaining, WATCH) if self.watch else remaining)
+            if ready:
+                return True
+            if self.watch and scratch.over_limit(TMP, *self.watch):
+                return True  # _await sees it and stops the child
 
     def _crashed(self, cell=None) -> dict:
         status = self.kill_child()
@@ -154,18 +206,28 @@ class Zygote:
     def finish(self) -> None:
         if self.child_pid is not None:
             try:
-                protocol.write_frame(self.to_child, {"op": "end"})
-                ready, _, _ = select.select([self.from_child], [], [], 0.5)
-            except OSError:
+                protocol.write_frame(self.to_child, {"op": "end"}, time.monotonic() + 0.5)
+                select.select([self.from_child], [], [], 0.5)
+            except (OSError, protocol.ProtocolError):
                 pass
             self.kill_child()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+            self._clean_tmp()
+
+    def _clean_tmp(self) -> None:
+        """A /tmp of this worker's own is emptied after each submission and must then be empty:
+        if something is left, this worker is replaced before the next submission."""
+        if self.own_tmp:
+            left = scratch.empty(TMP)
+            if left:
+                self.broken = f"/tmp could not be emptied ({len(left)} entries left)"
 
 
-def _enter_child(scratch: str, limits: dict, keep: tuple[int, int], control: tuple[int, int]) -> None:
-    """Runs in the forked child before any student code: its own session, folder and limits."""
+def _enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, int], reply: int,
+                 fresh_tmp: bool) -> None:
+    """Runs in the forked child before any student code: its own session, files and limits."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
@@ -173,9 +235,16 @@ def _enter_child(scratch: str, limits: dict, keep: tuple[int, int], control: tup
     os.closerange(3, min(keep))
     os.closerange(min(keep) + 1, max(keep))
     os.closerange(max(keep) + 1, 1024)
-    os.chdir(scratch)
-    os.environ["HOME"] = scratch
-    os.environ["TMPDIR"] = scratch
+    try:
+        folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp)
+    except scratch.SetupFailed as error:
+        protocol.write_frame(reply, {"ok": False, "setup": str(error)})
+        os._exit(0)
+    os.chdir(folder)
+    sys.path.insert(0, folder)  # as Jupyter does: the notebook's folder, the submission's own
+    os.environ["HOME"] = folder
+    os.environ["TMPDIR"] = scratch.PRIVATE_TMP if folder == scratch.WORKDIR else folder
+    tempfile.tempdir = None  # the zygote's choice of temporary folder is not this submission's
     _prctl(PR_SET_DUMPABLE, 0)  # siblings of the same user cannot read this process's memory
     megabyte = 1024 * 1024
     address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
@@ -263,15 +332,6 @@ def _describe_status(code: int) -> str:
     return f"exited with code {os.WEXITSTATUS(code)}; did the code call os._exit()?"
 
 
-def _copy_tree(source: str, target: str) -> None:
-    for entry in os.listdir(source):
-        path = os.path.join(source, entry)
-        if os.path.isdir(path):
-            shutil.copytree(path, os.path.join(target, entry))
-        elif not entry.endswith(".ipynb"):  # the student's notebook arrives as cells, not as a file
-            shutil.copy(path, target)
-
-
 def _prctl(option: int, value: int) -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
@@ -281,10 +341,10 @@ def _prctl(option: int, value: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    release_dir = argv[0]
+    release_dir, own_tmp, fresh_tmp = argv[0], "--own-tmp" in argv[1:], "--shared-tmp" not in argv[1:]
     # The protocol owns the original stdin/stdout; anything else printing goes to stderr.
     control_in, control_out = os.dup(0), os.dup(1)
     os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
     preload()
-    Zygote(release_dir, control_in, control_out).serve()
+    Zygote(release_dir, control_in, control_out, own_tmp, fresh_tmp).serve()

@@ -47,6 +47,8 @@ cell_timeout = 2
 call_timeout = 2
 memory_mb = 256
 max_processes = 32
+scratch_mb = 32
+scratch_files = 2000
 """
 
 
@@ -152,6 +154,56 @@ TAMPER_CELLS = [
     "protocol.encode = lambda value, _depth=0: {'__pickle__': 'gASVCAAAAAAAAACMBG5vcGWULg=='}",
 ]
 
+# Left behind for the next submission: modules that patch numpy when imported, on every path a later
+# notebook could import from, and files it could read.
+PLANT = report("""
+    import sys, tempfile
+    patch = "import numpy\\nnumpy.asarray = lambda *a, **k: numpy.zeros(3)\\n"
+    places = {"/tmp", os.getcwd(), os.path.expanduser("~"), tempfile.gettempdir(), "/tmp/work", *sys.path}
+    seen["planted"] = []
+    for place in sorted(p for p in places if p):
+        for name, text in (("statistics.py", patch), ("colorsys.py", patch), ("leftover.txt", "secret")):
+            try:
+                with open(os.path.join(place, name), "w") as handle:
+                    handle.write(text)
+                seen["planted"].append(os.path.join(place, name))
+            except OSError:
+                pass
+""")
+
+# The next submission: imports the planted names, and says what it can see.
+LOOK_AROUND = report("""
+    import sys, statistics, colorsys
+    seen["cwd"] = os.getcwd()
+    seen["tmp"] = sorted(os.listdir("/tmp"))
+    seen["here"] = sorted(os.listdir("."))
+    seen["writable_on_path"] = [p for p in sys.path if p and os.access(p, os.W_OK)]
+    seen["leftovers"] = [os.path.join(p, "leftover.txt") for p in {"/tmp", ".", *sys.path}
+                         if p and os.path.exists(os.path.join(p, "leftover.txt"))]
+""")
+
+FILL_BYTES = report("""
+    seen["written"] = 0
+    try:
+        with open("/tmp/fill", "wb") as handle:
+            while True:
+                handle.write(b"x" * (1 << 20))
+                handle.flush()
+                seen["written"] += 1 << 20
+    except OSError as error:
+        seen["error"] = error.strerror
+""")
+
+FILL_FILES = report("""
+    seen["made"] = 0
+    try:
+        for number in range(200_000):
+            open(f"/tmp/f{number}", "w").close()
+            seen["made"] += 1
+    except OSError as error:
+        seen["error"] = error.strerror
+""")
+
 LIARS = """
 class Liar(float):
     def __eq__(self, other): return True
@@ -179,6 +231,17 @@ def square(x):
 def cube(x):
     return Anything()
 """
+
+
+# In this order on one worker: each attack, then a submission that looks at what it left.
+LEFT_BEHIND = {
+    "plant-modules": (GOOD_SQUARE, [GOOD_CUBE, PLANT]),
+    "after-plant": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AROUND]),
+    "fill-tmp-bytes": (GOOD_SQUARE, [GOOD_CUBE, FILL_BYTES]),
+    "after-fill-bytes": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AROUND]),
+    "fill-tmp-files": (GOOD_SQUARE, [GOOD_CUBE, FILL_FILES]),
+    "after-fill-files": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AROUND]),
+}
 
 
 def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, tuple[str, list[str]]]:

@@ -336,3 +336,4 @@ def test_broken_files_are_invalid_with_a_clear_message(batch, name, message):
     result = batch.results[name]
     assert result.status == "invalid" and result.score == 0
     assert message in result.message, result.message
+

@@ -1,0 +1,151 @@
+"""Each submission's own files: a fresh /tmp, capped in bytes and in files, gone with the submission.
+
+The forked child calls `enter` before any student code runs. Where the kernel allows it (it does
+inside the sandbox, as root or not), the child enters a user and mount namespace of its own and
+mounts a new tmpfs on /tmp, with `size` and `nr_inodes` from the limits: nothing an earlier
+submission wrote can be there, nothing this one writes can outlive it (the tmpfs goes with the
+last process in the namespace, and the worker kills them all), and the kernel enforces both caps.
+It then forbids further user namespaces (so the code cannot mount an uncapped tmpfs of its own)
+and drops every capability. Where namespaces are refused, the child works in the folder its
+zygote made for it; the zygote deletes it afterwards and, when the sandbox gives the worker a
+/tmp of its own, empties and checks that /tmp between submissions (see zygote.py).
+
+Either way the release files are copied into the working folder by the child, so a submission
+that cannot be set up (a full disk) fails alone, with a message.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_NOSUID, MS_NODEV = 0x2, 0x4
+PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+CAPABILITY_VERSION_3 = 0x20080522
+PRIVATE_TMP = "/tmp"
+WORKDIR = "/tmp/work"  # the notebook's folder (its working directory, HOME and first sys.path entry)
+
+
+class SetupFailed(Exception):
+    """The submission's folder could not be made; the message says why, for the result."""
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True) -> tuple[str, bool]:
+    """Make the submission's working folder and copy the release into it: (folder, private /tmp?).
+    `fresh_tmp=False` (the worker's --shared-tmp) never tries namespaces."""
+    private = fresh_tmp and _private_tmp(int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
+    folder = WORKDIR if private else fallback
+    try:
+        os.makedirs(folder, exist_ok=True)
+        copy_release(release_dir, folder)
+    except OSError as error:
+        raise SetupFailed(f"the submission's folder could not be set up ({error.strerror or error}); "
+                          "if the assignment's files are large, raise [limits] scratch_mb") from None
+    return folder, private
+
+
+def _private_tmp(size: int, files: int) -> bool:
+    """A new tmpfs on /tmp in namespaces of this process's own; False (nothing changed) when refused."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    uid, gid = os.getuid(), os.getgid()
+    # /proc/self/*_map are root's while the process is not dumpable (the zygote's setting, inherited);
+    # the caller makes it undumpable again before student code runs
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+        return False
+    try:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        options = f"size={size},nr_inodes={files},mode=1777".encode()
+        mounted = libc.mount(b"tmpfs", PRIVATE_TMP.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+        if mounted:
+            try:  # no user namespace below this one: the code cannot mount an uncapped tmpfs itself
+                _write("/proc/sys/user/max_user_namespaces", "0")
+            except OSError:
+                pass
+        return mounted
+    except OSError:
+        return False
+    finally:
+        _drop_capabilities(libc)  # whatever happened above, student code gets none
+
+
+def _drop_capabilities(libc) -> None:
+    """No capability left (in the new user namespace the process had all of them), none to regain."""
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    header, data = _CapHeader(CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise SetupFailed("the submission's process could not give up its privileges")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def copy_release(source: str, target: str) -> None:
+    """The release folder's files (not the notebook: the student's arrives as cells)."""
+    for entry in os.listdir(source):
+        path = os.path.join(source, entry)
+        if os.path.isdir(path):
+            shutil.copytree(path, os.path.join(target, entry))
+        elif not entry.endswith(".ipynb"):
+            shutil.copy(path, target)
+
+
+def empty(folder: str) -> list[str]:
+    """Delete everything inside `folder` (making read-only folders writable first); what is left."""
+    def writable_then_retry(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path) or ".", 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                function(path)
+        except OSError:
+            pass
+
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    for entry in entries:
+        path = os.path.join(folder, entry)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=writable_then_retry)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def over_limit(folder: str, max_bytes: int, max_files: int) -> str:
+    """What the filesystem holding `folder` (a tmpfs) holds beyond the caps, or ''."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return ""
+    if (stats.f_blocks - stats.f_bfree) * stats.f_frsize > max_bytes:
+        return f"it wrote more than {max_bytes / 1024 / 1024:g} MB to /tmp"
+    if stats.f_files - stats.f_ffree > max_files:
+        return f"it made more than {max_files} files and folders in /tmp"
+    return ""

@@ -1,0 +1,97 @@
+"""What one submission leaves behind never reaches the next: modules on the import path, files, a full /tmp.
+
+Each mode grades the same sequence on one worker, in order: an attack, then a correct submission that
+imports the planted module names and reports what it sees. `fresh`: each submission gets a new tmpfs
+(worker/scratch.py); `shared` (AUTOGRADER_FRESH_TMP=off): a folder of the worker's own /tmp, which the
+worker empties and checks between submissions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+from toycourse import REFERENCE, SUITE, make_course
+
+from autograder.grade import Grader
+from autograder.results import SubmissionResult
+from autograder.sandbox import build_launch, fresh_tmp
+
+from .scenarios import CUBE_REFERENCE, CUBE_SUITE, LEFT_BEHIND, TOML
+from .test_adversarial import graded_fully, reported
+
+SCRATCH_FILES = 2000
+SCRATCH_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class Run:
+    mode: str
+    results: dict[str, SubmissionResult]
+
+
+@pytest.fixture(scope="module", params=["fresh", "shared"])
+def run(request, tmp_path_factory) -> Run:
+    mode = request.param
+    course = make_course(tmp_path_factory.mktemp(f"scratch-{mode}"), toml=TOML,
+                         suite={"test_square.py": SUITE, "test_cube.py": CUBE_SUITE},
+                         reference=REFERENCE + CUBE_REFERENCE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOGRADER_FRESH_TMP", "on" if mode == "fresh" else "off")
+        launch = build_launch(course.assignment().release_dir)
+    if mode == "fresh" and fresh_tmp(launch) is not None:
+        pytest.skip(f"no /tmp of its own per submission here: {fresh_tmp(launch)}")
+    if mode == "shared" and launch.missing:
+        pytest.skip("without the sandbox the worker's /tmp is the machine's: only a fresh /tmp protects it")
+    results = {}
+    with Grader(course.assignment(), launch) as grader:
+        for name, (answer, extra) in LEFT_BEHIND.items():
+            path = course.released_with(name, answer)
+            notebook = nbformat.read(path, as_version=4)
+            notebook.cells += [new_code_cell(source) for source in extra]
+            nbformat.write(notebook, path)
+            results[name] = grader.grade(name, path)
+    return Run(mode, results)
+
+
+def test_modules_left_on_the_import_path_do_not_reach_the_next_submission(run):
+    assert reported(run.results["plant-modules"])["planted"], "the attack must have written something"
+    graded_fully(run.results["after-plant"])  # it imported statistics and colorsys: not the planted ones
+    seen = reported(run.results["after-plant"])
+    assert seen["leftovers"] == []
+    assert seen["writable_on_path"] == [seen["cwd"]]  # only its own folder, gone after it
+
+
+def test_the_next_submission_sees_a_fresh_tmp_and_folder(run):
+    for name in ("after-plant", "after-fill-bytes", "after-fill-files"):
+        seen = reported(run.results[name])
+        assert seen["here"] == [], (name, seen)
+        if run.mode == "fresh":
+            assert (seen["cwd"], seen["tmp"]) == ("/tmp/work", ["work"]), (name, seen)
+        else:
+            assert seen["tmp"] == [seen["cwd"].rsplit("/", 1)[-1]], (name, seen)
+
+
+def test_filling_tmp_with_bytes_is_capped_and_costs_no_one_else(run):
+    result = run.results["fill-tmp-bytes"]
+    if run.mode == "fresh":  # the kernel refuses the write past the cap; the notebook goes on
+        written = reported(result)
+        assert written["error"] == "No space left on device" and written["written"] <= SCRATCH_BYTES, written
+        graded_fully(result)
+    else:  # the worker measures /tmp while the notebook runs and stops it past the cap
+        assert result.status == "crashed" and "more than 32 MB to /tmp" in result.message, result.message
+    graded_fully(run.results["after-fill-bytes"])
+
+
+def test_filling_tmp_with_files_is_capped_and_costs_no_one_else(run):
+    result = run.results["fill-tmp-files"]
+    if run.mode == "fresh":  # the kernel refuses the file past the cap; the notebook goes on
+        made = reported(result)
+        assert made["error"] == "No space left on device" and made["made"] < SCRATCH_FILES, made
+        graded_fully(result)
+    else:  # the worker counts the files while the notebook runs and stops it past the cap
+        assert result.status == "crashed" and f"more than {SCRATCH_FILES} files and folders in /tmp" in result.message, \
+            result.message
+    graded_fully(run.results["after-fill-files"])
