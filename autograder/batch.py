@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import Assignment
 from .errors import UsageError
 from .grade import Grader, discover
+from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 from .results import GradeReport, SubmissionResult
@@ -50,6 +51,8 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
         on_plan(len(tasks), len(submissions) - len(tasks))
 
     def done(task: Task, result: SubmissionResult, graded: bool) -> None:
+        if task.note:  # its id is not the one its name gives: say so where the student and the TA look
+            result.notes.insert(0, task.note)
         results[task.index] = result
         if journal and graded:  # a result of a lost grader process is graded again on --resume
             journal.record(result, task.notebook)
@@ -66,16 +69,16 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
                     journal=journal.path if journal else None)
 
 
-def _unfinished(submissions: list[tuple[str, Path]], journal: Journal | None,
+def _unfinished(submissions: list[Found], journal: Journal | None,
                 results: list[SubmissionResult | None]) -> list[Task]:
     """Tasks for the submissions the journal does not hold; the results it holds go into `results`."""
     tasks = []
-    for index, (student, notebook) in enumerate(submissions):
-        finished = journal.result_for(student, notebook) if journal else None
+    for index, found in enumerate(submissions):
+        finished = journal.result_for(found.student, found.notebook) if journal else None
         if finished is not None:
             results[index] = finished
         else:
-            tasks.append(Task(index, student, notebook))
+            tasks.append(Task(index, found.student, found.notebook, found.note))
     return tasks
 
 

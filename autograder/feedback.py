@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import plots
 from .config import Assignment
+from .names import folder_name
 from .results import GradeReport, PartResult, SubmissionResult, TestResult
 
 MISMATCH = re.compile(r"^(?P<call>.+?) returned (?P<got>.+), expected (?P<want>.+)$")  # checks.Checker.close
@@ -41,14 +42,9 @@ table.values td { padding: .1rem .75rem .1rem 0; vertical-align: top; }
 
 
 def feedback_path(folder: Path, assignment: Assignment, student: str) -> Path:
-    """nbgrader's layout: <folder>/<student>/<assignment>/<notebook stem>.html."""
-    return Path(folder) / safe_name(student) / assignment.name / (Path(assignment.notebook).stem + ".html")
-
-
-def safe_name(student: str) -> str:
-    """A student id as one folder name: nothing that climbs out of the feedback folder."""
-    name = re.sub(r"[^A-Za-z0-9._@+-]", "_", student)
-    return "_" if name in ("", ".", "..") else name
+    """nbgrader's layout: <folder>/<student>/<assignment>/<notebook stem>.html, the student's folder
+    named by `names.folder_name` (one safe component, never the same for two ids)."""
+    return Path(folder) / folder_name(student) / assignment.name / (Path(assignment.notebook).stem + ".html")
 
 
 def write_feedback(assignment: Assignment, result: SubmissionResult, folder: Path) -> Path:

@@ -9,6 +9,7 @@ One bad submission never stops the batch: it becomes a result with status invali
 from __future__ import annotations
 
 import copy
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import names
 from .config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
@@ -23,39 +25,39 @@ from .results import GradeReport, SubmissionResult
 from .sandbox import Launch, build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
 from .session import StudentSession, Worker
+from .names import Found
 from .submission import load_submission
 from .suite import Suite
 
 
-def discover(assignment: Assignment, paths: Iterable[Path]) -> list[tuple[str, Path]]:
-    """(student, notebook) pairs from files, folders, or nbgrader's submitted/<student>/<assignment>/ tree."""
+def discover(assignment: Assignment, paths: Iterable[Path]) -> list[Found]:
+    """The submissions under `paths` (files, folders, or nbgrader's submitted/<student>/<assignment>/
+    tree), each with an id of its own. Folders are walked without following symbolic links."""
     found: list[tuple[str, Path]] = []
     for path in map(Path, paths):
-        if path.is_file():
+        if path.is_file() or path.is_symlink():  # a link is found, and refused when it is read
             found.append((student_of(assignment, path), path))
         elif path.is_dir():
-            notebooks = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file())
-            found.extend((student_of(assignment, p), p) for p in notebooks)
+            found.extend((student_of(assignment, p), p) for p in _notebooks(path))
         else:
-            raise UsageError(f"no such file or folder: {path}")
-    return _unique(found)
+            raise UsageError(f"no such file or folder: {names.path_text(path)}")
+    return names.unique(found)
+
+
+def _notebooks(folder: Path) -> list[Path]:
+    notebooks = []
+    for parent, folders, files in os.walk(folder):  # followlinks=False: a linked folder is not the class's
+        folders[:] = [f for f in folders if f != ".ipynb_checkpoints"]
+        notebooks += [Path(parent) / f for f in files if f.endswith(".ipynb")]
+    return sorted(notebooks)
 
 
 def student_of(assignment: Assignment, notebook: Path) -> str:
     """nbgrader layout: submitted/<student>/<assignment>/<notebook>.ipynb; otherwise the file's stem."""
-    folder = notebook.resolve().parent
+    folder = Path(os.path.abspath(notebook)).parent
     if folder.name == assignment.name and folder.parent.parent.name == "submitted":
-        return folder.parent.name
-    return notebook.stem
-
-
-def _unique(found: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
-    seen: dict[str, int] = {}
-    result = []
-    for student, path in found:
-        seen[student] = seen.get(student, 0) + 1
-        result.append((student if seen[student] == 1 else f"{student}-{seen[student]}", path))
-    return result
+        return names.student_id(folder.parent.name)
+    return names.student_id(notebook.stem)
 
 
 class Grader:
@@ -89,7 +91,7 @@ class Grader:
             self._fail(result, "crashed", f"internal error while grading ({detail}); please report it")
         result.score = rounded_sum(p.score for p in result.parts)
         result.seconds = time.monotonic() - started
-        return result
+        return result.bound()
 
     def _grade_into(self, result: SubmissionResult, path: Path, only_visible: bool) -> None:
         limits = self.assignment.limits
@@ -111,7 +113,7 @@ class Grader:
             if result.cell_errors:
                 first = result.cell_errors[0]
                 result.message = f"{len(result.cell_errors)} cell(s) raised errors, first: cell {first['cell']} " \
-                                 f"({first.get('type', first['status'])})"
+                                 f"({first.get('type') or first['status']})"
         finally:
             session.close()
 
@@ -147,8 +149,10 @@ def grade_batch(assignment: Assignment, paths: Iterable[Path],
     submissions = discover(assignment, paths)
     report = GradeReport(assignment.name)
     with Grader(assignment, launch) as grader:
-        for student, path in submissions:
-            result = grader.grade(student, path)
+        for found in submissions:
+            result = grader.grade(found.student, found.notebook)
+            if found.note:
+                result.notes.insert(0, found.note)
             report.submissions.append(result)
             if on_result:
                 on_result(result)

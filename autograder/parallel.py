@@ -37,6 +37,7 @@ class Task:
     index: int
     student: str
     notebook: Path
+    note: str = ""  # why its id is not the one its name gives (names.unique)
 
 
 Done = Callable[[Task, SubmissionResult, bool], None]  # (task, result, graded by a Grader?)

@@ -12,8 +12,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .protocol import text
+
 STATUSES = ("graded", "invalid", "timeout", "crashed")
 OUTCOMES = ("passed", "failed", "error", "timeout")
+MAX_TEXT = 1000  # characters of a message or a feedback text kept in a result
+MAX_LISTED = 20  # cell errors and notes kept per submission (the count of the rest is noted)
 
 
 def _from(kind, data: dict):
@@ -95,6 +99,23 @@ class SubmissionResult:
 
     def part(self, name: str) -> PartResult:
         return next(p for p in self.parts if p.name == name)
+
+    def bound(self) -> SubmissionResult:
+        """Cap every text a submission could make long (messages, notes, cell errors, feedback), so
+        that no notebook can make its result, the JSON or a feedback page large; returns self."""
+        self.message = text(self.message, MAX_TEXT)
+        if len(self.cell_errors) > MAX_LISTED:
+            self.notes.append(f"{len(self.cell_errors) - MAX_LISTED} more cell(s) raised errors; the first "
+                              f"{MAX_LISTED} are listed")
+            del self.cell_errors[MAX_LISTED:]
+        self.cell_errors = [{k: v if isinstance(v, int) else text(v, MAX_TEXT) for k, v in e.items()}
+                            for e in self.cell_errors]
+        self.notes = [text(note, MAX_TEXT) for note in self.notes[:MAX_LISTED]]
+        for part in self.parts:
+            part.feedback = text(part.feedback, MAX_TEXT)
+            for test in part.tests:
+                test.feedback = text(test.feedback, MAX_TEXT)
+        return self
 
 
 @dataclass

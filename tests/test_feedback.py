@@ -15,7 +15,7 @@ import pytest
 from matplotlib import image
 
 from autograder.config import load_assignment
-from autograder.feedback import feedback_path, safe_name, write_all, write_feedback
+from autograder.feedback import feedback_path, write_all, write_feedback
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
@@ -132,8 +132,8 @@ def test_the_released_stubs_of_student_admissions_get_a_page_without_hidden_code
 
 def test_a_student_id_cannot_climb_out_of_the_feedback_folder(tmp_path, graded):
     course, _, _ = graded
-    assert safe_name("..") == "_" and safe_name("a/b") == "a_b"
     assert feedback_path(tmp_path, course.assignment(), "../../x").is_relative_to(tmp_path)
+    assert feedback_path(tmp_path, course.assignment(), "..").parent.parent.parent == tmp_path
 
 
 def chromium() -> str:

@@ -1,0 +1,104 @@
+"""Student ids and the folder names made of them: the one place that makes names safe.
+
+A student id comes from a file or folder name, which a student controls and which on Linux is
+bytes, not text. `student_id` turns it into valid, printable, bounded text by a fixed rule, so
+the same name always gives the same id; `unique` gives every submission of a batch its own id,
+never one another submission has; `folder_name` turns an id into one folder name, and no two ids
+into the same one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_ID = 100  # characters of an id; longer names keep their start and a digest of the whole
+SAFE_IN_FOLDER = frozenset("._@+-")  # kept as they are in folder names, with letters and digits
+MAX_FOLDER_BYTES = 200  # a folder name longer than this keeps its start and a digest (limit: 255)
+
+
+def _windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8 are read as Windows-1252 (a zip made on Windows), Latin-1 where it has none."""
+    chunk = error.object[error.start:error.end]
+    return "".join(_byte_text(byte) for byte in chunk), error.end
+
+
+def _byte_text(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+codecs.register_error("autograder-1252", _windows_1252)
+
+
+def student_id(name: str) -> str:
+    """A file or folder name as an id: UTF-8 where it is (Windows-1252 where not), every character
+    that is not printable spelled out (\\x1b, \\u202e), at most MAX_ID characters."""
+    text = os.fsencode(name).decode("utf-8", "autograder-1252")
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    if not text:
+        return "unnamed"
+    if len(text) > MAX_ID:
+        text = f"{text[:MAX_ID - 13]}~{_digest(text)}"
+    return text
+
+
+def path_text(path: Path | str) -> str:
+    """A path as text to show (its bytes read as `student_id` reads them), for messages and notes."""
+    return os.fsencode(str(path)).decode("utf-8", "autograder-1252")
+
+
+def _digest(text: str, length: int = 12) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def folder_name(student: str) -> str:
+    """One folder name per id, never the same for two ids: letters, digits and ._@+- stay, every other
+    character (and a leading dot) is %XX of its UTF-8 bytes, as in a URL."""
+    parts = []
+    for position, character in enumerate(student):
+        if (character.isalnum() or character in SAFE_IN_FOLDER) and not (position == 0 and character == "."):
+            parts.append(character)
+        else:
+            parts.append("".join(f"%{byte:02X}" for byte in character.encode("utf-8", "surrogatepass")))
+    name = "".join(parts) or "%00"  # no id spells %00: control characters were written out
+    if len(name.encode("utf-8")) > MAX_FOLDER_BYTES:  # "~" is never kept as is, so this cannot collide
+        name = f"{name.encode('utf-8')[:MAX_FOLDER_BYTES - 20].decode('utf-8', 'ignore')}~{_digest(student, 16)}"
+    return name
+
+
+@dataclass(frozen=True)
+class Found:
+    """One submission of a batch: its id (unique in the batch), its notebook, and a note when the
+    id is not the one its name gives (another submission has that one)."""
+
+    student: str
+    notebook: Path
+    note: str = ""
+
+
+def unique(found: list[tuple[str, Path]]) -> list[Found]:
+    """Every submission its own id: the first (in discovery order) with an id keeps it, the others
+    get `<id>-N` with the smallest N that no submission's own id and no id given before is."""
+    taken = {student for student, _ in found}
+    seen: dict[str, Path] = {}
+    result = []
+    for student, notebook in found:
+        if student not in seen:
+            seen[student] = notebook
+            result.append(Found(student, notebook))
+            continue
+        number = 2
+        while f"{student}-{number}" in taken:
+            number += 1
+        renamed = f"{student}-{number}"
+        taken.add(renamed)
+        note = (f"the student id '{student}' is also that of {path_text(seen[student])}; this submission "
+                f"({path_text(notebook)}) is graded as '{renamed}'")
+        result.append(Found(renamed, notebook, note))
+    return result

@@ -1,0 +1,59 @@
+"""Student ids from hostile file names, and the folder names made of them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.names import MAX_ID, folder_name, path_text, student_id, unique
+
+
+def name_of(raw: bytes) -> str:
+    """A file name as Python on Linux sees it (undecodable bytes as surrogates)."""
+    return os.fsdecode(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"alice", "alice"),
+    ("jos\u00e9".encode(), "jos\u00e9"),  # UTF-8
+    (b"Jos\xe9", "Jos\u00e9"),  # Windows-1252, as a zip made on Windows names it
+    (b"na\xefve-\x80", "na\u00efve-\u20ac"),
+    (b"odd\x81byte", "odd\x81byte".encode("unicode_escape").decode()),  # no 1252 character: Latin-1, written out
+    (b"bell\x07\x1b[2Jx", "bell\\x07\\x1b[2Jx"),  # what a terminal would act on is written out
+    ("rtl\u202eevil".encode(), "rtl\\u202eevil"),
+    (b"", "unnamed"),
+])
+def test_student_ids_are_valid_printable_text(raw, expected):
+    assert student_id(name_of(raw)) == expected
+    student_id(name_of(raw)).encode("utf-8")  # never surrogates
+
+
+def test_a_long_name_keeps_its_start_and_stays_distinct():
+    first, second = student_id("a" * 300), student_id("a" * 299 + "b")
+    assert len(first) == len(second) == MAX_ID and first.startswith("a" * 80) and first != second
+    assert student_id("a" * 300) == first  # stable
+
+
+def test_folder_names_are_one_safe_component_and_never_shared():
+    ids = ["jos\u00e9", "jos\u00e8", "a/b", "a_b", "a%2Fb", ".", "..", ".hidden", "%00", "", "a b", "=2+3",
+           "x" * 100, "\u00e9" * 100, "\u00e9" * 99 + "e"]
+    names = [folder_name(i) for i in ids]
+    assert len(set(names)) == len(ids), names
+    for name in names:
+        assert "/" not in name and "\0" not in name and not name.startswith(".")
+        assert 0 < len(name.encode()) <= 255
+    assert folder_name("jos\u00e9") == "jos\u00e9" and folder_name("a/b") == "a%2Fb" and folder_name("..") == "%2E."
+
+
+def test_every_submission_gets_its_own_id_and_renamed_ones_say_so():
+    found = unique([("alice", Path("a/alice.ipynb")), ("alice-2", Path("alice-2.ipynb")),
+                    ("alice", Path("b/alice.ipynb")), ("alice", Path("c/alice.ipynb"))])
+    assert [f.student for f in found] == ["alice", "alice-2", "alice-3", "alice-4"]
+    assert [bool(f.note) for f in found] == [False, False, True, True]
+    assert "'alice' is also that of a/alice.ipynb" in found[2].note and "graded as 'alice-3'" in found[2].note
+
+
+def test_paths_are_shown_as_text():
+    assert path_text(Path(name_of(b"/class/Jos\xe9.ipynb"))) == "/class/Jos\u00e9.ipynb"
