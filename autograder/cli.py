@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from .config import find_course_root, load_assignment
 from .errors import AutograderError, ExitCode
+from .terminal import say, text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,12 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.verb(args) or ExitCode.OK)
     except AutograderError as error:
-        # escaped: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        # plain text: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
+        console.print(Text("error: ", style="bold red") + text(str(error)), highlight=False, soft_wrap=True)
         return int(error.exit_code)
     except KeyboardInterrupt:
         resume = " (the same command with --resume grades the rest)" if getattr(args, "json", None) else ""
-        console.print(f"interrupted; results written so far are kept{resume}", highlight=False, soft_wrap=True)
+        say(console, f"interrupted; results written so far are kept{resume}")
         return 130
 
 
@@ -105,8 +106,8 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .exports import write_csv, write_json
     from .batch import finish, run_batch
+    from .exports import write_csv, write_json
     from .publish import Publisher
     from .sandbox import build_launch
     from .table import print_table
@@ -115,25 +116,37 @@ def cmd_grade(args) -> int:
     err = Console(stderr=True)
     launch = build_launch(assignment.release_dir)
     if launch.missing:
-        err.print(f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
-                  "Run `autograder doctor` for details.", highlight=False, soft_wrap=True)
+        say(err, f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
+                 "Run `autograder doctor` for details.")
     with Publisher(assignment, args.paths, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
+        for note in publish.renamed:
+            say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
                         resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch)
         publish.catch_up(run.report)
     report = run.report
-    print_table(report, Console())
-    err.print(f"graded {run.graded} submission(s)" + (f", {run.resumed} kept from the journal" if args.resume else ""))
-    if args.json:
+    if args.json:  # every result is written before anything more is shown
         write_json(report, args.json)
         finish(run)
-        err.print(f"results: {args.json}")
     if args.csv:
         write_csv(report, args.csv)
-        err.print(f"scores: {args.csv}")
-    for line in publish.where():
-        err.print(line, highlight=False, soft_wrap=True)
+    _show(err, lambda: print_table(report, Console()))
+    say(err, f"graded {run.graded} submission(s)" + (f", {run.resumed} kept from the journal" if args.resume else ""))
+    for line in ([f"results: {args.json}"] if args.json else []) + ([f"scores: {args.csv}"] if args.csv else []) \
+            + publish.where():
+        say(err, line)
+    if publish.display_error:
+        say(err, f"warning: the progress display failed ({publish.display_error}); every result was kept")
     return ExitCode.OK
+
+
+def _show(err: Console, show) -> None:
+    """Run a display step; if it fails, say so in one line: the results are already written."""
+    try:
+        show()
+    except Exception as error:
+        say(err, f"warning: the score table could not be shown ({type(error).__name__}: {error}); "
+                 "the results are in the files above")
 
 
 def cmd_validate(args) -> int:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from .results import GradeReport
 
 
 def write_json(report: GradeReport, path: Path) -> None:
-    _atomic_write(Path(path), report.to_json())
+    text = report.to_json()
+    _atomic_write(Path(path), lambda handle: handle.write(text))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell (OWASP)
 
 
 def csv_rows(report: GradeReport) -> list[list[str]]:
@@ -18,22 +24,30 @@ def csv_rows(report: GradeReport) -> list[list[str]]:
     rows = [["student", *parts, "total", "max_score", "status", "message"]]
     for s in report.submissions:
         scores = {p.name: p.score for p in s.parts}
-        rows.append([s.student, *(f"{scores.get(p, 0.0):g}" for p in parts), f"{s.score:g}",
-                     f"{s.max_score:g}", s.status, s.message])
+        rows.append([cell(s.student), *(f"{scores.get(p, 0.0):g}" for p in parts), f"{s.score:g}",
+                     f"{s.max_score:g}", s.status, cell(s.message)])
     return rows
 
 
+def cell(text: str) -> str:
+    """Text for a spreadsheet cell: one that starts like a formula is kept as text (a leading ')."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(report: GradeReport, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", newline="") as handle:
+    def write(handle) -> None:
         csv.writer(handle).writerows(csv_rows(report))
-    os.replace(temporary, path)
+
+    _atomic_write(Path(path), write, newline="")
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, write: Callable[[TextIO], object], newline: str | None = None) -> None:
+    """Write through a temporary file beside `path`, then replace it; a failure leaves no temporary."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8", newline=newline) as handle:
+            write(handle)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text
 
 from .results import SubmissionResult
+from .terminal import say
 
 
 class RateColumn(ProgressColumn):
@@ -49,17 +50,16 @@ class BatchProgress:
         if self.bar is not None:
             self.bar.update(self.task, total=to_grade)
         if kept:
-            (self.bar.console if self.bar else self.console).print(
-                f"resuming: {kept} finished result(s) kept from the journal, {to_grade} to grade",
-                highlight=False, soft_wrap=True)
+            say(self.bar.console if self.bar else self.console,
+                f"resuming: {kept} finished result(s) kept from the journal, {to_grade} to grade")
 
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
         line = (f"[{self.done}/{self.total}] {result.student}: {result.score:g}/{result.max_score:g} "
                 f"{result.status} ({result.seconds:.1f} s)")
         if self.bar is None:
-            self.console.print(line, highlight=False, soft_wrap=True)
+            say(self.console, line)
             return
         if result.status != "graded":
-            self.bar.console.print(f"{line}: {result.message}", highlight=False, soft_wrap=True)
+            say(self.bar.console, f"{line}: {result.message}")
         self.bar.advance(self.task)

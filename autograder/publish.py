@@ -25,6 +25,7 @@ class Publisher:
 
         self.assignment, self.console, self.feedback = assignment, console, feedback
         self.seen: set[int] = set()
+        self.display_error = ""  # the first failure of the progress display, reported once at the end
         self._stack = contextlib.ExitStack()
         self.writer = None
         with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
@@ -32,13 +33,23 @@ class Publisher:
                 from .gradebook import GradebookWriter
 
                 self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
-            self.progress = stack.enter_context(BatchProgress(len(discover(assignment, paths)), console))
+            found = discover(assignment, paths)
+            self.renamed = [f.note for f in found if f.note]  # ids that were taken: the CLI warns of them
+            self.progress = stack.enter_context(BatchProgress(len(found), console))
             self._stack = stack.pop_all()
 
     def __call__(self, result: SubmissionResult) -> None:
+        """Store the result (gradebook, feedback page), then show it: a display that fails loses nothing."""
         self.seen.add(id(result))
-        self.progress(result)
         self._store(result)
+        try:
+            self.progress(result)
+        except Exception as error:  # the terminal is for people; the result is already kept
+            self._display_failed(error)
+
+    def _display_failed(self, error: Exception) -> None:
+        if not self.display_error:
+            self.display_error = f"{type(error).__name__}: {error}"[:300]
 
     def plan(self, to_grade: int, kept: int) -> None:
         """The batch's `on_plan`: a resumed batch counts only what it still grades."""
