@@ -79,11 +79,11 @@ def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAM
     FrameTooLarge over `max_bytes` (the body left unread) or over `max_tokens` (read, not parsed)."""
     (size,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
     if size > min(max_bytes, MAX_FRAME):
-        raise FrameTooLarge(f"frame of {size} bytes exceeds the limit of {min(max_bytes, MAX_FRAME)}",
-                            size, unread=size)
+        raise FrameTooLarge(f"{size / 1e6:.1f} MB of data, more than the {min(max_bytes, MAX_FRAME) / 1e6:g} MB "
+                            "a reply may hold", size, unread=size)
     data = _read_exact(fd, size, deadline)
     if max_tokens is not None and data.count(b",") + data.count(b"[") + data.count(b"{") > max_tokens:
-        raise FrameTooLarge(f"frame of {size} bytes holds more than {max_tokens} items", size, unread=0)
+        raise FrameTooLarge(f"more than {max_tokens:,} items of data, more than a reply may hold", size, unread=0)
     try:
         message = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:

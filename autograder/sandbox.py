@@ -9,11 +9,15 @@ package and the released assignment, read-only. `AUTOGRADER_SANDBOX=off|bwrap|au
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
 import shutil
+import site
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +49,44 @@ SANDBOX_PROTECTIONS = ["read-only view of Python, the autograder and the assignm
 
 @dataclass(frozen=True)
 class Launch:
-    """A ready-to-run worker command."""
+    """A worker command: run it through `with_files`, which hands bwrap the `files` written for the sandbox."""
 
     argv: list[str]
     env: dict[str, str]
     protections: list[str] = field(default_factory=list)  # what is on
     missing: list[str] = field(default_factory=list)  # what is off, and why
+    files: dict[str, bytes] = field(default_factory=dict)  # sandbox path -> content, read-only inside
+
+
+@contextlib.contextmanager
+def with_files(argv: list[str], files: dict[str, bytes]) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+    """A bwrap `argv` as it is run: its options (and each of `files`, a read-only file of the sandbox)
+    read by bwrap from descriptors (`--args`, `--ro-bind-data`), so that bwrap's command line, which the
+    sandbox can read as /proc/1/cmdline, names no host path; and those descriptors, for
+    `subprocess.Popen(argv, pass_fds=...)`, closed on exit (the child has its copies). Other commands
+    are run as they are."""
+    if "--" not in argv:  # not bwrap: a plain launch
+        yield list(argv), ()
+        return
+    fds: list[int] = []
+    try:
+        end = argv.index("--")  # bwrap's options end at its first `--`
+        options = argv[1:end]
+        for path, content in files.items():
+            fds.append(_memory_file(content))
+            options += ["--perms", "0444", "--ro-bind-data", str(fds[-1]), path]
+        fds.append(_memory_file(b"".join(option.encode() + b"\0" for option in options)))
+        yield [argv[0], "--args", str(fds[-1]), *argv[end:]], tuple(fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _memory_file(content: bytes) -> int:
+    fd = os.memfd_create("autograder-sandbox")  # close-on-exec: pass_fds hands it to bwrap only
+    os.write(fd, content)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def worker_env(home: str = "/tmp") -> dict[str, str]:
@@ -86,19 +122,20 @@ def plain_launch(release_dir: Path, reason: str = "no sandbox in use") -> Launch
 
 def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
     """The worker inside bubblewrap, as an unprivileged user."""
-    python, binds = _python_binds()
-    binds.append((package_dir(), f"{INSIDE_PACKAGE}/autograder"))
-    binds.append((Path(release_dir).resolve(), INSIDE_ASSIGNMENT))
+    python = python_view()
+    mounts = [*python.mounts, ("--ro-bind", str(package_dir()), f"{INSIDE_PACKAGE}/autograder"),
+              ("--ro-bind", str(Path(release_dir).resolve()), INSIDE_ASSIGNMENT)]
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            *_system_mounts(), *_bind_args(binds),
+            *_system_mounts(), *_mount_args(mounts),
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", *_tmpfs_size(bwrap), "--tmpfs", "/tmp",
             "--chdir", "/", *_user_args(),
-            python, *WORKER_ARGS, INSIDE_ASSIGNMENT, "--own-tmp", *_tmp_args()]
+            python.interpreter, *WORKER_ARGS, INSIDE_ASSIGNMENT, "--own-tmp", *_tmp_args()]
     env = worker_env()
     env["PYTHONPATH"] = INSIDE_PACKAGE
-    return Launch(argv=argv, env=env, protections=PROTECTIONS + SANDBOX_PROTECTIONS, missing=[])
+    return Launch(argv=argv, env=env, protections=PROTECTIONS + SANDBOX_PROTECTIONS, missing=[],
+                  files=dict(python.files))
 
 
 def _tmp_args() -> list[str]:
@@ -143,7 +180,7 @@ def probe() -> str | None:
     launch = bwrap_launch(package_dir(), bwrap)
     try:
         _run_python(_python_command(launch), launch.env, "import numpy; assert os.getuid() == %d and "
-                    "os.getgid() == %d" % (worker_uid(), WORKER_GID))
+                    "os.getgid() == %d" % (worker_uid(), WORKER_GID), launch.files)
     except RuntimeError as error:
         return f"bubblewrap does not work here ({error})"
     return None
@@ -154,16 +191,18 @@ def fresh_tmp(launch: Launch) -> str | None:
     its own, see worker/scratch.py); else why not (each then works in a folder of the shared /tmp)."""
     if "--shared-tmp" in launch.argv:
         return f"turned off by {FRESH_TMP_VARIABLE}=off"
-    return _fresh_tmp(tuple(_python_command(launch)), tuple(sorted(launch.env.items())))
+    return _fresh_tmp(tuple(_python_command(launch)), tuple(sorted(launch.env.items())),
+                      tuple(sorted(launch.files.items())))
 
 
 @functools.cache
-def _fresh_tmp(command: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> str | None:
+def _fresh_tmp(command: tuple[str, ...], env: tuple[tuple[str, str], ...],
+               files: tuple[tuple[str, bytes], ...]) -> str | None:
     code = ("from autograder.worker import scratch\npid = os.fork()\nif pid == 0:\n"
             "    os._exit(0 if scratch._private_tmp(1 << 20, 100) else 3)\n"
             "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, 'refused'")
     try:
-        _run_python(list(command), dict(env), code)
+        _run_python(list(command), dict(env), code, dict(files))
     except RuntimeError as error:
         return f"the kernel refused a user and mount namespace of its own ({error})"
     return None
@@ -174,11 +213,11 @@ def _python_command(launch: Launch) -> list[str]:
     return launch.argv[:launch.argv.index("-m")]
 
 
-def _run_python(command: list[str], env: dict[str, str], code: str) -> None:
+def _run_python(command: list[str], env: dict[str, str], code: str, files: dict[str, bytes]) -> None:
     """Run `code` (after `import os`) with that Python; RuntimeError saying why it failed."""
-    argv = [*command, "-c", f"import os\n{code}\nprint('ok')"]
     try:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        with with_files([*command, "-c", f"import os\n{code}\nprint('ok')"], files) as (argv, fds):
+            done = subprocess.run(argv, env=env, pass_fds=fds, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise RuntimeError(f"could not be run: {error}") from None
     if done.returncode != 0 or done.stdout.strip() != "ok":
@@ -203,16 +242,96 @@ def package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def _python_binds() -> tuple[str, list[tuple[Path, str]]]:
-    """The interpreter to run inside, and the Python installation (base and venv) to bind for it."""
+@dataclass(frozen=True)
+class PythonView:
+    """The Python installation as the sandbox shows it: no path in it names the grader's folders."""
+
+    interpreter: str  # what the launch runs, inside
+    mounts: list[tuple[str, str, str]]  # (bwrap option, source, target inside)
+    files: dict[str, bytes]  # written for the sandbox: the venv's pyvenv.cfg; b"" hides a file
+
+
+@functools.cache
+def python_view() -> PythonView:
+    """The base installation at its own path (it names no repository); a venv only as its lib/ at
+    /opt/python, with links to the base interpreter and a pyvenv.cfg of its own (the host's names the
+    venv's path). Files in site-packages that name host paths are hidden (`_hidden`)."""
     base = Path(sys.base_prefix).resolve()
-    binds = [(base, str(base))]  # the venv's python links to it by absolute path
-    executable = Path(sys.executable)
-    if Path(sys.prefix).resolve() != base:  # a venv: bind it alone, under a neutral name
-        venv = Path(sys.prefix)
-        binds.append((venv.resolve(), INSIDE_VENV))
-        return f"{INSIDE_VENV}/{executable.relative_to(venv)}", binds
-    return str(executable.resolve()), binds
+    mounts = [("--ro-bind", str(base), str(base))]
+    if Path(sys.prefix).resolve() == base:  # not a venv
+        hidden = _hidden(_site_dirs(base), base, str(base))
+        return PythonView(str(Path(sys.executable).resolve()), mounts, hidden)
+    venv = Path(sys.prefix).resolve()
+    python = _base_interpreter(base, venv)
+    lib, lib64 = (venv / "lib").resolve(), venv / "lib64"
+    mounts.append(("--ro-bind", str(lib), f"{INSIDE_VENV}/lib"))
+    if lib64.is_symlink() and lib64.resolve() == lib:
+        mounts.append(("--symlink", "lib", f"{INSIDE_VENV}/lib64"))
+    elif lib64.is_dir():
+        mounts.append(("--ro-bind", str(lib64.resolve()), f"{INSIDE_VENV}/lib64"))
+    version = sys.version_info
+    names = {"python", f"python{version.major}", f"python{version.major}.{version.minor}",
+             Path(sys.executable).name}
+    mounts += [("--symlink", str(python), f"{INSIDE_VENV}/bin/{name}") for name in sorted(names)]
+    system_site = _venv_settings(venv).get("include-system-site-packages", "false").lower() == "true"
+    files = {f"{INSIDE_VENV}/pyvenv.cfg": (
+        f"home = {python.parent}\ninclude-system-site-packages = {str(system_site).lower()}\n"
+        f"version = {version.major}.{version.minor}.{version.micro}\n").encode()}
+    files.update(_hidden(_site_dirs(venv), venv, INSIDE_VENV))
+    if system_site:
+        files.update(_hidden(_site_dirs(base), base, str(base)))
+    return PythonView(f"{INSIDE_VENV}/bin/{Path(sys.executable).name}", mounts, files)
+
+
+def _base_interpreter(base: Path, venv: Path) -> Path:
+    """The base installation's interpreter: a venv's python links to it (or is a copy of it)."""
+    python = Path(getattr(sys, "_base_executable", "") or sys.executable).resolve()
+    if python.is_relative_to(venv) or not python.is_file():
+        python = base / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return python
+
+
+def _venv_settings(venv: Path) -> dict[str, str]:
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    return {key.strip(): value.strip() for key, _, value in (line.partition("=") for line in lines)}
+
+
+def _site_dirs(prefix: Path) -> list[Path]:
+    dirs = {Path(folder).resolve() for folder in site.getsitepackages([str(prefix)])}
+    return sorted(folder for folder in dirs if folder.is_dir())
+
+
+def _hidden(sites: list[Path], prefix: Path, inside: str) -> dict[str, bytes]:
+    """Empty files over those of `sites` that name host paths: editable installs' files (finders hold the
+    source folder; the package is bound on its own), direct_url.json, .egg-link files, and .pth files
+    naming an absolute path the sandbox does not show. A top-level listing each, no walk."""
+    hidden: list[Path] = []
+    for folder in sites:
+        for entry in os.scandir(folder):
+            name = entry.name
+            if entry.is_file(follow_symlinks=False) and (
+                    name.startswith("__editable__") or name.endswith(".egg-link")
+                    or (name.endswith(".pth") and _names_outside(Path(entry.path)))):
+                hidden.append(Path(entry.path))
+        hidden += folder.glob("*.dist-info/direct_url.json")
+        hidden += folder.glob("__pycache__/__editable__*")  # the compiled finder holds its mapping too
+    return {f"{inside}/{path.relative_to(prefix)}": b"" for path in hidden if prefix in path.parents}
+
+
+def _names_outside(pth: Path) -> bool:
+    """Whether a .pth file names an absolute path (a line, or a quoted one in an import line) that is not
+    in the sandbox at the same place."""
+    try:
+        text = pth.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    shown = (str(Path(sys.base_prefix).resolve()), *SYSTEM_DIRS)
+    paths = re.findall(r"""(?:^|['"])(/[^'"\s]*)""", text, re.MULTILINE)
+    paths = [os.path.normpath(path) for path in paths]
+    return any(not any(path == top or path.startswith(top + "/") for top in shown) for path in paths)
 
 
 def _system_mounts() -> list[str]:
@@ -230,16 +349,16 @@ def _system_mounts() -> list[str]:
     return args
 
 
-def _bind_args(binds: list[tuple[Path, str]]) -> list[str]:
-    """Read-only binds, each missing parent created world-readable (bwrap makes them 0700 as root)."""
+def _mount_args(mounts: list[tuple[str, str, str]]) -> list[str]:
+    """Read-only binds and links, each missing parent made world-readable (bwrap makes them 0700 as root)."""
     args: list[str] = []
     made = {"/", "/etc", "/usr", "/tmp"}
-    for source, target in binds:
+    for option, source, target in mounts:
         for parent in reversed(Path(target).parents):
             if str(parent) not in made:
                 made.add(str(parent))
                 args += ["--perms", "0755", "--dir", str(parent)]
-        args += ["--ro-bind", str(source), target]
+        args += [option, source, target]
     return args
 
 

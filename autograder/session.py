@@ -18,7 +18,7 @@ from . import protocol
 from .checks import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from .sandbox import Launch
+from .sandbox import Launch, with_files
 
 KEEPING_INPUTS = "autograder_call_keeping_inputs"
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
@@ -49,15 +49,17 @@ class Worker:
         if self.process is not None and self.process.poll() is None:
             return
         self.stop()  # a worker that died: close its pipes before starting the next
-        self.process = subprocess.Popen(
-            self.launch.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=self.launch.env,
-            start_new_session=True,
-            close_fds=True,
-        )
+        with with_files(self.launch.argv, self.launch.files) as (argv, fds):  # fds: files written for the sandbox
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=self.launch.env,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=fds,
+            )
         try:
             reply = protocol.read_frame(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT,
                                         max_bytes=READY_BYTES)
@@ -79,7 +81,7 @@ class Worker:
                                                    protocol.MAX_TOKENS))
         except protocol.FrameTooLarge as error:
             self._skip(error.unread, deadline)
-            return {"ok": False, "oversized": _size_text(error, max_bytes)}
+            return {"ok": False, "oversized": str(error)}
         except (OSError, EOFError, protocol.ProtocolError):
             self.stop()
             return {"ok": False, "crashed": "the worker process stopped answering and was restarted"}
@@ -325,12 +327,6 @@ class StudentSession:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
-
-
-def _size_text(error: protocol.FrameTooLarge, max_bytes: int) -> str:
-    if error.unread:
-        return f"{error.size / 1e6:.1f} MB of data, more than the {max_bytes / 1e6:g} MB a reply may hold"
-    return f"more than {protocol.MAX_TOKENS:,} items of data, more than a reply may hold"
 
 
 def _student_error(what: str, error: dict[str, str]) -> StudentError:

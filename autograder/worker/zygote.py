@@ -152,8 +152,7 @@ class Zygote:
                         protocol.discard(self.from_child, error.unread, deadline)
                     except (EOFError, OSError, protocol.ProtocolError):
                         self.kill_child()
-                return {"ok": False, "oversized": f"{error.size / 1e6:.1f} MB of data, more than the "
-                                                  f"{self.max_reply / 1e6:g} MB a reply may hold"}
+                return {"ok": False, "oversized": str(error)}
             except protocol.FrameTimeout:  # it stopped in the middle of a frame
                 self.kill_child()
                 return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= self.deadline}

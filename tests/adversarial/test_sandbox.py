@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +85,44 @@ def test_as_root_each_grader_process_gets_a_worker_uid_of_its_own():
                               capture_output=True, text=True, check=True, cwd=REPO)
         uids.add(int(done.stdout))
     assert len(uids) == 2 and all(uid > 65534 and uid != os.getuid() for uid in uids)
+
+
+# Run inside the sandbox: what the worker can read of its Python, as JSON.
+WHAT_PYTHON_SHOWS = r'''
+import glob, json, os, sys
+import numpy, pandas, matplotlib
+cfg = "/opt/python/pyvenv.cfg"
+shown = {"pyvenv.cfg": open(cfg).read() if os.path.exists(cfg) else None, "sys.path": sys.path,
+         "sys.prefix": sys.prefix, "sys.executable": sys.executable, "sys.argv": sys.argv,
+         "os.environ": dict(os.environ), "cmdline": open("/proc/self/cmdline").read()}
+for entry in os.scandir("/opt/python/bin") if os.path.isdir("/opt/python/bin") else ():
+    if not entry.is_symlink():  # scripts (their #! line); the interpreter links to the base one
+        shown[entry.path] = open(entry.path, "rb").read().decode("latin-1")
+for site in glob.glob("/opt/python/lib/python3*/site-packages"):
+    for folder, _, names in os.walk(site):
+        for name in names:
+            if name.endswith(".pth") or name == "direct_url.json" or name.startswith("__editable__"):
+                with open(os.path.join(folder, name), "rb") as file:
+                    shown[os.path.join(folder, name)] = file.read().decode("latin-1")
+print(json.dumps(shown))
+'''
+
+
+def test_python_in_the_sandbox_names_neither_the_repository_nor_the_venv(tmp_path):
+    launch = sandbox.build_launch(tmp_path)
+    if launch.missing:
+        pytest.skip(f"needs the bubblewrap sandbox ({'; '.join(launch.missing)})")
+    python = launch.argv[:launch.argv.index("-m")]
+    with sandbox.with_files([*python, "-c", WHAT_PYTHON_SHOWS], launch.files) as (argv, fds):
+        done = subprocess.run(argv, env=launch.env, pass_fds=fds, capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]  # numpy, pandas and matplotlib import
+    shown = json.loads(done.stdout)
+    secrets = [str(REPO)]
+    if sys.prefix != sys.base_prefix:  # a venv: it is seen only as /opt/python, with a pyvenv.cfg of its own
+        assert "home = " in shown["pyvenv.cfg"] and shown["sys.prefix"] == sandbox.INSIDE_VENV
+        secrets.append(str(Path(sys.prefix).resolve()))
+    leaks = {(key, secret) for key, value in shown.items() for secret in secrets if secret in json.dumps(value)}
+    assert not leaks
+    worker_argv = launch.argv[launch.argv.index(sandbox.WORKER_ARGS[0]) - 1:]  # the interpreter onwards
+    assert not [arg for arg in worker_argv if any(secret in arg for secret in secrets)]
