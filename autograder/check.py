@@ -11,16 +11,17 @@ name of an assignment's notebook.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .config import Assignment, list_assignments, load_assignment
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, InvalidSubmission, UsageError
 from .grade import Grader
+from .notebook_file import parse_notebook_json, read_bytes
 from .sandbox import Launch
 
 METADATA_KEY = "autograder"
+MAX_METADATA_MB = 50  # a larger file is not read for its metadata (grading refuses it with a message)
 
 
 @dataclass
@@ -77,11 +78,14 @@ def find_assignment(notebook: Path, root: Path, name: str | None = None) -> Assi
 
 
 def _metadata_name(notebook: Path) -> str:
+    """The assignment the notebook's metadata names, or "" when it names none (whatever its JSON holds)."""
     try:
-        metadata = json.loads(notebook.read_bytes()).get("metadata", {})
-        value = metadata.get(METADATA_KEY, {}).get("assignment", "")
-    except (ValueError, AttributeError, OSError):
+        data = parse_notebook_json(read_bytes(notebook, MAX_METADATA_MB), notebook.name)
+    except InvalidSubmission:
         return ""  # not readable as a notebook: grading says why
+    value: object = data
+    for key in ("metadata", METADATA_KEY, "assignment"):
+        value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, str) else ""
 
 

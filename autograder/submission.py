@@ -7,15 +7,13 @@ restored from the master as nbgrader's autograde does.
 
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from .errors import InvalidSubmission
-
-SUPPORTED_LANGUAGES = ("python", "")
+from .notebook_file import read_notebook
 
 
 @dataclass(frozen=True)
@@ -35,57 +33,20 @@ class Submission:
     path: Path
     cells: list[Cell]
     notes: list[str] = field(default_factory=list)  # what was restored or ignored, for feedback
-
-
-def read_notebook(path: Path, max_mb: float) -> nbformat.NotebookNode:
-    """Parse and check a notebook file; InvalidSubmission says what is wrong with it."""
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise InvalidSubmission(f"cannot read {path.name}: {error.strerror}") from None
-    if size > max_mb * 1024 * 1024:
-        raise InvalidSubmission(f"{path.name} is {size / 1024 / 1024:.0f} MB, over the {max_mb:g} MB limit; "
-                                "clear the outputs (Kernel > Restart & Clear Output) and submit again")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidSubmission(f"{path.name} is not UTF-8 text; submit the .ipynb file Jupyter saved") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidSubmission(f"{path.name} is not a notebook: invalid JSON at line {error.lineno} "
-                                f"({error.msg}); was the file truncated or edited by hand?") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise InvalidSubmission(f"{path.name} is not a Jupyter notebook (no list of cells)")
-    if data.get("nbformat") != 4:
-        raise InvalidSubmission(f"{path.name} uses notebook format {data.get('nbformat')!r}; open and save it "
-                                "in a current Jupyter to convert it to format 4")
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises several types for malformed content
-        raise InvalidSubmission(f"{path.name} is not a valid notebook: {str(error).splitlines()[0][:200]}") from None
-    language = notebook.metadata.get("kernelspec", {}).get("language", "") or \
-        notebook.metadata.get("language_info", {}).get("name", "")
-    if str(language).lower() not in SUPPORTED_LANGUAGES:
-        raise InvalidSubmission(f"{path.name} is a {language} notebook; this assignment needs a Python notebook")
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), str):
-            raise InvalidSubmission(f"{path.name}: cell {number} is malformed (no cell type or no source); "
-                                    "open the notebook in Jupyter, check that cell and save it again")
-    if not any(cell.cell_type == "code" for cell in notebook.cells):
-        raise InvalidSubmission(f"{path.name} has no code cells")
-    return notebook
+    sha256: str = ""  # of the bytes that were graded
 
 
 def nbgrader_metadata(cell) -> dict:
+    """A cell's nbgrader block; one that is not an object counts as none."""
     metadata = cell.get("metadata")
     nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return nbgrader if isinstance(nbgrader, dict) else {}
 
 
 def grade_id(cell) -> str:
-    return str(nbgrader_metadata(cell).get("grade_id", ""))
+    """A cell's nbgrader grade_id; one that is not text counts as none (it could match no master cell)."""
+    value = nbgrader_metadata(cell).get("grade_id", "")
+    return value if isinstance(value, str) else ""
 
 
 def locked_cells(master: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
@@ -95,7 +56,7 @@ def locked_cells(master: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNo
 
 def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max_mb: float,
                     skip: tuple[str, ...] = ()) -> Submission:
-    notebook = read_notebook(path, max_mb)
+    raw, notebook = read_notebook(path, max_mb)
     locked = locked_cells(master)
     notes: list[str] = []
     numbered = list(enumerate(notebook.cells, start=1))  # numbers as the student sees them
@@ -105,7 +66,7 @@ def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max
         notes.append("the notebook has no nbgrader cell metadata; its cells ran as submitted")
     cells = [Cell(number=n, source=c.source, grade_id=grade_id(c), skip=grade_id(c) in skip)
              for n, c in numbered if c.cell_type == "code"]
-    return Submission(student=student, path=path, cells=cells, notes=notes)
+    return Submission(student=student, path=path, cells=cells, notes=notes, sha256=hashlib.sha256(raw).hexdigest())
 
 
 PUT_BACK = 10_000  # cells put back from the master are numbered from here: they have no place in the file

@@ -17,6 +17,7 @@ from autograder.errors import UsageError
 from autograder.grade import Grader
 from conftest import REPO
 from test_gradient_descent_suite import ANSWERS
+from test_notebook_file import hostile, nested
 
 NAME = "gradient-descent"
 CORRECT = ANSWERS  # right answers, as in the suite's own tests
@@ -71,6 +72,19 @@ def test_the_assignment_comes_from_the_option_the_metadata_or_the_file_name(assi
     assert find_assignment(renamed, REPO, "student-admissions").name == "student-admissions"
     with pytest.raises(UsageError, match="no such notebook"):
         find_assignment(tmp_path / "missing.ipynb", REPO)
+
+
+@pytest.mark.parametrize("text", [
+    hostile("metadata", nested(20_000)), hostile("metadata", '"x"'), hostile("metadata.autograder", '"x"'),
+    hostile("metadata.autograder", "[1]"), hostile("metadata.autograder.assignment", '{"a": 1}'),
+    hostile("metadata.autograder.assignment", "null"), hostile("metadata.autograder", "9" * 5000),
+    b"[1]", b'"x"', b"\xff\xfe", b"[" * 50_000],
+    ids=["nesting-20000", "metadata-text", "autograder-text", "autograder-list", "assignment-object",
+         "assignment-null", "number-of-5000-digits", "a-list", "a-string", "not-utf8", "truncated-nesting"])
+def test_hostile_metadata_leaves_the_file_name_to_tell(tmp_path, text):
+    path = tmp_path / f"{NAME}.ipynb"
+    path.write_bytes(text)
+    assert find_assignment(path, REPO).name == NAME
 
 
 def test_both_released_notebooks_name_their_assignment():
