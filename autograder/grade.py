@@ -97,7 +97,7 @@ class Grader:
         limits = self.assignment.limits
         submission = load_submission(result.student, path, self.master, limits.max_notebook_mb,
                                      self.assignment.skip_cells)
-        result.notes = list(submission.notes)
+        result.notes, result.sha256 = list(submission.notes), submission.sha256
         session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits)
         try:
             execution = session.run_notebook()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import os
 import shutil
 import sys
@@ -23,7 +24,8 @@ from pathlib import Path
 import nbformat
 
 from .config import Assignment
-from .errors import ConfigError, GradebookError, UsageError
+from .errors import ConfigError, GradebookError, InvalidSubmission, UsageError
+from .notebook_file import read_bytes
 from .results import SubmissionResult
 from .submission import grade_id
 
@@ -135,16 +137,22 @@ class GradebookWriter:
                                  f"the course's autograded/ folder for the formgrader: {error}") from None
 
     def _show_in_formgrader(self, result: SubmissionResult) -> None:
-        """The formgrader lists a notebook only when autograded/<student>/<assignment>/ holds it: copy it there."""
-        notebook = Path(result.notebook)
-        if self.coursedir is None or result.status != "graded" or not notebook.is_file() \
+        """The formgrader lists a notebook only when autograded/<student>/<assignment>/ holds it: copy it there.
+        Only the submission's own bytes, as they were graded, are copied (never through a link)."""
+        if self.coursedir is None or result.status != "graded" or not result.sha256 \
                 or Path(result.student).name != result.student or result.student in (".", ".."):
+            return
+        try:
+            raw = read_bytes(Path(result.notebook), self.assignment.limits.max_notebook_mb)
+        except InvalidSubmission:
+            return
+        if hashlib.sha256(raw).hexdigest() != result.sha256:  # changed since it was graded
             return
         folder = Path(self.coursedir.format_path(self.coursedir.autograded_directory, result.student,
                                                  self.assignment.name))
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / (self.assignment.notebook + ".tmp")
-        shutil.copyfile(notebook, temporary)
+        temporary.write_bytes(raw)
         os.replace(temporary, folder / self.assignment.notebook)
 
     def _submission(self, student_id: str):

@@ -83,13 +83,15 @@ class SubmissionResult:
     cell_errors: list[dict[str, Any]] = field(default_factory=list)  # cells that raised, for feedback
     seconds: float = 0.0  # timing: the only field allowed to differ between two gradings
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # data the tests `record`ed (plots)
+    sha256: str = ""  # of the notebook's bytes as they were graded ("" when they could not be read)
 
     def to_dict(self) -> dict:
         return {"student": self.student, "notebook": self.notebook, "status": self.status,
                 "score": _points(self.score), "max_score": _points(self.max_score), "message": self.message,
                 "parts": [p.to_dict() for p in self.parts], "notes": list(self.notes),
                 "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3),
-                **({"artifacts": self.artifacts} if self.artifacts else {})}
+                **({"artifacts": self.artifacts} if self.artifacts else {}),
+                **({"sha256": self.sha256} if self.sha256 else {})}
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
