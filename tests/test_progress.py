@@ -53,3 +53,14 @@ def test_the_bar_of_a_resumed_batch_ends_full():
         progress(result("dave", 12))
     final = out.getvalue().split("\r")[-1]  # the bar as it was left
     assert "resuming: 3 finished result(s) kept" in out.getvalue() and "1/1" in final and "/4" not in final
+
+
+def test_student_text_is_shown_as_written_never_as_markup_or_control_codes():
+    for terminal in (False, True):
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=terminal, width=200, color_system=None)
+        with BatchProgress(1, console) as progress:
+            progress(result("[/x]\x1b]0;owned\x07", 0, "invalid", "a [/x] notebook [bold]"))
+        text = out.getvalue()
+        assert "[/x]\\x1b]0;owned\\x07: 0/12 invalid" in text and "\x07" not in text
+        assert not terminal or "a [/x] notebook [bold]" in text  # a terminal shows the problems' messages
