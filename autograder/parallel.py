@@ -85,9 +85,9 @@ class GraderProcess:
                     self.stop()
                     self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid())],
                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
-                protocol.write_frame(self.process.stdin.fileno(), request)
+                protocol.write_frame(self.process.stdin.fileno(), request, self.deadline)
                 return True
-            except OSError:  # it could not be started, or it is gone (broken pipe)
+            except (OSError, protocol.ProtocolError):  # it could not be started, it is gone, or it hangs
                 self.stop(kill=True)
         return False
 
@@ -95,7 +95,7 @@ class GraderProcess:
         return self.process.stdout.fileno()
 
     def receive(self) -> dict:
-        reply = protocol.read_frame(self.fileno())
+        reply = protocol.read_frame(self.fileno(), self.deadline)
         self.task = None
         return reply
 
@@ -124,7 +124,7 @@ def _env() -> dict[str, str]:
 def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done) -> None:
     """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
-    limit = 2 * assignment.limits.timeout + START_TIMEOUT + SPARE_SECONDS
+    limit = task_limit(assignment)
     workers = [GraderProcess() for _ in range(max(1, min(jobs, len(tasks))))]
 
     def lost(worker: GraderProcess, why: str) -> None:
@@ -148,7 +148,7 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
                 task = worker.task
                 try:
                     reply = worker.receive()
-                except (EOFError, protocol.ProtocolError):
+                except (EOFError, OSError, protocol.ProtocolError):
                     lost(worker, "the grader process grading it died")
                     continue
                 done(task, decode_reply(reply), True)
@@ -158,6 +158,12 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
     finally:
         for worker in workers:
             worker.stop(kill=bool(worker.task))
+
+
+def task_limit(assignment: Assignment) -> float:
+    """The longest grading one submission may take in a grader process (or a Dask task) before that
+    process counts as hung: every wait inside has its own deadline, so this is a last resort."""
+    return 2 * assignment.limits.timeout + START_TIMEOUT + SPARE_SECONDS
 
 
 def default_jobs() -> int:

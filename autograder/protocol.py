@@ -79,7 +79,7 @@ def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAM
     FrameTooLarge over `max_bytes` (the body left unread) or over `max_tokens` (read, not parsed)."""
     (size,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
     if size > min(max_bytes, MAX_FRAME):
-        raise FrameTooLarge(f"{size / 1e6:.1f} MB of data, more than the {min(max_bytes, MAX_FRAME) / 1e6:g} MB "
+        raise FrameTooLarge(f"{size / 2**20:.1f} MB of data, more than the {min(max_bytes, MAX_FRAME) / 2**20:g} MB "
                             "a reply may hold", size, unread=size)
     data = _read_exact(fd, size, deadline)
     if max_tokens is not None and data.count(b",") + data.count(b"[") + data.count(b"{") > max_tokens:

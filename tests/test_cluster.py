@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell
 
 from autograder import cluster as cluster_module
 from autograder.batch import run_batch
 from autograder.cli import main
+from autograder.cluster import grade_on_cluster
 from autograder.errors import UsageError
+from autograder.grade import discover
+from autograder.parallel import Task
 from autograder.resume import journal_path
+from autograder.results import SubmissionResult
 
-from toycourse import make_course
+from adversarial.scenarios import STOP_WORKER
+from toycourse import TOML, make_course
 
 pytestmark = pytest.mark.slow
 
@@ -91,3 +99,34 @@ def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
     report = json.loads(output.read_text())
     assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a", 3.0)]
     assert not journal_path(output).exists()
+
+
+def test_a_task_running_past_its_limit_is_given_up_and_the_rest_is_graded(tmp_path, cluster):
+    course = make_course(tmp_path, toml=TOML.replace("cell_timeout = 2", "cell_timeout = 20"))
+    course.released_with("a-right", RIGHT)
+    slow = course.released_with("b-slow", RIGHT)
+    notebook = nbformat.read(slow, as_version=4)
+    notebook.cells.append(new_code_cell("import time\ntime.sleep(8)"))
+    nbformat.write(notebook, slow)
+    course.released_with("c-right", RIGHT)
+    results: dict[str, SubmissionResult] = {}
+    tasks = [Task(i, found.student, found.notebook) for i, found in enumerate(discover(course.assignment(),
+                                                                                         [course.submissions]))]
+    started = time.monotonic()
+    grade_on_cluster(course.assignment(), tasks, cluster.scheduler_address,
+                     lambda task, result, graded: results.__setitem__(task.student, result), task_seconds=4)
+    assert time.monotonic() - started < 8 + 4  # the batch did not wait for the slow one
+    assert (results["b-slow"].status, results["b-slow"].score) == ("crashed", 0.0)
+    assert "did not finish within 4 s; grade it again with --resume" in results["b-slow"].message
+    assert [results[s].score for s in ("a-right", "c-right")] == [3.0, 3.0]
+
+
+def test_a_worker_stopped_in_the_middle_of_an_answer_costs_only_that_submission(tmp_path, cluster):
+    course = make_course(tmp_path)
+    course.released_with("a-stops", STOP_WORKER)
+    course.released_with("b-right", RIGHT)
+    started = time.monotonic()
+    run = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
+    scores = {s.student: (s.status, s.score) for s in run.report.submissions}
+    assert scores == {"a-stops": ("graded", 0.0), "b-right": ("graded", 3.0)}
+    assert time.monotonic() - started < 60

@@ -204,6 +204,17 @@ FILL_FILES = report("""
         seen["error"] = error.strerror
 """)
 
+# The worker's own parent is stopped (SIGSTOP, same user) while it relays a large answer.
+STOP_WORKER = '''
+import os, signal, time
+def square(x):
+    zygote = os.getppid()
+    if os.fork() == 0:
+        time.sleep(0.3)
+        os.kill(zygote, signal.SIGSTOP)
+        os._exit(0)
+    return np.zeros(1_000_000)
+'''
 LIARS = """
 class Liar(float):
     def __eq__(self, other): return True

@@ -27,7 +27,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 from toycourse import REFERENCE, SUITE, make_course, stub_of
 
-from .scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, PLANT, TOML, report
+from .scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, PLANT, STOP_WORKER, TOML, report
 from .test_adversarial import REPO, git_status, marker_processes
 
 pytestmark = pytest.mark.slow
@@ -47,17 +47,6 @@ def _reply_pipes():
 def send_raw(payload):
     for fd in _reply_pipes():
         os.write(fd, struct.pack("!Q", len(payload)) + payload)
-'''
-# The worker's own parent is stopped (SIGSTOP, same user) while it relays a large answer.
-STOP_WORKER = '''
-import os, signal, time
-def square(x):
-    zygote = os.getppid()
-    if os.fork() == 0:
-        time.sleep(0.3)
-        os.kill(zygote, signal.SIGSTOP)
-        os._exit(0)
-    return np.zeros(1_000_000)
 '''
 HUGE_NAME = 'raise type("E" * 30_000_000, (Exception,), {})()'
 HUGE_SYNTAX = 'raise SyntaxError("x" * 30_000_000)'
