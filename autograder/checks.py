@@ -6,12 +6,20 @@ what came back and what was expected, on one small input, in one or two lines.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import numpy as np
 
 from .config import Tolerance
 from .protocol import Unsupported
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxtuple = 8
+_SHORT.maxlevel = 3
+_SHORT.maxstring = _SHORT.maxother = 90
+_SHORT.maxlong = 40
 
 
 class Mismatch(AssertionError):
@@ -30,7 +38,7 @@ def show(value: Any) -> str:
         return text if any(c in text for c in ".einf") else text + ".0"
     if isinstance(value, tuple) and len(value) <= 4:
         return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    text = repr(value)
+    text = _SHORT.repr(value)  # never the whole repr of a value a student made huge
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -86,7 +86,7 @@ def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAM
         raise FrameTooLarge(f"more than {max_tokens:,} items of data, more than a reply may hold", size, unread=0)
     try:
         message = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, a 5,000-digit number
         raise ProtocolError(f"frame is not JSON: {str(error)[:200]}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")

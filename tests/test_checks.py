@@ -159,3 +159,10 @@ def test_named_arrays_unpacks_results_by_name_and_says_which_one_is_wrong():
         named_arrays(("w", 1.0), shapes, "train(x)")
     with pytest.raises(Mismatch, match=r"returned weights of shape \(3,\), expected \(2,\)"):
         named_arrays(([1.0, 2.0, 3.0], 1.0), shapes, "train(x)")
+
+
+def test_show_never_renders_a_huge_value_whole():
+    value = [[0] * 100_000] * 300  # 60 MB as text
+    text = show(value)
+    assert len(text) <= 80 and text.startswith("[[0, 0, 0")
+    assert len(show("'" * 10_000_000)) <= 80 and len(show(10 ** 4000)) <= 80

@@ -70,7 +70,8 @@ def test_a_truncated_frame_is_eof(pipe):
         protocol.read_frame(read_end)
 
 
-@pytest.mark.parametrize("payload", [b"not json at all", b"\xff\xfe\x00", b"[1, 2, 3]", b'"text"'])
+@pytest.mark.parametrize("payload", [b"not json at all", b"\xff\xfe\x00", b"[1, 2, 3]", b'"text"',
+                                     b'{"value": ' + b"9" * 5000 + b"}"])
 def test_a_frame_that_is_not_a_json_object_is_a_protocol_error(pipe, payload):
     read_end, write_end = pipe
     os.write(write_end, protocol.HEADER.pack(len(payload)) + payload)
