@@ -5,6 +5,9 @@
 The floor is the lesson's 1000-epoch training with the (correct) student functions, called
 directly in this process: no grader could be faster. Grading runs in one warm `Grader` (as in a
 batch) and once cold through the CLI; both are printed with their overhead above the floor.
+The warm gradings alternate between two graders, one whose submissions each get a fresh /tmp
+(a new tmpfs in namespaces of their own, the default) and one with AUTOGRADER_FRESH_TMP=off (a
+folder of the worker's /tmp, emptied after): the difference is what the fresh /tmp costs.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from autograder.config import load_assignment  # noqa: E402
 from autograder.grade import Grader  # noqa: E402
+from autograder.sandbox import build_launch  # noqa: E402
 from autograder.suite import load_reference  # noqa: E402
 
 
@@ -40,15 +44,26 @@ def floor_seconds(assignment, runs: int) -> float:
     return statistics.median(times)
 
 
-def warm_seconds(assignment, notebook: Path, runs: int) -> list[float]:
-    times = []
-    with Grader(assignment) as grader:
-        grader.grade("warmup", notebook)  # starts the worker, imports the suite, caches the reference run
+def warm_seconds(assignment, notebook: Path, runs: int) -> dict[str, list[float]]:
+    """Wall times of `runs` gradings in each of two warm graders, alternating: fresh /tmp and shared /tmp."""
+    graders = {}
+    for mode in ("on", "off"):
+        os.environ["AUTOGRADER_FRESH_TMP"] = mode
+        graders[mode] = Grader(assignment, build_launch(assignment.release_dir))
+    del os.environ["AUTOGRADER_FRESH_TMP"]
+    times: dict[str, list[float]] = {mode: [] for mode in graders}
+    try:
+        for grader in graders.values():
+            grader.grade("warmup", notebook)  # starts the worker, imports the suite, caches the reference run
         for _ in range(runs):
-            started = time.perf_counter()
-            result = grader.grade("bench", notebook)
-            times.append(time.perf_counter() - started)
-            assert result.score == result.max_score, result.to_dict()
+            for mode, grader in graders.items():
+                started = time.perf_counter()
+                result = grader.grade("bench", notebook)
+                times[mode].append(time.perf_counter() - started)
+                assert result.score == result.max_score, result.to_dict()
+    finally:
+        for grader in graders.values():
+            grader.close()
     return times
 
 
@@ -68,12 +83,15 @@ def main() -> None:
     notebook = args.notebook or assignment.master_notebook
 
     floor = floor_seconds(assignment, args.runs)
-    warm = warm_seconds(assignment, notebook, args.runs)
+    both = warm_seconds(assignment, notebook, args.runs)
+    warm, shared = both["on"], both["off"]
     cold = cold_seconds(notebook)
     median = statistics.median(warm)
     print(f"floor (training with the student's functions, in-process): {floor:.3f} s (median of {args.runs})")
     print(f"grade one submission, warm grader:  median {median:.3f} s  "
           f"(min {min(warm):.3f}, max {max(warm):.3f})  overhead above floor {median - floor:+.3f} s")
+    print(f"  the same with a shared /tmp (AUTOGRADER_FRESH_TMP=off): median {statistics.median(shared):.3f} s; "
+          f"a fresh /tmp per submission costs {median - statistics.median(shared):+.3f} s")
     print(f"grade one submission, cold CLI run: {cold:.3f} s  overhead above floor {cold - floor:+.3f} s "
           "(includes starting Python, the worker and the reference run)")
     print(f"target: warm median <= floor + 0.5 s = {floor + 0.5:.3f} s -> "
