@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_ID = 100  # characters of an id; longer names keep their start and a digest of the whole
+MAX_ID_BYTES = 200  # and bytes of it in UTF-8 (a folder named after it must fit in 255)
 SAFE_IN_FOLDER = frozenset("._@+-")  # kept as they are in folder names, with letters and digits
 MAX_FOLDER_BYTES = 200  # a folder name longer than this keeps its start and a digest (limit: 255)
 
@@ -43,8 +44,11 @@ def student_id(name: str) -> str:
     text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     if not text:
         return "unnamed"
-    if len(text) > MAX_ID:
-        text = f"{text[:MAX_ID - 13]}~{_digest(text)}"
+    if len(text) > MAX_ID or len(text.encode("utf-8")) > MAX_ID_BYTES:
+        start = text[:MAX_ID - 13]
+        while len(start.encode("utf-8")) > MAX_ID_BYTES - 13:
+            start = start[:-1]
+        text = f"{start}~{_digest(text)}"
     return text
 
 

@@ -25,7 +25,8 @@ import numpy as np
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is a protocol violation
-MAX_TOKENS = 2_000_000  # '[', '{' and ',' bytes a bounded frame may hold: the objects parsing it can build
+MAX_TOKENS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' a bounded frame may hold: what parsing it builds
+OBJECT_WEIGHT = 10  # a parsed dict costs about ten times what a list item does
 MAX_ITEMS = 100_000  # list/tuple items in one value the worker will encode before giving up
 ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: nothing else crosses the boundary
 
@@ -82,7 +83,7 @@ def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAM
         raise FrameTooLarge(f"{size / 2**20:.1f} MB of data, more than the {min(max_bytes, MAX_FRAME) / 2**20:g} MB "
                             "a reply may hold", size, unread=size)
     data = _read_exact(fd, size, deadline)
-    if max_tokens is not None and data.count(b",") + data.count(b"[") + data.count(b"{") > max_tokens:
+    if max_tokens is not None and data.count(b",") + data.count(b"[") + OBJECT_WEIGHT * data.count(b"{") > max_tokens:
         raise FrameTooLarge(f"more than {max_tokens:,} items of data, more than a reply may hold", size, unread=0)
     try:
         message = json.loads(data)

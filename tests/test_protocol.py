@@ -330,3 +330,11 @@ def test_unsupported_repr_and_equality():
     assert Unsupported("x" * 1000).description == "x" * 200 + "... [800 more characters]"
     with pytest.raises(TypeError):
         hash(first)
+
+
+def test_objects_count_more_than_list_items_before_a_frame_is_parsed(pipe):
+    read_end, write_end = pipe
+    data = b'{"value":' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"}"  # every level a whole dict when parsed
+    os.write(write_end, protocol.HEADER.pack(len(data)) + data)
+    with pytest.raises(protocol.FrameTooLarge):
+        protocol.read_frame(read_end, max_tokens=900 * protocol.OBJECT_WEIGHT - 1)
