@@ -1,14 +1,19 @@
-"""Each submission's own files: a fresh /tmp, capped in bytes and in files, gone with the submission.
+"""Each submission's own world: a fresh /tmp capped in bytes and in files, and processes of its own,
+all gone with the submission.
 
 The forked child calls `enter` before any student code runs. Where the kernel allows it (it does
-inside the sandbox, as root or not), the child enters a user and mount namespace of its own and
-mounts a new tmpfs on /tmp, with `size` and `nr_inodes` from the limits: nothing an earlier
+inside the sandbox, as root or not), the child enters a user, mount and PID namespace of its own
+and mounts a new tmpfs on /tmp, with `size` and `nr_inodes` from the limits: nothing an earlier
 submission wrote can be there, nothing this one writes can outlive it (the tmpfs goes with the
 last process in the namespace, and the worker kills them all), and the kernel enforces both caps.
-It then forbids further user namespaces (so the code cannot mount an uncapped tmpfs of its own)
-and drops every capability. Where namespaces are refused, the child works in the folder its
-zygote made for it; the zygote deletes it afterwards and, when the sandbox gives the worker a
-/tmp of its own, empties and checks that /tmp between submissions (see zygote.py).
+In its PID namespace the submission sees no other process: it cannot signal, re-limit
+(prlimit), re-schedule or re-nice its worker, whose settings every later submission inherits.
+`enter` forks once (the first process of a PID namespace is the next child) and returns in that
+process; the one that called it waits for it and ends as it ends. The submission's process then
+forbids further user namespaces (so the code cannot mount an uncapped tmpfs of its own) and drops
+every capability. Where namespaces are refused, the child works in the folder its zygote made for
+it; the zygote deletes it afterwards and, when the sandbox gives the worker a /tmp of its own,
+empties and checks that /tmp between submissions (see zygote.py).
 
 Either way the release files are copied into the working folder by the child, so a submission
 that cannot be set up (a full disk) fails alone, with a message.
@@ -19,9 +24,11 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import signal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV = 0x2, 0x4
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
@@ -57,13 +64,14 @@ def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True)
 
 
 def _private_tmp(size: int, files: int) -> bool:
-    """A new tmpfs on /tmp in namespaces of this process's own; False (nothing changed) when refused."""
+    """A new tmpfs on /tmp in namespaces of this process's own, returning in the first process of its
+    PID namespace; False (nothing changed, no fork) when refused."""
     libc = ctypes.CDLL(None, use_errno=True)
     uid, gid = os.getuid(), os.getgid()
     # /proc/self/*_map are root's while the process is not dumpable (the zygote's setting, inherited);
     # the caller makes it undumpable again before student code runs
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) != 0:
         return False
     try:
         _write("/proc/self/setgroups", "deny")
@@ -76,11 +84,29 @@ def _private_tmp(size: int, files: int) -> bool:
                 _write("/proc/sys/user/max_user_namespaces", "0")
             except OSError:
                 pass
-        return mounted
     except OSError:
-        return False
-    finally:
-        _drop_capabilities(libc)  # whatever happened above, student code gets none
+        mounted = False
+    _become_first_process(libc)  # the PID namespace is made: only a new process can be in it
+    _drop_capabilities(libc)  # whatever happened above, student code gets none
+    return mounted
+
+
+def _become_first_process(libc) -> None:
+    """Fork: the child, process 1 of the new PID namespace, returns; this process waits and ends as it ends."""
+    pid = os.fork()
+    if pid == 0:
+        return
+    _drop_capabilities(libc)
+    for fd in range(3, 1024):  # the submission's process holds the pipes; their ends close with it
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):  # end the same way, so the zygote can tell what happened
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def _drop_capabilities(libc) -> None:

@@ -24,6 +24,7 @@ BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the not
 GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
 REPLY_SECONDS = 60.0  # the grader reads every reply at once; one it does not take in this long ends the worker
 WATCH = 0.25  # seconds between two looks at the files a submission made in a shared /tmp
+ENDING = 0.5  # seconds a child whose pipe closed gets to end by itself, so its exit status can be told
 TMP = "/tmp"
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
@@ -55,6 +56,7 @@ class Zygote:
         self.max_reply = protocol.MAX_FRAME
         self.watch: tuple[int, int] | None = None  # (bytes, files) caps on a shared /tmp, checked in _await
         self.broken = ""  # why this worker must be replaced before the next submission
+        self.state = own_state()  # what every child inherits: checked after each submission
 
     def serve(self) -> None:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -178,22 +180,26 @@ class Zygote:
                 return True  # _await sees it and stops the child
 
     def _crashed(self, cell=None) -> dict:
-        status = self.kill_child()
+        status = self.kill_child(grace=ENDING)  # its pipe closed: it is ending; say how, not that we killed it
         return {"ok": False, "crashed": status, "cell": cell}
 
-    def kill_child(self) -> str:
-        """Kill the child and everything it started; describe how the child ended."""
+    def kill_child(self, grace: float = 0.0) -> str:
+        """Kill the child (after `grace` seconds to end by itself) and everything it started; describe how
+        the child ended."""
         status = "it was already gone"
         if self.child_pid is not None:
-            try:
-                os.kill(self.child_pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                _, code = os.waitpid(self.child_pid, 0)
+            code = _wait_for(self.child_pid, grace)
+            if code is None:
+                try:
+                    os.kill(self.child_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    code = os.waitpid(self.child_pid, 0)[1]
+                except ChildProcessError:
+                    pass
+            if code is not None:
                 status = _describe_status(code)
-            except ChildProcessError:
-                pass
             self.child_pid = None
         _kill_descendants()
         for fd in (self.to_child, self.from_child):
@@ -214,6 +220,8 @@ class Zygote:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
             self._clean_tmp()
+        if own_state() != self.state:  # a submission lowered a limit or the priority of this process
+            self.broken = "its resource limits or scheduling were changed by a submission"
 
     def _clean_tmp(self) -> None:
         """A /tmp of this worker's own is emptied after each submission and must then be empty:
@@ -253,6 +261,27 @@ def _enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int,
     _limit(resource.RLIMIT_CORE, 0)
     if os.geteuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
         _limit(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+
+
+def _wait_for(pid: int, seconds: float) -> int | None:
+    """The wait status of child `pid` if it ends within `seconds`, else None (it is still running)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            done, code = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done or time.monotonic() >= deadline:
+            return code if done else None
+        time.sleep(0.005)
+
+
+def own_state() -> tuple:
+    """This process's resource limits, priority, CPUs and scheduling policy: what a child inherits and a
+    process of the same user can change from outside (prlimit, setpriority, sched_setaffinity)."""
+    limits = tuple(resource.getrlimit(getattr(resource, name)) for name in sorted(dir(resource))
+                   if name.startswith("RLIMIT_"))
+    return limits, os.getpriority(os.PRIO_PROCESS, 0), tuple(sorted(os.sched_getaffinity(0))), os.sched_getscheduler(0)
 
 
 def _limit(which: int, value: int) -> None:

@@ -244,6 +244,32 @@ def cube(x):
 """
 
 
+# Every process it can find (its worker among them, same user): lower their limits, priority and CPUs,
+# which the worker's later children would inherit.
+RENICE = report("""
+    import resource
+    seen["changed"] = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        pid = int(entry)
+        if pid in (0, os.getpid()):
+            continue
+        for what, change in (("fsize", lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, 0))),
+                             ("nice", lambda: os.setpriority(os.PRIO_PROCESS, pid, 19)),
+                             ("cpus", lambda: os.sched_setaffinity(pid, {0}))):
+            try:
+                change()
+                seen["changed"].append(f"{what} {pid}")
+            except OSError:
+                pass
+""")
+
+LOOK_AT_SELF = report("""
+    import resource
+    seen["fsize"] = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    seen["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
+    seen["cpus"] = len(os.sched_getaffinity(0))
+""")
+
 # In this order on one worker: each attack, then a submission that looks at what it left.
 LEFT_BEHIND = {
     "plant-modules": (GOOD_SQUARE, [GOOD_CUBE, PLANT]),
@@ -252,6 +278,8 @@ LEFT_BEHIND = {
     "after-fill-bytes": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AROUND]),
     "fill-tmp-files": (GOOD_SQUARE, [GOOD_CUBE, FILL_FILES]),
     "after-fill-files": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AROUND]),
+    "renice-worker": (GOOD_SQUARE, [GOOD_CUBE, RENICE]),
+    "after-renice": (GOOD_SQUARE, [GOOD_CUBE, LOOK_AT_SELF]),
 }
 
 

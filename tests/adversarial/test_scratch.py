@@ -1,13 +1,14 @@
 """What one submission leaves behind never reaches the next: modules on the import path, files, a full /tmp.
 
 Each mode grades the same sequence on one worker, in order: an attack, then a correct submission that
-imports the planted module names and reports what it sees. `fresh`: each submission gets a new tmpfs
-(worker/scratch.py); `shared` (AUTOGRADER_FRESH_TMP=off): a folder of the worker's own /tmp, which the
+imports the planted module names and reports what it sees. `fresh`: each submission gets a new tmpfs and
+processes of its own (worker/scratch.py); `shared` (AUTOGRADER_FRESH_TMP=off): a folder of the worker's own /tmp, which the
 worker empties and checks between submissions.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import nbformat
@@ -95,3 +96,14 @@ def test_filling_tmp_with_files_is_capped_and_costs_no_one_else(run):
         assert result.status == "crashed" and f"more than {SCRATCH_FILES} files and folders in /tmp" in result.message, \
             result.message
     graded_fully(run.results["after-fill-files"])
+
+
+def test_a_submission_cannot_change_what_its_worker_passes_on(run):
+    """Limits, priority and CPUs lowered on every process it could reach never reach the next submission:
+    in its own PID namespace it reaches none of them; without one, the worker sees the change and is replaced."""
+    changed = reported(run.results["renice-worker"])["changed"]
+    if run.mode == "fresh":
+        assert changed == [], changed
+    graded_fully(run.results["after-renice"])
+    assert reported(run.results["after-renice"]) == {"fsize": 64 * 1024 * 1024, "nice": 0,
+                                                     "cpus": len(os.sched_getaffinity(0))}
