@@ -45,7 +45,8 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
     jobs = 1 if scheduler else check_jobs(jobs)
     submissions = discover(assignment, paths)
     results: list[SubmissionResult | None] = [None] * len(submissions)
-    journal = Journal(journal_path(json_path), assignment.name, resume) if json_path else None
+    journal = Journal(journal_path(json_path), assignment.name, resume,
+                      assignment.limits.max_notebook_mb) if json_path else None
     tasks = _unfinished(submissions, journal, results)
     if on_plan:
         on_plan(len(tasks), len(submissions) - len(tasks))

@@ -13,6 +13,7 @@ than `parallel.task_limit` is given up (its submission reported as crashed, to g
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str
     limit = task_limit(assignment) if task_seconds is None else task_seconds
     try:
         futures = {client.submit(grade_json, str(assignment.root), assignment.name, task.student,
-                                 str(task.notebook.resolve()), batch, pure=False,
+                                 os.path.abspath(task.notebook), batch, pure=False,  # as found: no link followed
                                  key=f"autograde-{task.index}-{batch}"): task for task in tasks}
         _collect(client, futures, assignment, done, limit, as_completed)
     finally:

@@ -30,6 +30,7 @@ from .results import SubmissionResult
 from .submission import grade_id
 
 GRADE_CELL = "test_{part}"  # the master's grade cell that holds a part's points
+TIMESTAMP_MB = 0.001  # nbgrader's timestamp.txt holds one date
 
 
 def part_cells(assignment: Assignment, master: nbformat.NotebookNode) -> dict[str, str]:
@@ -208,12 +209,10 @@ def submitted_at(notebook: Path) -> datetime.datetime | None:
     """nbgrader's submission time (`timestamp.txt` beside a notebook in submitted/<student>/<assignment>/)."""
     from nbgrader.utils import parse_utc
 
-    stamp = notebook.parent / "timestamp.txt"
-    if not stamp.is_file():
-        return None
-    try:
-        return parse_utc(stamp.read_text().strip())
-    except (ValueError, OverflowError):
+    try:  # as a submission is read: never through a link, a small regular file
+        text = read_bytes(notebook.parent / "timestamp.txt", TIMESTAMP_MB).decode("utf-8")
+        return parse_utc(text.strip())
+    except (InvalidSubmission, ValueError, OverflowError):
         return None
 
 

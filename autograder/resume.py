@@ -13,7 +13,8 @@ import json
 import os
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import InvalidSubmission, UsageError
+from .notebook_file import read_bytes
 from .results import SubmissionResult
 
 VERSION = 1
@@ -24,24 +25,26 @@ def journal_path(json_path: Path) -> Path:
     return json_path.with_name(json_path.name + ".partial.jsonl")
 
 
-def fingerprint(notebook: Path) -> str:
-    """SHA-256 of the notebook's bytes ('' when it cannot be read: such a result is always regraded)."""
+def fingerprint(notebook: Path, max_mb: float) -> str:
+    """SHA-256 of the notebook's bytes, read as grading reads them (never through a link, a regular file
+    of at most `max_mb`); '' when it cannot be read: such a result is always regraded."""
     try:
-        return hashlib.sha256(Path(notebook).read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_bytes(Path(notebook), max_mb)).hexdigest()
+    except InvalidSubmission:
         return ""
 
 
 def submission_key(student: str, notebook: Path) -> str:
-    return f"{student}\0{Path(notebook).resolve()}"
+    return f"{student}\0{os.path.abspath(notebook)}"  # not resolve(): a link (to itself) is not followed
 
 
 class Journal:
     """Append-only record of finished submissions of one batch."""
 
-    def __init__(self, path: Path, assignment: str, resume: bool = False):
+    def __init__(self, path: Path, assignment: str, resume: bool = False, max_mb: float = 20.0):
         self.path = Path(path)
         self.assignment = assignment
+        self.max_mb = max_mb  # notebooks larger than this are not read to be fingerprinted
         self.finished: dict[str, tuple[str, SubmissionResult]] = {}  # key -> (sha256, result)
         if resume and self.path.is_file():
             self._load()
@@ -86,13 +89,13 @@ class Journal:
     def result_for(self, student: str, notebook: Path) -> SubmissionResult | None:
         """The finished result of this submission, if its notebook is unchanged since it was graded."""
         entry = self.finished.get(submission_key(student, notebook))
-        if entry is None or not entry[0] or entry[0] != fingerprint(notebook):
+        if entry is None or not entry[0] or entry[0] != fingerprint(notebook, self.max_mb):
             return None
         return entry[1]
 
     def record(self, result: SubmissionResult, notebook: Path) -> None:
-        line = {"key": submission_key(result.student, notebook), "sha256": fingerprint(notebook),
-                "result": result.to_dict()}
+        """Append a finished result; its fingerprint is that of the bytes graded (none: regraded on --resume)."""
+        line = {"key": submission_key(result.student, notebook), "sha256": result.sha256, "result": result.to_dict()}
         self._handle.write(json.dumps(line) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())

@@ -130,3 +130,13 @@ def test_a_worker_stopped_in_the_middle_of_an_answer_costs_only_that_submission(
     scores = {s.student: (s.status, s.score) for s in run.report.submissions}
     assert scores == {"a-stops": ("graded", 0.0), "b-right": ("graded", 3.0)}
     assert time.monotonic() - started < 60
+
+
+def test_a_link_is_not_graded_as_its_target_on_a_cluster(tmp_path, cluster):
+    course = make_course(tmp_path)
+    course.released_with("a-right", RIGHT)
+    (course.submissions / "b-link.ipynb").symlink_to(course.master)
+    run = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
+    link = run.report.submissions[1]
+    assert (link.student, link.status, link.score) == ("b-link", "invalid", 0.0)
+    assert "symbolic link" in link.message

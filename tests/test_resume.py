@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -23,9 +25,11 @@ RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 SLOW = "import time\ntime.sleep(0.6)"  # each submission takes long enough to be killed in the middle
 
 
-def result(student: str, score: float = 1.0) -> SubmissionResult:
+def result(student: str, score: float = 1.0, graded: Path | None = None) -> SubmissionResult:
+    """A result as grading makes it: with the SHA-256 of the bytes it graded."""
+    sha256 = hashlib.sha256(graded.read_bytes()).hexdigest() if graded else ""
     return SubmissionResult(student=student, notebook=f"{student}.ipynb", status="graded", score=score,
-                            max_score=3.0, seconds=0.5)
+                            max_score=3.0, seconds=0.5, sha256=sha256)
 
 
 def test_the_journal_keeps_finished_results_of_unchanged_notebooks(tmp_path):
@@ -33,11 +37,13 @@ def test_the_journal_keeps_finished_results_of_unchanged_notebooks(tmp_path):
     alice.write_text("{}")
     bob.write_text("{}")
     with Journal(tmp_path / "r.json.partial.jsonl", "toy") as journal:
-        journal.record(result("alice", 3.0), alice)
-        journal.record(result("bob"), bob)
+        journal.record(result("alice", 3.0, alice), alice)
+        journal.record(result("bob", graded=bob), bob)
+        journal.record(result("carl"), tmp_path / "carl.ipynb")  # invalid: nothing graded, nothing kept
     bob.write_text('{"changed": true}')  # bob submitted again: his old result no longer counts
     again = Journal(tmp_path / "r.json.partial.jsonl", "toy", resume=True)
-    assert again.result_for("alice", alice).to_dict() == result("alice", 3.0).to_dict()
+    assert again.result_for("alice", alice).to_dict() == result("alice", 3.0, alice).to_dict()
+    assert again.result_for("carl", tmp_path / "carl.ipynb") is None
     assert again.result_for("bob", bob) is None
     assert again.result_for("carol", tmp_path / "carol.ipynb") is None
     again.close()

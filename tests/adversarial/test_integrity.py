@@ -121,6 +121,7 @@ def class_of(course, root: Path) -> dict[str, Path | bytes]:
         "many-items.ipynb": notebook(course, GOOD_SQUARE, [GOOD_CUBE, RAW_FRAME + "send_raw(b'{\"v\":[' + b'[],' * 4_000_000 + b'[]]}')"]),
         "huge-texts.ipynb": notebook(course, GOOD_SQUARE, [HUGE_MESSAGE, HUGE_NAME, HUGE_SYNTAX]),
         "=2+3.ipynb": good,
+        b"\x80" * 249 + b".ipynb": good,  # 249 euro signs in Windows-1252: 747 bytes of UTF-8 as an id
         "kernelspec-string.ipynb": json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": "python"},
                                                 "cells": [{"cell_type": "code", "source": "x = 1", "metadata": {},
                                                            "outputs": [], "execution_count": None}]}).encode(),
@@ -168,6 +169,14 @@ def batch(tmp_path_factory) -> Batch:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write(path, content)
     (folder / "link.ipynb").symlink_to(course.master)  # a "notebook" that is the master
+    (folder / "zero.ipynb").symlink_to("/dev/zero")  # read through, it never ends
+    (folder / "loop.ipynb").symlink_to("loop.ipynb")  # resolve() raises on it
+    os.mkfifo(folder / "pipe.ipynb")  # opened for reading, it waits for a writer for ever
+    stamped = folder / "stamped"
+    stamped.mkdir()
+    write(stamped / "stamped.ipynb", notebook(course, GOOD_SQUARE, [GOOD_CUBE]))
+    with open(stamped / "timestamp.txt", "wb") as handle:  # sparse: 1 GB that costs no disk
+        handle.truncate(1 << 30)
     out = course.root / "out"
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_COURSE"}
     git_before = git_status()
@@ -224,7 +233,7 @@ def full_marks(result: dict) -> None:
 
 def test_the_batch_finishes_and_writes_every_result(batch):
     assert batch.returncode == 0, batch.stderr[-3000:]
-    discovered = 24  # every notebook file above, the link among them
+    discovered = 29  # every notebook file above, the links and the pipe among them
     assert len(batch.results) == len(batch.rows) == discovered, sorted(batch.results)
     assert batch.seconds < 300
 
@@ -305,6 +314,19 @@ def test_each_student_gets_their_own_feedback_page(batch):
 
 
 # -- 6 links ----------------------------------------------------------------------------------------------
+
+
+def test_files_that_are_not_notebooks_are_invalid_and_never_read_through(batch):
+    for student, says in (("zero", "symbolic link"), ("loop", "symbolic link"), ("pipe", "not a regular file")):
+        result = batch.results[student]
+        assert (result["status"], result["score"]) == ("invalid", 0.0) and says in result["message"], result
+
+
+def test_a_long_name_and_a_huge_timestamp_cost_nothing(batch):
+    long = next(s for s in batch.results if s.startswith("\u20ac"))
+    full_marks(batch.results[long])
+    assert len(long.encode()) <= 200 and (batch.root / "autograded" / long / "toy" / "toy.ipynb").is_file()
+    full_marks(batch.results["stamped"])
 
 
 def test_a_link_to_the_master_is_invalid_and_nothing_of_the_master_is_copied(batch):
