@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         resume = " (the same command with --resume grades the rest)" if getattr(args, "json", None) else ""
         say(console, f"interrupted; results written so far are kept{resume}")
         return 130
+    except Exception as error:  # a bug of ours: one line, not a traceback, and what to do
+        say(console, f"internal error: {type(error).__name__}: {str(error)[:300]}; results written so far are "
+                     "kept; please report it (run with AUTOGRADER_DEBUG=1 for the traceback)")
+        if os.environ.get("AUTOGRADER_DEBUG"):
+            raise
+        return int(ExitCode.INTERNAL)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,7 +144,9 @@ def cmd_grade(args) -> int:
         say(err, line)
     if publish.display_error:
         say(err, f"warning: the progress display failed ({publish.display_error}); every result was kept")
-    return ExitCode.OK
+    for problem in publish.problems:
+        say(err, f"warning: {problem}")
+    return ExitCode.FAILED if publish.problems else ExitCode.OK
 
 
 def _show(err: Console, show) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
@@ -32,10 +33,20 @@ def series_of(artifact: dict) -> dict[str, list[float | None]]:
 
 
 def curves(name: str, artifact: dict) -> str | None:
-    """A line plot of every series of an artifact (e.g. the student's loss curve and the reference's)."""
+    """A line plot of every series of an artifact (e.g. the student's loss curve and the reference's);
+    None when there is none, or when the values cannot be drawn (the student chose them: 1.7e308, say)."""
     series = series_of(artifact)
     if not series:
         return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _curves(name, artifact, series)
+    except (ValueError, OverflowError, ArithmeticError, RuntimeError, MemoryError):
+        return None
+
+
+def _curves(name: str, artifact: dict, series: dict[str, list[float | None]]) -> str:
     figure = Figure(figsize=SIZE)
     axes = figure.subplots()
     finite_positive = True

@@ -26,6 +26,7 @@ class Publisher:
         self.assignment, self.console, self.feedback = assignment, console, feedback
         self.seen: set[int] = set()
         self.display_error = ""  # the first failure of the progress display, reported once at the end
+        self.problems: list[str] = []  # results that could not be stored in the gradebook or as a page
         self._stack = contextlib.ExitStack()
         self.writer = None
         with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
@@ -56,8 +57,19 @@ class Publisher:
         self.progress.plan(to_grade, kept)
 
     def _store(self, result: SubmissionResult) -> None:
+        """Into the gradebook and the feedback page; a failure costs this result's copy there only."""
+        for where, store in (("gradebook", self._gradebook), ("feedback page", self._feedback_page)):
+            try:
+                store(result)
+            except Exception as error:  # one student's page or row must not stop the class's
+                self.problems.append(f"the {where} of {result.student} could not be written "
+                                     f"({type(error).__name__}: {str(error)[:200]}); the results files hold it")
+
+    def _gradebook(self, result: SubmissionResult) -> None:
         if self.writer is not None:
             self.writer.record(result)
+
+    def _feedback_page(self, result: SubmissionResult) -> None:
         if self.feedback is not None:
             from .feedback import write_feedback
 

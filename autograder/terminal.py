@@ -13,9 +13,9 @@ from rich.text import Text
 
 
 def clean(value: object) -> str:
-    """The string with every character a terminal would act on written out (\\x1b, \\u202e); newlines stay."""
-    return "".join(c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii")
-                   for c in str(value))
+    """The string with every character a terminal would act on written out (\\x1b, \\u202e, \\n): one
+    line of text, so student text cannot print lines that look like the grader's own."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
 
 
 def text(value: object, style: str = "") -> Text:

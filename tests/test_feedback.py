@@ -15,7 +15,7 @@ import pytest
 from matplotlib import image
 
 from autograder.config import load_assignment
-from autograder.feedback import feedback_path, write_all, write_feedback
+from autograder.feedback import feedback_path, render, write_all, write_feedback
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
@@ -156,3 +156,12 @@ def test_a_page_renders_in_headless_chromium(graded, tmp_path):
     assert pixels[..., :3].std() > 0.05  # text, boxes and the plot: not a blank page
     rows_with_ink = (pixels[..., :3].min(axis=2) < 0.5).any(axis=1)
     assert rows_with_ink[:200].any() and rows_with_ink[700:].any()  # the heading at the top, the plot further down
+
+
+def test_values_no_plot_can_draw_leave_the_page_without_that_plot(graded):
+    course, report, _ = graded
+    result = SubmissionResult.from_dict(report.submissions[0].to_dict())
+    result.artifacts = {"loss_curve": {"student": [1.7e308, -1.7e308, 1.7e308], "reference": [1.0, 0.5, 0.25],
+                                       "title": "training loss"}}
+    page = render(course.assignment(), result)  # a student's loss of 1.7e308 used to raise in matplotlib
+    assert "Total:" in page and "data:image/png" not in page

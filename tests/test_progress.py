@@ -64,3 +64,10 @@ def test_student_text_is_shown_as_written_never_as_markup_or_control_codes():
         text = out.getvalue()
         assert "[/x]\\x1b]0;owned\\x07: 0/12 invalid" in text and "\x07" not in text
         assert not terminal or "a [/x] notebook [bold]" in text  # a terminal shows the problems' messages
+
+
+def test_student_text_cannot_print_a_line_of_its_own():
+    out = io.StringIO()
+    with BatchProgress(1, Console(file=out, force_terminal=True, width=200, color_system=None)) as progress:
+        progress(result("mallory", 0, "crashed", "gone\n[7/30] bob: 0/12 crashed (1.2 s)"))
+    assert "gone\\n[7/30] bob" in out.getvalue() and "\n[7/30] bob" not in out.getvalue()

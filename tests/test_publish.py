@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -73,3 +74,17 @@ def test_a_stopped_run_keeps_every_finished_submission_and_nothing_half_written(
                           "g.notebook_id = n.id JOIN submitted_assignment s ON n.assignment_id = s.id").fetchall()
         students = [row[0] for row in db.execute("SELECT id FROM student")]
     assert rows == [("alice", 3.0)] and students == ["alice"]
+
+
+def test_a_page_that_cannot_be_written_costs_that_page_only(tmp_path, capsys):
+    course = toy_class(tmp_path / "course", {"alice": ANSWERS["alice"], "bob": ANSWERS["bob"]})
+    (tmp_path / "feedback").write_text("a file where the folder of pages should be")
+    output = tmp_path / "out" / "results.json"
+    code = main(["--course", str(course.root), "grade", "toy", str(course.submissions), "--jobs", "1",
+                 "--json", str(output), "--gradebook", "--feedback", str(tmp_path / "feedback")])
+    err = capsys.readouterr().err
+    assert code == 1  # said, and every result is kept
+    assert "warning: the feedback page of alice could not be written" in err and "Traceback" not in err
+    assert [s["student"] for s in json.loads(output.read_text())["submissions"]] == ["alice", "bob"]
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gb:
+        assert {s.student.id: s.score for s in gb.assignment_submissions("toy")} == {"alice": 3.0, "bob": 0.0}
