@@ -21,7 +21,8 @@ CONFIG_NAME = "assignment.toml"
 class Limits:
     """Per-submission resource limits for the worker."""
 
-    timeout: float = 120.0  # wall seconds for the whole submission (notebook and every call)
+    timeout: float = 120.0  # wall seconds for the notebook's cells (each part's tests have part_timeout)
+    part_timeout: float = 60.0  # wall seconds for all the calls of one part's tests (a hang costs that part only)
     cell_timeout: float = 30.0  # wall seconds for one notebook cell
     call_timeout: float = 10.0  # wall seconds for one call of a student function, unless a test says otherwise
     memory_mb: int = 2048  # address space the student's code may add to the worker
@@ -53,6 +54,11 @@ class Assignment:
     tolerance: Tolerance = Tolerance()
     skip_cells: tuple[str, ...] = ()  # grade_ids the worker does not run (the suite runs them itself)
     settings: dict[str, Any] = field(default_factory=dict)  # free [suite] table, handed to the tests
+    graded: tuple[str, ...] = ()  # [functions] graded: the functions the students write
+    isolated: frozenset[str] = frozenset()  # parts whose tests call each function with the others' references
+
+    def isolates(self, part: str) -> bool:
+        return part in self.isolated
 
     @property
     def suite_dir(self) -> Path:
@@ -132,7 +138,23 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
         tolerance=_dataclass(path, data, "tolerance", Tolerance),
         skip_cells=tuple(_strings(path, data.get("execution", {}), "execution.skip_cells")),
         settings=dict(data.get("suite", {})),
+        **_functions(path, _table(path, data, "functions"), parts),
     )
+
+
+def _functions(path: Path, table: dict, parts: dict) -> dict[str, Any]:
+    """[functions] graded (the functions students write) and isolated (the parts whose tests isolate
+    them; default: the parts named like a graded function, so an integration part runs them together)."""
+    unknown = set(table) - {"graded", "isolated"}
+    if unknown:
+        raise ConfigError(path, f"functions.{sorted(unknown)[0]}", "unknown setting (known: graded, isolated)")
+    graded = tuple(_strings(path, table, "functions.graded"))
+    default = [part for part in parts if part in graded]
+    isolated = _strings(path, table, "functions.isolated") if "isolated" in table else default
+    strays = [part for part in isolated if part not in parts]
+    if strays:
+        raise ConfigError(path, "functions.isolated", f"'{strays[0]}' is not a part (parts: {', '.join(parts)})")
+    return {"graded": graded, "isolated": frozenset(isolated)}
 
 
 def _table(path: Path, data: dict, key: str) -> dict:

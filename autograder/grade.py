@@ -24,9 +24,10 @@ from .plugin import Outcome
 from .results import GradeReport, SubmissionResult
 from .sandbox import Launch, build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
-from .session import StudentSession, Worker
+from .session import StudentSession
+from .worker_process import Worker
 from .names import Found
-from .submission import load_submission
+from .submission import grade_id, load_submission, nbgrader_metadata
 from .suite import Suite
 
 
@@ -71,6 +72,10 @@ class Grader:
         if not assignment.release_dir.is_dir():
             raise UsageError(f"{assignment.release_dir} does not exist; run `autograder release {assignment.name}` first")
         self.master = nbformat.read(assignment.master_notebook, as_version=4)
+        # The master's visible checks decide no points (the hidden suite does): while grading they do not
+        # run, so a function that hangs cannot make each of them wait out its cell's limit.
+        self.check_cells = tuple(grade_id(c) for c in self.master.cells if nbgrader_metadata(c).get("grade")
+                                 and not nbgrader_metadata(c).get("solution") and grade_id(c))
         self.suite = Suite(assignment, self.master)
         self.launch = launch or build_launch(assignment.release_dir)
         self.worker = Worker(self.launch)
@@ -96,9 +101,10 @@ class Grader:
     def _grade_into(self, result: SubmissionResult, path: Path, only_visible: bool) -> None:
         limits = self.assignment.limits
         submission = load_submission(result.student, path, self.master, limits.max_notebook_mb,
-                                     self.assignment.skip_cells)
+                                     self.assignment.skip_cells + self.check_cells)
         result.notes, result.sha256 = list(submission.notes), submission.sha256
-        session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits)
+        session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits,
+                                 self.assignment.graded, self.suite.plugin.reference_module)
         try:
             execution = session.run_notebook()
             result.cell_errors = [{"cell": c.number, "status": c.status, **_error_fields(c.error)}

@@ -24,7 +24,7 @@ from . import protocol
 from .config import Assignment
 from .errors import AutograderError, UsageError
 from .results import PartResult, SubmissionResult
-from .session import START_TIMEOUT
+from .worker_process import START_TIMEOUT
 
 MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed
 SPARE_SECONDS = 60.0  # beyond a submission's own limits before its grader process counts as hung

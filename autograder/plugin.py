@@ -138,6 +138,12 @@ class GradingPlugin:
                 description=doc[0] if doc else "",
             )
 
+    def pytest_runtest_setup(self, item) -> None:
+        """The test's part starts its own time budget and sets whether calls isolate each function."""
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is not None and self.session is not None:
+            self.session.begin_part(outcome.part, self._assignment.isolates(outcome.part))
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         yield

@@ -52,8 +52,18 @@ class FrameTooLarge(ProtocolError):
 
 def write_frame(fd: int, message: dict, deadline: float | None = None) -> None:
     """Send one frame; with a deadline, FrameTimeout when the reader does not take it in time."""
+    _write_all(fd, frame(message), deadline)
+
+
+def frame(message: dict) -> bytes:
+    """The bytes of one frame (to know its size before sending it: `write_bytes`)."""
     data = json.dumps(message, separators=(",", ":")).encode()
-    _write_all(fd, HEADER.pack(len(data)) + data, deadline)
+    return HEADER.pack(len(data)) + data
+
+
+def write_bytes(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """Send a frame made by `frame`."""
+    _write_all(fd, data, deadline)
 
 
 def _write_all(fd: int, data: bytes, deadline: float | None) -> None:

@@ -1,24 +1,20 @@
-"""The grader's handle on the worker: start it, run one submission's cells, call its functions.
+"""One submission in the worker: run its cells, call its functions (the `student` fixture of the hidden tests).
 
-`Worker` owns the process (one per batch and job); `StudentSession` is one submission on it and the
-object the hidden tests see as the `student` fixture. Every answer is decoded strictly; every
+`StudentSession` runs on a `Worker` (worker_process.py). Every answer is decoded strictly; every
 failure becomes one of our exceptions with a message written for the student.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol
+from . import protocol, references
 from .checks import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from .sandbox import Launch, with_files
+from .worker_process import CellOutcome, Worker, cell_outcomes, error_fields
 
 KEEPING_INPUTS = "autograder_call_keeping_inputs"
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
@@ -29,157 +25,8 @@ def {KEEPING_INPUTS}(name, *args):
     return result, args
 '''
 
-MARGIN = 5.0  # seconds the grader waits beyond the worker's own deadlines before killing it
-START_TIMEOUT = 60.0
-READY_BYTES = 4096  # the worker's first frame says it is ready, nothing more
-
-
 class MissingFunction(StudentError):
     """The notebook does not define a function a test needs."""
-
-
-class Worker:
-    """One worker process (zygote); restarted transparently if it dies."""
-
-    def __init__(self, launch: Launch):
-        self.launch = launch
-        self.process: subprocess.Popen | None = None
-
-    def ensure_started(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
-        self.stop()  # a worker that died: close its pipes before starting the next
-        with with_files(self.launch.argv, self.launch.files) as (argv, fds):  # fds: files written for the sandbox
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=self.launch.env,
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=fds,
-            )
-        try:
-            reply = protocol.read_frame(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT,
-                                        max_bytes=READY_BYTES)
-        except (EOFError, OSError, protocol.ProtocolError):  # it exited, hung or printed something else
-            reply = {}
-        if not reply.get("ready"):
-            self.stop()
-            raise WorkerCrashed("the worker did not start; run `autograder doctor` to see why")
-
-    def request(self, message: dict, timeout: float, max_bytes: int = protocol.MAX_FRAME) -> dict:
-        """Send one request and read its reply, both within `timeout` + MARGIN seconds. A worker that
-        misses the deadline (even in the middle of a frame), or breaks the protocol, is killed (the next
-        request starts a new one); a reply over `max_bytes` or protocol.MAX_TOKENS is dropped unparsed."""
-        self.ensure_started()
-        deadline = time.monotonic() + timeout + MARGIN
-        try:
-            protocol.write_frame(self.process.stdin.fileno(), message, deadline)
-            return clean_reply(protocol.read_frame(self.process.stdout.fileno(), deadline, max_bytes,
-                                                   protocol.MAX_TOKENS))
-        except protocol.FrameTooLarge as error:
-            self._skip(error.unread, deadline)
-            return {"ok": False, "oversized": str(error)}
-        except (OSError, EOFError, protocol.ProtocolError):
-            self.stop()
-            return {"ok": False, "crashed": "the worker process stopped answering and was restarted"}
-
-    def _skip(self, size: int, deadline: float) -> None:
-        """Read past the rest of a refused frame, so the worker can answer the next request."""
-        try:
-            protocol.discard(self.process.stdout.fileno(), size, deadline)
-        except (OSError, EOFError, protocol.ProtocolError):
-            self.stop()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            try:
-                protocol.write_frame(self.process.stdin.fileno(), {"op": "quit"}, time.monotonic() + 1)
-                self.process.wait(timeout=2)
-            except (OSError, protocol.ProtocolError, subprocess.TimeoutExpired):
-                pass
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:  # unflushed bytes to a worker that is gone
-                pass
-        self.process = None
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-TEXT_LIMITS = {"type": 100, "message": protocol.MAX_TEXT, "where": 300}
-MAX_NAMES = 40  # names listed when a function is missing
-
-
-def clean_reply(reply: dict) -> dict:
-    """The fields of a worker's reply that the grader reads, as bounded plain values: the child wrote
-    them, so each has its expected type (or is dropped) and every text is capped (`protocol.text`)."""
-    clean: dict[str, Any] = {"ok": reply.get("ok") is True}
-    for key in ("timeout", "whole", "ready", "missing"):
-        if key in reply:
-            clean[key] = bool(reply[key])
-    for key in ("crashed", "oversized", "setup", "restart"):
-        if key in reply:
-            clean[key] = protocol.text(reply[key]) or "no reason given"
-    if type(reply.get("cell")) is int:
-        clean["cell"] = reply["cell"]
-    if isinstance(reply.get("defined"), list):
-        clean["defined"] = [protocol.text(n, 100) for n in reply["defined"][:MAX_NAMES] if isinstance(n, str)]
-    if "error" in reply:
-        clean["error"] = error_fields(reply["error"])
-    for key in ("value", "cells"):  # decoded strictly by their readers
-        if key in reply:
-            clean[key] = reply[key]
-    return clean
-
-
-def error_fields(error: Any) -> dict[str, str]:
-    """An error the worker described, as {type, message, where}, each capped."""
-    if not isinstance(error, dict):
-        return {"type": "", "message": protocol.text(error), "where": ""}
-    return {key: protocol.text(error.get(key), limit) for key, limit in TEXT_LIMITS.items()}
-
-
-def cell_outcomes(raw: Any, sent: list[dict], output_limit: int) -> list[CellOutcome]:
-    """The outcome of each cell that was sent, at most once each, in the order reported."""
-    numbers = {cell["number"] for cell in sent}
-    outcomes = []
-    for item in raw if isinstance(raw, list) else []:
-        number = item.get("number") if isinstance(item, dict) else None
-        if type(number) is not int or number not in numbers:
-            continue
-        numbers.discard(number)
-        status = item.get("status") if item.get("status") in CELL_STATUSES else "error"
-        error = item.get("error")
-        error = error_fields(error) if isinstance(error, dict) else (protocol.text(error) or None)
-        outcomes.append(CellOutcome(number, status, error, protocol.text(item.get("output"), output_limit)))
-    return outcomes
-
-
-CELL_STATUSES = ("ok", "error", "timeout", "skipped")
-
-
-@dataclass
-class CellOutcome:
-    number: int
-    status: str  # ok | error | timeout | skipped
-    error: Any = None
-    output: str = ""
 
 
 @dataclass
@@ -195,11 +42,20 @@ class Execution:
 
 
 class StudentSession:
-    """One submission running in the worker; the hidden tests call its functions through it."""
+    """One submission running in the worker; the hidden tests call its functions through it.
+
+    Time: the notebook's cells have `limits.timeout`; the calls of each part's tests have
+    `limits.part_timeout` of their own (`begin_part`), so a hang in one part costs no other.
+    A function that ran out of time is not called again, directly or from another function.
+    Isolation: while a part that isolates is tested, calling one graded function makes every other
+    graded function a stand-in for the reference (`references.py`); `student.own.f(...)` and
+    `student.isolated.f(...)` choose explicitly.
+    """
 
     MAX_RESTARTS = 2
 
-    def __init__(self, worker: Worker, cells: list[dict], limits: Limits):
+    def __init__(self, worker: Worker, cells: list[dict], limits: Limits, graded: tuple[str, ...] = (),
+                 reference: Any = None):
         self.worker, self.limits = worker, limits
         self.cells = cells  # [{"number", "source", "skip"}]
         self.started = time.monotonic()
@@ -207,6 +63,24 @@ class StudentSession:
         self.restarts = 0
         self.alive = False
         self.timed_out: dict[str, str] = {}  # function name -> message; later calls fail fast
+        self.graded, self.reference = tuple(graded), reference
+        self.isolating = False  # the current part's tests isolate each function (begin_part)
+        self.part: str | None = None
+        self.part_started: dict[str, float] = {}
+        self.used: list[str] = []  # the stand-ins the last call asked (what its value depended on)
+
+    def begin_part(self, part: str, isolating: bool) -> None:
+        """The tests of `part` run next: its own time budget starts at its first test."""
+        self.part, self.isolating = part, isolating
+        self.part_started.setdefault(part, time.monotonic())
+
+    @property
+    def isolated(self) -> Calls:
+        return Calls(self, True)
+
+    @property
+    def own(self) -> Calls:
+        return Calls(self, False)
 
     # -- the notebook ----------------------------------------------------------------------------
 
@@ -258,23 +132,41 @@ class StudentSession:
         return int(self.limits.max_reply_mb * 1024 * 1024)
 
     def _limits_dict(self) -> dict:
-        remaining = self.limits.timeout - (time.monotonic() - self.started)
-        return {**self.limits.__dict__, "timeout": max(remaining, 1.0)}
+        return {**self.limits.__dict__, "timeout": max(self._remaining()[0], 1.0)}
+
+    def _remaining(self) -> tuple[float, str]:
+        """Seconds left in the current budget (the notebook's, or the current part's), and what it is."""
+        if self.part is None:
+            budget, started, what = self.limits.timeout, self.started, "the notebook"
+        else:
+            budget, started, what = self.limits.part_timeout, self.part_started[self.part], f"the part {self.part}"
+        return budget - (time.monotonic() - started), f"{what} used up its time limit of {budget:g} s"
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Call the student's `name` with plain-data copies of the arguments; return plain data."""
+    def call(self, name: str, *args: Any, timeout: float | None = None, isolation: bool | None = None,
+             **kwargs: Any) -> Any:
+        """Call the student's `name` with plain-data copies of the arguments; return plain data.
+        `isolation` (default: the current part's) makes the other graded functions the reference's."""
+        return self._call(name, args, kwargs, timeout, self._standing_in(name, isolation), call_text(name, *args, **kwargs))
+
+    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, isolate: list[str], what: str) -> Any:
         if name in self.timed_out:
-            raise WorkerTimeout(self.timed_out[name])
+            raise WorkerTimeout(f"{self.timed_out[name]}; it is not called again")
         message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
-                   "kwargs": protocol.encode(tuple(kwargs.items()))}
-        return self._request(message, timeout, what=call_text(name, *args, **kwargs))
+                   "kwargs": protocol.encode(tuple(kwargs.items())), "isolate": isolate, "hung": sorted(self.timed_out)}
+        return self._request(message, timeout, what=what)
+
+    def _standing_in(self, name: str, isolation: bool | None) -> list[str]:
+        """The graded functions that stand in for the reference while `name` is called."""
+        isolating = self.isolating if isolation is None else isolation
+        return [g for g in self.graded if g != name] if isolating and self.reference is not None else []
 
     def call_keeping_inputs(self, name: str, *args: Any) -> tuple[Any, tuple]:
         """(value, arguments as the call left them) of the student's name(*args), to see what it changes in place."""
         self.exec(KEEPING_INPUTS_SOURCE)
-        value = self.call(KEEPING_INPUTS, name, *args)
+        value = self._call(KEEPING_INPUTS, (name, *args), {}, None, self._standing_in(name, None),
+                           call_text(name, *args))
         if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], tuple)
                 and len(value[1]) == len(args)):
             raise Mismatch(f"{call_text(name, *args)} could not be checked for changed arguments")
@@ -286,14 +178,16 @@ class StudentSession:
 
     def _request(self, message: dict, timeout: float | None, what: str) -> Any:
         name = message.get("name", "")
-        remaining = self.limits.timeout - (time.monotonic() - self.started)
+        remaining, used_up = self._remaining()
         if remaining <= 0:
-            raise WorkerTimeout(f"the submission used up its time limit of {self.limits.timeout:g} s")
+            raise WorkerTimeout(used_up)
         if not self.alive:
             self._restart()
+            remaining, used_up = self._remaining()
         limit = min(timeout or self.limits.call_timeout, remaining)
-        reply = self.worker.request({**message, "timeout": limit}, limit, self._max_bytes)
+        reply = self._exchange({**message, "timeout": limit}, limit)
         if reply.get("ok"):
+            self.used = [n for n in reply.get("used", []) if n in message.get("isolate", [])]
             return _decode(reply.get("value"), what)
         if "oversized" in reply:
             raise NotPlainData(f"{what} returned {reply['oversized']}")
@@ -311,6 +205,15 @@ class StudentSession:
             raise WorkerCrashed(f"the notebook's process ended while running {what}: {reply['crashed']}")
         raise _student_error(what, reply.get("error") or error_fields(None))
 
+    def _exchange(self, message: dict, limit: float) -> dict:
+        """Send a request; answer the stand-ins' questions it raises (within the same time) until its reply."""
+        deadline = time.monotonic() + limit
+        reply = self.worker.request(message, limit, self._max_bytes)
+        while reply.get("event") == "reference":
+            answer = references.answer(reply, message.get("isolate", []), self.reference)
+            reply = self.worker.request(answer, max(deadline - time.monotonic(), 0.0), self._max_bytes)
+        return reply
+
     def _restart(self) -> None:
         if self.restarts >= self.MAX_RESTARTS:
             raise WorkerCrashed("the notebook could not be run again after an earlier crash or timeout")
@@ -327,6 +230,18 @@ class StudentSession:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+
+class Calls:
+    """`student.isolated` / `student.own`: the student's functions called with or without isolation."""
+
+    def __init__(self, session: StudentSession, isolation: bool):
+        self._session, self._isolation = session, isolation
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._session.call(name, *args, isolation=self._isolation, **kwargs)
 
 
 def _student_error(what: str, error: dict[str, str]) -> StudentError:

@@ -15,7 +15,8 @@ from autograder.config import Tolerance
 from autograder.errors import StudentError
 from autograder.misconceptions import Catalogue, Diagnosed, Misconception
 from autograder.sandbox import build_launch
-from autograder.session import MissingFunction, StudentSession, Worker
+from autograder.session import MissingFunction, StudentSession
+from autograder.worker_process import Worker
 from autograder.suite import Suite
 from toycourse import make_course, wire
 

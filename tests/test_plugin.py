@@ -10,7 +10,8 @@ from autograder.checks import Mismatch
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.plugin import classify
 from autograder.sandbox import build_launch
-from autograder.session import MissingFunction, StudentSession, Worker
+from autograder.session import MissingFunction, StudentSession
+from autograder.worker_process import Worker
 from autograder.suite import Suite
 from toycourse import make_course, wire
 

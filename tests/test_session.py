@@ -15,7 +15,8 @@ import pytest
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.protocol import Unsupported
 from autograder.sandbox import Launch, build_launch
-from autograder.session import MARGIN, MissingFunction, StudentSession, Worker
+from autograder.session import MissingFunction, StudentSession
+from autograder.worker_process import MARGIN, Worker
 from toycourse import make_course, wire
 
 

@@ -70,6 +70,8 @@ class Zygote:
             except (EOFError, protocol.ProtocolError):
                 break
             op = request.get("op")
+            if op is None:  # the grader's answer to a stand-in's question the child no longer waits for
+                continue
             if op == "quit":
                 break
             if op == "start":
@@ -164,7 +166,21 @@ class Zygote:
                 last_cell = message.get("number") if type(message.get("number")) is int else None
                 limit = time.monotonic() + timeout
                 continue
+            if message.get("event") == "reference":  # a stand-in asks for the reference's answer
+                if cells or not self._ask_grader(message, deadline):
+                    return self._crashed()
+                continue
             return message
+
+    def _ask_grader(self, question: dict, deadline: float) -> bool:
+        """Relay a stand-in's question to the grader and its answer back, by the call's deadline."""
+        try:
+            protocol.write_frame(self.control_out, question, deadline)
+            answer = protocol.read_frame(self.control_in, deadline)
+            protocol.write_frame(self.to_child, answer, deadline)
+        except (OSError, EOFError, protocol.ProtocolError):
+            return False
+        return True
 
     def _wait_for_child(self, deadline: float) -> bool:
         """Wait until the child sends something (True) or the deadline passes (False); in a shared

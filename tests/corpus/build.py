@@ -89,11 +89,19 @@ CORPUS: dict[str, Scenario] = {
         "def logistic(z):\n    \"\"\"1 / (1 + e^-z), my own helper.\"\"\"\n    return 1.0 / (1.0 + np.exp(-z))",
         "helper-logistic"),
     "correct-extra-cells": lambda nb: extra_cells(answers(nb)),
+    "correct-own-helper": lambda nb: insert(
+        answers(nb, error_term="return (y - output) * slope(h)"), "error_term_intro",
+        "def slope(h):\n    \"\"\"My helper: the sigmoid's slope at h.\"\"\"\n    s = 1 / (1 + np.exp(-h))\n"
+        "    return s * (1 - s)", "helper-slope"),
+    "correct-shadowed-name": lambda nb: answers(
+        nb, error_term="sigmoid_prime = lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2  # a local of the same name\n"
+                       "return (y - output) * sigmoid_prime(h)"),
     "moved-answer-cell": lambda nb: moved_sigmoid(answers(nb)),
     # One classic mistake each; the other functions are right.
     "sigmoid-plus-exp": lambda nb: answers(nb, sigmoid="return 1 / (1 + np.exp(x))"),
     "sigmoid-math-exp": lambda nb: answers(nb, sigmoid="import math\nreturn 1 / (1 + math.exp(-x))"),
     "sigmoid-prime-of-output": lambda nb: answers(nb, sigmoid_prime="return x * (1 - x)"),
+    "sigmoid-loops": lambda nb: answers(nb, sigmoid="while True:\n    pass"),
     "error-term-no-slope": lambda nb: answers(nb, error_term="return y - output"),
     "error-term-sign-flipped": lambda nb: answers(nb, error_term="return (output - y) * sigmoid_prime(h)"),
     "update-ignores-learnrate": lambda nb: answers(nb, update_weights="return weights + delta * x"),
