@@ -123,7 +123,7 @@ def format_report(report: CheckReport) -> str:
             part = check.part
             lines.append(f"{part}:")
         lines.append(f"  {SYMBOLS.get(check.outcome, check.outcome)}  {check.description or check.name}")
-        if check.outcome != "passed" and check.feedback:
+        if check.feedback:  # on a passed check, a note (which of your functions to fix)
             lines += [f"        {line}" for line in check.feedback.splitlines()]
     if report.status == "graded":
         passed = sum(c.outcome == "passed" for c in report.checks)

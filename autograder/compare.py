@@ -13,6 +13,7 @@ actual value. Calls with a float32 argument are compared with float32's toleranc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,12 @@ class Compare:
     check: Checker
     misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
     element_errors: bool = True  # a student's error is told on one element too (False: on the call as made)
+    note: Callable[[str], None] | None = None  # feedback for a test that passes (see `_own_helpers`)
+    test: Callable[[], object] = lambda: None  # the test running now: each runs a function with its own helpers once
+    checked_own: set[tuple[str, object]] = field(default_factory=set)  # (function, test) already run so
+    noted: set[str] = field(default_factory=set)  # functions whose helpers were found wrong: told once
+    wrong: set[str] = field(default_factory=set)  # functions that failed a comparison of their own
+    calls: dict[str, set[str]] = field(default_factory=dict)  # function -> graded functions it was seen to call
 
     def __call__(self, name: str, *args: Any, per_element: bool = True, rows: bool = False) -> np.ndarray:
         """The student's name(*args) as an array when it is the reference's value; else a Mismatch
@@ -47,12 +54,15 @@ class Compare:
         try:
             got = self.student.call(name, *args)
         except (StudentError, NotPlainData) as error:
+            self.wrong.add(name)
             if retry and self.element_errors and not isinstance(error, MissingFunction):
                 self._call_one(name, args, None, rows)  # raises its own, smaller, error if it has one
             raise
+        self.calls.setdefault(name, set()).update(getattr(self.student, "used", []))
         try:
-            return self._close(name, args, got, expected)
+            value = self._close(name, args, got, expected)
         except Mismatch:
+            self.wrong.add(name)
             with self.misconceptions.diagnosing(name, args, got, expected, *self._tolerance(args),
                                                 after=lambda: arguments_after(self.student, name, args)):
                 index = self._first_wrong(args, got, expected) if retry else None
@@ -61,6 +71,39 @@ class Compare:
                     value, single = one
                     self._close(name, single, value, getattr(self.reference, name)(*single))
                 raise  # that element is right on its own (or was not tried): the batched message stays
+        self._own_helpers(name, args, expected)
+        return value
+
+    def _own_helpers(self, name: str, args: tuple, expected: Any) -> None:
+        """`name` was right with the reference standing in for the graded functions it calls: once per
+        submission, run it with the student's own, and when that goes wrong, say which one to fix."""
+        used = list(getattr(self.student, "used", []))
+        if not used or self.note is None or name in self.noted or (name, self.test()) in self.checked_own:
+            return
+        self.checked_own.add((name, self.test()))
+        helpers = " and ".join(f"`{helper}`" for helper in used)
+        try:
+            self._close(name, args, self.student.call(name, *args, isolation=False), expected)
+            return
+        except (Mismatch, StudentError, NotPlainData) as error:
+            detail = str(error).splitlines()[0]
+        except AutograderError:  # a timeout or a crash says nothing clear about the helpers
+            return
+        self.noted.add(name)
+        culprits = " and ".join(f"`{culprit}`" for culprit in self._culprits(used))
+        self.note(f"your `{name}` is right; with your own {helpers} instead of the reference's: {detail}. "
+                  f"Fix {culprits}: its own tests say what is wrong")
+
+    def _culprits(self, used: list[str]) -> list[str]:
+        """Of the functions `used` and those they were seen to call, the ones that failed their own
+        tests (a right sigmoid_prime that calls a wrong sigmoid points at sigmoid); else `used`."""
+        seen, frontier = set(used), list(used)
+        while frontier:
+            for callee in self.calls.get(frontier.pop(), ()):
+                if callee not in seen:
+                    seen.add(callee)
+                    frontier.append(callee)
+        return sorted(seen & self.wrong) or used
 
     def _close(self, name: str, args: tuple, got: Any, expected: Any) -> np.ndarray:
         rtol, atol = self._tolerance(args)

@@ -60,6 +60,8 @@ class GradingPlugin:
         self.outcomes: dict[str, Outcome] = {}
         self.only_visible = False
         self.artifacts: dict[str, dict] = {}  # what the tests `record`ed for this submission
+        self.notes: dict[str, str] = {}  # nodeid -> feedback of a test that passed (`add_note`)
+        self.current: str | None = None  # the nodeid of the test running now
 
     # -- fixtures --------------------------------------------------------------------------------
 
@@ -105,7 +107,12 @@ class GradingPlugin:
 
     @pytest.fixture(scope="session")
     def compare(self, student, reference, check, misconceptions):
-        return Compare(student, reference, check, misconceptions)
+        return Compare(student, reference, check, misconceptions, note=self.add_note, test=lambda: self.current)
+
+    def add_note(self, text: str) -> None:
+        """Feedback for the current test even when it passes (which function to fix, say)."""
+        if self.current is not None:
+            self.notes[self.current] = str(text)
 
     def record_artifact(self, name: str, **values: Any) -> None:
         """Keep plain data (numbers, lists of numbers, short text) under `name` in the result's artifacts."""
@@ -120,15 +127,18 @@ class GradingPlugin:
         # entry, parsed per failed test, ~40 ms each) is never read, so it is not built.
         config.option.tbstyle = "no"
 
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         if self.only_visible:
             items[:] = [item for item in items if item.get_closest_marker("visible")]
+        # The parts' order in assignment.toml (each function before those that call it), stable within a part
+        order = {part: index for index, part in enumerate(self._assignment.parts)}
+        items.sort(key=lambda item: order.get(part_of(item), len(order)))
         self.outcomes = {}
         self.artifacts = {}
+        self.notes = {}
         for item in items:
-            part_marker = item.get_closest_marker("part")
-            module = os.path.basename(str(item.path))[:-3]
-            part = part_marker.args[0] if part_marker else module.removeprefix("test_")
+            part = part_of(item)
             points = item.get_closest_marker("points")
             doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
             self.outcomes[item.nodeid] = Outcome(
@@ -140,6 +150,7 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item) -> None:
         """The test's part starts its own time budget and sets whether calls isolate each function."""
+        self.current = item.nodeid
         outcome = self.outcomes.get(item.nodeid)
         if outcome is not None and self.session is not None:
             self.session.begin_part(outcome.part, self._assignment.isolates(outcome.part))
@@ -154,7 +165,13 @@ class GradingPlugin:
             outcome.outcome, outcome.feedback = classify(call.excinfo.value, item.name)
             outcome.misconception = getattr(call.excinfo.value, "misconception", None)
         elif call.when == "call":
-            outcome.outcome, outcome.feedback = "passed", ""
+            outcome.outcome, outcome.feedback = "passed", self.notes.get(item.nodeid, "")
+
+
+def part_of(item) -> str:
+    """The part a test belongs to: its `part` marker, else its file's name (test_<part>.py)."""
+    marker = item.get_closest_marker("part")
+    return marker.args[0] if marker else os.path.basename(str(item.path))[:-3].removeprefix("test_")
 
 
 def classify(error: BaseException, test: str) -> tuple[str, str]:
