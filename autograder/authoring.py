@@ -77,11 +77,17 @@ TOML = f"""\
 notebook = "{{name}}.ipynb"   # in source/{{name}}/ and release/{{name}}/
 reference = "{{module}}"       # solutions/{{module}}.py
 
-[parts]  # points per part, in report order; a part's tests are in test_<part>.py
+[parts]  # points per part, in report order (each function before those that call it); tests in test_<part>.py
 {FUNCTION} = 1
 
+[functions]
+# The functions students write. In the tests of a part named like one, the others it calls are the
+# reference's (through the grader): each function scores on its own. List them all.
+graded = ["{FUNCTION}"]
+
 [limits]
-timeout = 60         # seconds for the whole submission
+timeout = 60         # seconds for the notebook's cells
+part_timeout = 60    # seconds for the calls of one part's tests
 cell_timeout = 30    # seconds for one notebook cell
 call_timeout = 10    # seconds for one call of a student function
 

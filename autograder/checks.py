@@ -100,22 +100,41 @@ class Checker:
         with np.errstate(all="ignore"):
             good = np.isclose(array.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
         if not np.all(good):
+            close = near_miss(array, want, good, rtol)
             if want.ndim and want.size > 12:
                 index = tuple(int(i) for i in np.argwhere(~good)[0])
                 raise Mismatch(f"{call}: at index {index} got {show(array[index])}, "
-                               f"expected {show(want[index])}")
+                               f"expected {show(want[index])}{close}")
             raise Mismatch(f"{call} returned {show(array if array.ndim else array.item())}, "
-                           f"expected {show(want if want.ndim else want.item())}")
+                           f"expected {show(want if want.ndim else want.item())}{close}")
         return array
 
     def first_difference(self, got: np.ndarray, expected: np.ndarray) -> int | None:
         """Flat index of the first value of `got` not close to `expected` (same shapes), or None."""
-        good = np.isclose(got, expected, rtol=self.tolerance.rtol, atol=self.tolerance.atol)
+        with np.errstate(all="ignore"):
+            good = np.isclose(got, expected, rtol=self.tolerance.rtol, atol=self.tolerance.atol)
         return None if good.all() else int(np.flatnonzero(~good)[0])
 
     def true(self, condition: bool, message: str) -> None:
         if not condition:
             raise Mismatch(message)
+
+
+NEAR = 1e-3  # a value off by less than this (relatively) is close: the feedback says how close
+
+
+def near_miss(got: np.ndarray, want: np.ndarray, good: np.ndarray, rtol: float) -> str:
+    """A second line for a mismatch whose wrong values are all within NEAR of the expected ones: how far
+    off they are and what commonly causes it; '' otherwise."""
+    with np.errstate(all="ignore"):
+        wrong_got, wrong_want = got.astype(float)[~good], want.astype(float)[~good]
+        relative = np.abs(wrong_got - wrong_want) / np.maximum(np.abs(wrong_want), np.finfo(float).tiny)
+    if not relative.size or not np.all(np.isfinite(relative)) or relative.max() >= NEAR:
+        return ""
+    return (f"\nThat is close: off by a relative {relative.max():.1e}, where the tolerance is {rtol:g}. A small "
+            "constant added to avoid log(0) or a division by zero, or clipping, commonly causes a difference "
+            "this small: compute the formula itself")
+    return "a single number" if array.ndim == 0 else f"an array of shape {array.shape}"
 
 
 def _shape(array: np.ndarray) -> str:

@@ -16,6 +16,7 @@ Markers: `points(n)` (a test's points), `part(name)` (when the file name does no
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 from .checks import Checker
+from .config import Tolerance
 from .compare import Compare
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .misconceptions import load_catalogue
@@ -33,6 +35,7 @@ MARKERS = (
     "points(n): the points this test is worth within its part",
     "part(name): the assignment part this test belongs to (default: from test_<part>.py)",
     "visible: a public check that `autograder check` may run for students",
+    "tolerance(rtol=..., atol=...): this test's comparisons use these tolerances instead of the TOML's",
 )
 
 
@@ -61,6 +64,7 @@ class GradingPlugin:
         self.only_visible = False
         self.artifacts: dict[str, dict] = {}  # what the tests `record`ed for this submission
         self.notes: dict[str, str] = {}  # nodeid -> feedback of a test that passed (`add_note`)
+        self.checker = Checker(assignment.tolerance)  # its tolerance is the current test's (`tolerance` marker)
         self.current: str | None = None  # the nodeid of the test running now
 
     # -- fixtures --------------------------------------------------------------------------------
@@ -75,7 +79,7 @@ class GradingPlugin:
 
     @pytest.fixture(scope="session")
     def check(self):
-        return Checker(self._assignment.tolerance)
+        return self.checker
 
     @pytest.fixture(scope="session")
     def assignment(self):
@@ -151,6 +155,7 @@ class GradingPlugin:
     def pytest_runtest_setup(self, item) -> None:
         """The test's part starts its own time budget and sets whether calls isolate each function."""
         self.current = item.nodeid
+        self.checker.tolerance = tolerance_of(item, self._assignment.tolerance)
         outcome = self.outcomes.get(item.nodeid)
         if outcome is not None and self.session is not None:
             self.session.begin_part(outcome.part, self._assignment.isolates(outcome.part))
@@ -166,6 +171,12 @@ class GradingPlugin:
             outcome.misconception = getattr(call.excinfo.value, "misconception", None)
         elif call.when == "call":
             outcome.outcome, outcome.feedback = "passed", self.notes.get(item.nodeid, "")
+
+
+def tolerance_of(item, default: Tolerance) -> Tolerance:
+    """The test's `tolerance(rtol=..., atol=...)` marker (the closest one: test, class or module), else `default`."""
+    marker = item.get_closest_marker("tolerance")
+    return dataclasses.replace(default, **marker.kwargs) if marker else default
 
 
 def part_of(item) -> str:

@@ -166,3 +166,9 @@ def test_show_never_renders_a_huge_value_whole():
     text = show(value)
     assert len(text) <= 80 and text.startswith("[[0, 0, 0")
     assert len(show("'" * 10_000_000)) <= 80 and len(show(10 ** 4000)) <= 80
+
+
+def test_a_value_close_to_the_expected_one_says_how_close(check):
+    text = feedback(check, np.array([0.693145, 1.0]), np.array([0.693147, 1.0]), "f(x)")
+    assert text.splitlines()[1].startswith("That is close: off by a relative 2.9e-06, where the tolerance is 1e-06")
+    assert "\n" not in feedback(check, 2.0, 3.0)  # far off: nothing more to say

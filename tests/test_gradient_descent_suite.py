@@ -110,3 +110,44 @@ def test_wrong_sign_of_the_error(submit):
     assert failed(result) == {"error_formula": {t.name for t in result.part("error_formula").tests},
                               "training": {"test_loss_curve", "test_loss_decreases"}}
     assert result.score == pytest.approx(12.0 - 2.0 - 1.25 - 0.75)
+
+
+# -- careful code is graded as right; each function on its own -------------------------------------
+
+GUARDED = {  # the log-loss as careful engineers write it: the logarithm guarded near 0 and 1
+    "eps-1e-6": "def error_formula(y, output):\n    eps = 1e-6\n"
+                "    return -y * np.log(output + eps) - (1 - y) * np.log(1 - output + eps)",
+    "clipped-1e-7": "def error_formula(y, output):\n    output = np.clip(output, 1e-7, 1 - 1e-7)\n"
+                    "    return -y * np.log(output) - (1 - y) * np.log(1 - output)",
+}
+STABLE = {  # sigmoid and log-loss in numerically stable forms
+    "sigmoid": "def sigmoid(x):\n    return np.exp(-np.logaddexp(0, -x))",
+    "error_formula": "def error_formula(y, output):\n    return -(y * np.log(output) + (1 - y) * np.log1p(-output))",
+}
+
+
+@pytest.mark.parametrize("style", sorted(GUARDED))
+def test_a_guarded_log_loss_loses_only_the_tests_within_its_epsilon_of_0_or_1(submit, style):
+    result = submit(error_formula=GUARDED[style])
+    assert failed(result) == {"error_formula": {"test_confident_predictions"}}  # predictions 1e-9 from 0 or 1
+    assert result.part("error_formula").score == pytest.approx(1.75)  # at most a quarter of the part
+    assert result.part("training").score == pytest.approx(4.0)  # its loss curve is the expected one
+
+
+def test_stable_forms_of_sigmoid_and_log_loss_get_full_marks(submit):
+    result = submit(**STABLE)
+    assert result.score == 12.0, failed(result)
+
+
+def test_a_value_close_to_the_expected_one_says_how_close_and_why(submit):
+    result = submit(error_formula=GUARDED["eps-1e-6"].replace("1e-6", "1e-4"))  # too large an epsilon
+    feedback = " ".join(t.feedback for t in result.part("error_formula").tests if t.outcome == "failed")
+    assert "That is close: off by a relative" in feedback and "avoid log(0)" in feedback
+
+
+def test_a_wrong_sigmoid_costs_its_own_part_and_the_training_only(submit):
+    result = submit(sigmoid="def sigmoid(x):\n    return 1 / (1 + np.exp(x))")  # sigma(-x)
+    assert set(failed(result)) == {"sigmoid", "training"}  # output_formula and update_weights call it
+    assert "sigmoid.positive_exponent" in {t.misconception for t in result.part("sigmoid").tests}
+    notes = [t.feedback for t in result.part("output_formula").tests if t.outcome == "passed" and t.feedback]
+    assert notes and "your `output_formula` is right; with your own `sigmoid`" in notes[0] and "Fix `sigmoid`" in notes[0]
