@@ -75,10 +75,14 @@ class Compare:
         return value
 
     def _own_helpers(self, name: str, args: tuple, expected: Any) -> None:
-        """`name` was right with the reference standing in for the graded functions it calls: once per
-        submission, run it with the student's own, and when that goes wrong, say which one to fix."""
+        """`name` was right with the reference standing in for the graded functions it calls: when one of
+        those (or one they call) failed its own tests, run it once per test with the student's own, and
+        when that goes wrong, say which one to fix. The parts run in assignment.toml's order, so the
+        helpers' tests have run by then; a submission whose helpers pass pays nothing for this."""
         used = list(getattr(self.student, "used", []))
         if not used or self.note is None or name in self.noted or (name, self.test()) in self.checked_own:
+            return
+        if not set(self._reachable(used)) & self.wrong:  # its helpers passed their own tests (run before)
             return
         self.checked_own.add((name, self.test()))
         helpers = " and ".join(f"`{helper}`" for helper in used)
@@ -97,13 +101,17 @@ class Compare:
     def _culprits(self, used: list[str]) -> list[str]:
         """Of the functions `used` and those they were seen to call, the ones that failed their own
         tests (a right sigmoid_prime that calls a wrong sigmoid points at sigmoid); else `used`."""
+        return sorted(self._reachable(used) & self.wrong) or used
+
+    def _reachable(self, used: list[str]) -> set[str]:
+        """`used` and every graded function they were seen to call, and so on."""
         seen, frontier = set(used), list(used)
         while frontier:
             for callee in self.calls.get(frontier.pop(), ()):
                 if callee not in seen:
                     seen.add(callee)
                     frontier.append(callee)
-        return sorted(seen & self.wrong) or used
+        return seen
 
     def _close(self, name: str, args: tuple, got: Any, expected: Any) -> np.ndarray:
         rtol, atol = self._tolerance(args)

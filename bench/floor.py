@@ -32,8 +32,12 @@ class DirectStudent:
             exec(source, self.namespace)
         self.inside = 0.0  # seconds spent in the student's code (wall clock)
         self.inside_cpu = 0.0  # the same in CPU seconds of this thread (not slowed down by other load)
+        self.used: list[str] = []  # no stand-ins: every function calls the student's own (what isolation costs is overhead)
 
-    def call(self, name: str, *args, timeout: float | None = None, **kwargs):
+    def begin_part(self, part: str, isolating: bool) -> None:
+        """Parts have no time budgets here."""
+
+    def call(self, name: str, *args, timeout: float | None = None, isolation: bool | None = None, **kwargs):
         function = self.namespace.get(name)
         if function is None:
             raise MissingFunction(f"your notebook does not define `{name}`")
