@@ -21,25 +21,10 @@ from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
 from .scenarios import CUBE_REFERENCE, GOOD_SQUARE, report
+from .scenarios import TOML as ADVERSARIAL_TOML
 
-TOML = """\
-[assignment]
-notebook = "toy.ipynb"
-reference = "toy"
-
-[parts]
-square = 3
-cube = 2
-
-[functions]
-graded = ["square", "cube"]
-
-[limits]
-timeout = 20
-part_timeout = 15
-cell_timeout = 2
-call_timeout = 2
-"""
+# The adversarial course's, with both functions graded and a part's time short enough for a test
+TOML = ADVERSARIAL_TOML.replace("[limits]\n", '[functions]\ngraded = ["square", "cube"]\n\n[limits]\npart_timeout = 15\n')
 
 SUITES = {
     "test_square.py": '''
