@@ -417,3 +417,31 @@ def test_a_value_that_repeats_one_list_counts_every_repetition(run):
     session = run(["def wide():\n    return [[0] * 100_000] * 300"])
     value = session.call("wide")
     assert len(value) == 300 and all(isinstance(row, Unsupported) for row in value)  # none fits what is left
+
+
+# -- each function on its own: stand-ins for the reference -----------------------------------------
+
+
+class Reference:
+    """The trusted side's functions that the stand-ins ask for."""
+
+    @staticmethod
+    def square(x):
+        return x * x
+
+
+def test_the_other_graded_functions_are_the_reference_when_a_part_isolates(worker, limits):
+    session = StudentSession(worker, wire(["def square(x):\n    return x * 3",  # wrong
+                                           "def cube(x):\n    return square(x) * x"]), limits,
+                             graded=("square", "cube"), reference=Reference())
+    session.run_notebook()
+    try:
+        assert session.cube(2.0) == 12.0 and session.used == []  # no part yet: the student's own square
+        session.begin_part("cube", isolating=True)
+        assert session.cube(2.0) == 8.0 and session.used == ["square"]  # square answered by the grader
+        assert (session.own.cube(2.0), session.isolated.cube(2.0)) == (12.0, 8.0)
+        assert session.square(2.0) == 6.0  # the function called is always the student's
+        session.begin_part("training", isolating=False)
+        assert session.cube(2.0) == 12.0
+    finally:
+        session.close()
