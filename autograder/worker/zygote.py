@@ -7,9 +7,7 @@ left behind (it is their subreaper) and deletes the scratch folder.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import resource
 import select
 import shutil
 import signal
@@ -18,9 +16,9 @@ import tempfile
 import time
 
 from .. import protocol
-from . import scratch
+from . import processes, scratch
+from .processes import BROKEN_WORKER
 
-BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the notebook broke Python itself)
 GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
 REPLY_SECONDS = 60.0  # the grader reads every reply at once; one it does not take in this long ends the worker
 WATCH = 0.25  # seconds between two looks at the files a submission made in a shared /tmp
@@ -56,11 +54,11 @@ class Zygote:
         self.max_reply = protocol.MAX_FRAME
         self.watch: tuple[int, int] | None = None  # (bytes, files) caps on a shared /tmp, checked in _await
         self.broken = ""  # why this worker must be replaced before the next submission
-        self.state = own_state()  # what every child inherits: checked after each submission
+        self.state = processes.own_state()  # what every child inherits: checked after each submission
 
     def serve(self) -> None:
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)
-        _prctl(PR_SET_DUMPABLE, 0)  # children run as the same user: keep them out of /proc/<zygote>
+        processes.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        processes.prctl(PR_SET_DUMPABLE, 0)  # children run as the same user: keep them out of /proc/<zygote>
         if self.own_tmp:
             scratch.empty(TMP)  # what the imports left there (caches) is no submission's to see
         self._reply({"ok": True, "ready": True, "pid": os.getpid()})
@@ -110,7 +108,7 @@ class Zygote:
             try:
                 os.close(self.to_child)
                 os.close(self.from_child)
-                _enter_child(self.release_dir, self.scratch, limits, keep=(to_child_r, from_child_w),
+                processes.enter_child(self.release_dir, self.scratch, limits, keep=(to_child_r, from_child_w),
                              reply=from_child_w, fresh_tmp=self.fresh_tmp)
                 from . import child
 
@@ -204,7 +202,7 @@ class Zygote:
         the child ended."""
         status = "it was already gone"
         if self.child_pid is not None:
-            code = _wait_for(self.child_pid, grace)
+            code = processes.wait_for(self.child_pid, grace)
             if code is None:
                 try:
                     os.kill(self.child_pid, signal.SIGKILL)
@@ -215,9 +213,9 @@ class Zygote:
                 except ChildProcessError:
                     pass
             if code is not None:
-                status = _describe_status(code)
+                status = processes.describe_status(code)
             self.child_pid = None
-        _kill_descendants()
+        processes.kill_descendants()
         for fd in (self.to_child, self.from_child):
             if fd >= 0:
                 os.close(fd)
@@ -236,7 +234,7 @@ class Zygote:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
             self._clean_tmp()
-        if own_state() != self.state:  # a submission lowered a limit or the priority of this process
+        if processes.own_state() != self.state:  # a submission lowered a limit or the priority of this process
             self.broken = "its resource limits or scheduling were changed by a submission"
 
     def _clean_tmp(self) -> None:
@@ -246,141 +244,6 @@ class Zygote:
             left = scratch.empty(TMP)
             if left:
                 self.broken = f"/tmp could not be emptied ({len(left)} entries left)"
-
-
-def _enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, int], reply: int,
-                 fresh_tmp: bool) -> None:
-    """Runs in the forked child before any student code: its own session, files and limits."""
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
-        os.dup2(devnull, fd)
-    os.closerange(3, min(keep))
-    os.closerange(min(keep) + 1, max(keep))
-    os.closerange(max(keep) + 1, 1024)
-    try:
-        folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp)
-    except scratch.SetupFailed as error:
-        protocol.write_frame(reply, {"ok": False, "setup": str(error)})
-        os._exit(0)
-    os.chdir(folder)
-    sys.path.insert(0, folder)  # as Jupyter does: the notebook's folder, the submission's own
-    os.environ["HOME"] = folder
-    os.environ["TMPDIR"] = scratch.PRIVATE_TMP if folder == scratch.WORKDIR else folder
-    tempfile.tempdir = None  # the zygote's choice of temporary folder is not this submission's
-    _prctl(PR_SET_DUMPABLE, 0)  # siblings of the same user cannot read this process's memory
-    megabyte = 1024 * 1024
-    address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
-    _limit(resource.RLIMIT_AS, address_space)
-    _limit(resource.RLIMIT_CPU, int(float(limits["timeout"])) + 5)
-    _limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) * megabyte)
-    _limit(resource.RLIMIT_CORE, 0)
-    if os.geteuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
-        _limit(resource.RLIMIT_NPROC, int(limits["max_processes"]))
-
-
-def _wait_for(pid: int, seconds: float) -> int | None:
-    """The wait status of child `pid` if it ends within `seconds`, else None (it is still running)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            done, code = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done or time.monotonic() >= deadline:
-            return code if done else None
-        time.sleep(0.005)
-
-
-def own_state() -> tuple:
-    """This process's resource limits, priority, CPUs and scheduling policy: what a child inherits and a
-    process of the same user can change from outside (prlimit, setpriority, sched_setaffinity)."""
-    limits = tuple(resource.getrlimit(getattr(resource, name)) for name in sorted(dir(resource))
-                   if name.startswith("RLIMIT_"))
-    return limits, os.getpriority(os.PRIO_PROCESS, 0), tuple(sorted(os.sched_getaffinity(0))), os.sched_getscheduler(0)
-
-
-def _limit(which: int, value: int) -> None:
-    soft, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    try:
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):
-        pass
-
-
-def _current_address_space() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _kill_descendants() -> None:
-    """SIGKILL every process below this one (orphans were re-parented here), until none is left."""
-    me = os.getpid()
-    for _ in range(50):
-        children = _descendants(me)
-        if not children:
-            break
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        _reap()
-        time.sleep(0.01)
-    _reap()
-
-
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = [], [root]
-    while frontier:
-        parent = frontier.pop()
-        kids = [pid for pid, ppid in parents.items() if ppid == parent]
-        found.extend(kids)
-        frontier.extend(kids)
-    return found
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _describe_status(code: int) -> str:
-    if os.WIFSIGNALED(code):
-        number = os.WTERMSIG(code)
-        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-        return f"killed by signal {name}"
-    if os.WEXITSTATUS(code) == BROKEN_WORKER:
-        return ("the grading code around it stopped working; did the notebook replace a Python built-in "
-                "or a numpy function, or delete a module?")
-    return f"exited with code {os.WEXITSTATUS(code)}; did the code call os._exit()?"
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def main(argv: list[str] | None = None) -> None:

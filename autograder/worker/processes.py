@@ -1,0 +1,155 @@
+"""The processes of one submission: how the forked child is made ready before any student code runs
+(its own session, namespaces, folder and limits), how to tell how it ended, and the sweep of every
+process it left behind. Used by the zygote (zygote.py), which never runs student code itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+
+from .. import protocol
+from . import scratch
+
+BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the notebook broke Python itself)
+PR_SET_DUMPABLE = 4
+
+
+def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, int], reply: int,
+                 fresh_tmp: bool) -> None:
+    """Runs in the forked child before any student code: its own session, files and limits."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
+        os.dup2(devnull, fd)
+    os.closerange(3, min(keep))
+    os.closerange(min(keep) + 1, max(keep))
+    os.closerange(max(keep) + 1, 1024)
+    try:
+        folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp)
+    except scratch.SetupFailed as error:
+        protocol.write_frame(reply, {"ok": False, "setup": str(error)})
+        os._exit(0)
+    os.chdir(folder)
+    sys.path.insert(0, folder)  # as Jupyter does: the notebook's folder, the submission's own
+    os.environ["HOME"] = folder
+    os.environ["TMPDIR"] = scratch.PRIVATE_TMP if folder == scratch.WORKDIR else folder
+    tempfile.tempdir = None  # the zygote's choice of temporary folder is not this submission's
+    prctl(PR_SET_DUMPABLE, 0)  # siblings of the same user cannot read this process's memory
+    megabyte = 1024 * 1024
+    address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
+    _limit(resource.RLIMIT_AS, address_space)
+    _limit(resource.RLIMIT_CPU, int(float(limits["timeout"])) + 5)
+    _limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) * megabyte)
+    _limit(resource.RLIMIT_CORE, 0)
+    if os.geteuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
+        _limit(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+
+
+def wait_for(pid: int, seconds: float) -> int | None:
+    """The wait status of child `pid` if it ends within `seconds`, else None (it is still running)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            done, code = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done or time.monotonic() >= deadline:
+            return code if done else None
+        time.sleep(0.005)
+
+
+def own_state() -> tuple:
+    """This process's resource limits, priority, CPUs and scheduling policy: what a child inherits and a
+    process of the same user can change from outside (prlimit, setpriority, sched_setaffinity)."""
+    limits = tuple(resource.getrlimit(getattr(resource, name)) for name in sorted(dir(resource))
+                   if name.startswith("RLIMIT_"))
+    return limits, os.getpriority(os.PRIO_PROCESS, 0), tuple(sorted(os.sched_getaffinity(0))), os.sched_getscheduler(0)
+
+
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def _current_address_space() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below this one (orphans were re-parented here), until none is left."""
+    me = os.getpid()
+    for _ in range(50):
+        children = _descendants(me)
+        if not children:
+            break
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap()
+        time.sleep(0.01)
+    _reap()
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        kids = [pid for pid, ppid in parents.items() if ppid == parent]
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def describe_status(code: int) -> str:
+    if os.WIFSIGNALED(code):
+        number = os.WTERMSIG(code)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        return f"killed by signal {name}"
+    if os.WEXITSTATUS(code) == BROKEN_WORKER:
+        return ("the grading code around it stopped working; did the notebook replace a Python built-in "
+                "or a numpy function, or delete a module?")
+    return f"exited with code {os.WEXITSTATUS(code)}; did the code call os._exit()?"
+
+
+def prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
