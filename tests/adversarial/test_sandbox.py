@@ -12,6 +12,7 @@ import pytest
 
 from autograder import cli, sandbox
 from autograder.errors import UsageError
+from autograder.pythonview import INSIDE_VENV
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,7 +121,7 @@ def test_python_in_the_sandbox_names_neither_the_repository_nor_the_venv(tmp_pat
     shown = json.loads(done.stdout)
     secrets = [str(REPO)]
     if sys.prefix != sys.base_prefix:  # a venv: it is seen only as /opt/python, with a pyvenv.cfg of its own
-        assert "home = " in shown["pyvenv.cfg"] and shown["sys.prefix"] == sandbox.INSIDE_VENV
+        assert "home = " in shown["pyvenv.cfg"] and shown["sys.prefix"] == INSIDE_VENV
         secrets.append(str(Path(sys.prefix).resolve()))
     leaks = {(key, secret) for key, value in shown.items() for secret in secrets if secret in json.dumps(value)}
     assert not leaks
