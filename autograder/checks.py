@@ -134,7 +134,6 @@ def near_miss(got: np.ndarray, want: np.ndarray, good: np.ndarray, rtol: float) 
     return (f"\nThat is close: off by a relative {relative.max():.1e}, where the tolerance is {rtol:g}. A small "
             "constant added to avoid log(0) or a division by zero, or clipping, commonly causes a difference "
             "this small: compute the formula itself")
-    return "a single number" if array.ndim == 0 else f"an array of shape {array.shape}"
 
 
 def _shape(array: np.ndarray) -> str:
