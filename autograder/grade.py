@@ -104,7 +104,8 @@ class Grader:
                                      self.assignment.skip_cells + self.check_cells)
         result.notes, result.sha256 = list(submission.notes), submission.sha256
         session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits,
-                                 self.assignment.graded, self.suite.plugin.reference_module)
+                                 self.assignment.graded, self.suite.plugin.reference_module,
+                                 parts=len(self.assignment.parts))
         try:
             execution = session.run_notebook()
             result.cell_errors = [{"cell": c.number, "status": c.status, **_error_fields(c.error)}

@@ -55,7 +55,7 @@ class StudentSession:
     MAX_RESTARTS = 2
 
     def __init__(self, worker: Worker, cells: list[dict], limits: Limits, graded: tuple[str, ...] = (),
-                 reference: Any = None):
+                 reference: Any = None, parts: int = 1):
         self.worker, self.limits = worker, limits
         self.cells = cells  # [{"number", "source", "skip"}]
         self.started = time.monotonic()
@@ -68,6 +68,7 @@ class StudentSession:
         self.part: str | None = None
         self.part_started: dict[str, float] = {}
         self.used: list[str] = []  # the stand-ins the last call asked (what its value depended on)
+        self.whole = limits.timeout + parts * limits.part_timeout  # every budget: the worker's own last resort
 
     def begin_part(self, part: str, isolating: bool) -> None:
         """The tests of `part` run next: its own time budget starts at its first test."""
@@ -132,7 +133,9 @@ class StudentSession:
         return int(self.limits.max_reply_mb * 1024 * 1024)
 
     def _limits_dict(self) -> dict:
-        return {**self.limits.__dict__, "timeout": max(self._remaining()[0], 1.0)}
+        """The limits as the worker gets them: `timeout` is what is left of the current budget, `whole` of all."""
+        whole = self.whole - (time.monotonic() - self.started)
+        return {**self.limits.__dict__, "timeout": max(self._remaining()[0], 1.0), "whole": max(whole, 1.0)}
 
     def _remaining(self) -> tuple[float, str]:
         """Seconds left in the current budget (the notebook's, or the current part's), and what it is."""

@@ -445,3 +445,19 @@ def test_the_other_graded_functions_are_the_reference_when_a_part_isolates(worke
         assert session.cube(2.0) == 12.0
     finally:
         session.close()
+
+
+def test_each_part_has_its_own_time_beyond_the_notebooks(worker, limits):
+    """The worker's own deadline spans the notebook's time and every part's: calls of a later part are
+    not cut when the submission as a whole has run longer than the notebook's `timeout`."""
+    tight = dataclasses.replace(limits, timeout=2.0, part_timeout=10.0, call_timeout=2.0)
+    session = StudentSession(worker, wire(["import time\ndef slow():\n    time.sleep(1.2)\n    return 1"]), tight,
+                             parts=2)
+    session.run_notebook()
+    try:
+        session.begin_part("first", isolating=False)
+        assert session.slow() == 1
+        session.begin_part("second", isolating=False)
+        assert [session.slow(), session.slow()] == [1, 1]  # 3.6 s since the start: past the notebook's 2 s
+    finally:
+        session.close()

@@ -21,7 +21,7 @@ PR_SET_DUMPABLE = 4
 
 
 def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, int], reply: int,
-                 fresh_tmp: bool) -> None:
+                fresh_tmp: bool) -> None:
     """Runs in the forked child before any student code: its own session, files and limits."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -44,7 +44,7 @@ def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, 
     megabyte = 1024 * 1024
     address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
     _limit(resource.RLIMIT_AS, address_space)
-    _limit(resource.RLIMIT_CPU, int(float(limits["timeout"])) + 5)
+    _limit(resource.RLIMIT_CPU, int(float(limits["whole"])) + 5)
     _limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) * megabyte)
     _limit(resource.RLIMIT_CORE, 0)
     if os.geteuid() != 0:  # the kernel ignores RLIMIT_NPROC for root

@@ -50,7 +50,8 @@ class Zygote:
         self.child_pid: int | None = None
         self.to_child = self.from_child = -1
         self.scratch: str | None = None
-        self.deadline = 0.0  # the whole submission's hard deadline
+        self.deadline = 0.0  # the whole submission's hard deadline (the notebook's time and every part's)
+        self.cells_deadline = 0.0  # the hard deadline of its cells (the notebook's time)
         self.max_reply = protocol.MAX_FRAME
         self.watch: tuple[int, int] | None = None  # (bytes, files) caps on a shared /tmp, checked in _await
         self.broken = ""  # why this worker must be replaced before the next submission
@@ -92,7 +93,8 @@ class Zygote:
     def start(self, request: dict) -> dict:
         self.finish()
         limits = request["limits"]
-        self.deadline = time.monotonic() + float(limits["timeout"])
+        self.deadline = time.monotonic() + float(limits["whole"])  # the notebook's and every part's time
+        self.cells_deadline = min(time.monotonic() + float(limits["timeout"]), self.deadline)  # the cells' own
         self.max_reply = int(float(limits["max_reply_mb"]) * 1024 * 1024)
         caps = (int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
         self.watch = caps if self.own_tmp else None
@@ -109,7 +111,7 @@ class Zygote:
                 os.close(self.to_child)
                 os.close(self.from_child)
                 processes.enter_child(self.release_dir, self.scratch, limits, keep=(to_child_r, from_child_w),
-                             reply=from_child_w, fresh_tmp=self.fresh_tmp)
+                                      reply=from_child_w, fresh_tmp=self.fresh_tmp)
                 from . import child
 
                 child.main(to_child_r, from_child_w, request)
@@ -137,11 +139,12 @@ class Zygote:
         A frame that starts must be whole by the same deadline; one over the reply limit is dropped."""
         last_cell = None
         limit = time.monotonic() + timeout
+        end = self.cells_deadline if cells else self.deadline
         while True:
-            deadline = min(limit, self.deadline)
+            deadline = min(limit, end)
             if not self._wait_for_child(deadline):
                 self.kill_child()
-                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= self.deadline}
+                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= end}
             excess = self.watch and scratch.over_limit(TMP, *self.watch)
             if excess:
                 self.kill_child()
@@ -157,7 +160,7 @@ class Zygote:
                 return {"ok": False, "oversized": str(error)}
             except protocol.FrameTimeout:  # it stopped in the middle of a frame
                 self.kill_child()
-                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= self.deadline}
+                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= end}
             except (EOFError, protocol.ProtocolError, OSError):
                 return self._crashed(cell=last_cell)
             if cells and message.get("event") == "cell":
