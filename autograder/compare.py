@@ -82,7 +82,7 @@ class Compare:
         used = list(getattr(self.student, "used", []))
         if not used or self.note is None or name in self.noted or (name, self.test()) in self.checked_own:
             return
-        if not set(self._reachable(used)) & self.wrong:  # its helpers passed their own tests (run before)
+        if not self._reachable(used) & self.wrong:  # its helpers passed their own tests (run before)
             return
         self.checked_own.add((name, self.test()))
         helpers = " and ".join(f"`{helper}`" for helper in used)

@@ -1,7 +1,7 @@
 """The grader's handle on a worker process: start it, send a request, read its reply within a deadline.
 
 `Worker` owns the process (one per batch and job). Every reply is read within the request's
-deadline and over no bound (`protocol`), and through `clean_reply`: each field the grader reads, of
+deadline and within its bounds (`protocol`), and through `clean_reply`: each field the grader reads, of
 its expected type, every text capped. A worker that misses a deadline or breaks the protocol is
 killed; the next request starts a new one.
 """
