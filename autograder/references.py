@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import numpy as np
+
 from . import protocol
 
 MAX_ERROR = 300  # characters of a reference's error sent back
+MAX_VALUES = 2_000_000  # numbers in the arguments, and in their arrays broadcast together (16 MB of floats)
 
 
 def answer(question: dict, allowed: Collection[str], reference: Any) -> dict:
@@ -28,7 +31,31 @@ def answer(question: dict, allowed: Collection[str], reference: Any) -> dict:
         kwargs = protocol.decode(question.get("kwargs", {"__tuple__": []}))
         if not isinstance(args, list) or not isinstance(kwargs, tuple):
             raise protocol.ProtocolError("arguments in the wrong form")
+        _check_size([*args, *(pair[1] for pair in kwargs if isinstance(pair, tuple) and len(pair) == 2)])
         value = getattr(reference, name)(*args, **dict(kwargs))
     except Exception as error:  # the reference on arguments it was not written for: the student's problem
         return {**reply, "error": f"{type(error).__name__}: {error}"[:MAX_ERROR]}
     return {**reply, "value": protocol.encode(value)}
+
+
+def _check_size(values: list) -> None:
+    """Refuse arguments whose size, or whose arrays broadcast together, exceed MAX_VALUES numbers: the
+    reference runs in the grader, and (5000, 1) * (5000,) alone would make it build 25 million."""
+    arrays = [np.shape(v) for v in values if isinstance(v, np.ndarray)]
+    total = sum(_count(v) for v in values)
+    try:
+        broadcast = int(np.prod(np.broadcast_shapes(*arrays))) if arrays else 0
+    except ValueError:  # shapes that do not broadcast: the reference says so itself
+        broadcast = 0
+    if max(total, broadcast) > MAX_VALUES:
+        raise ValueError(f"the arguments are too large for the reference ({max(total, broadcast):,} numbers; "
+                         f"at most {MAX_VALUES:,})")
+
+
+def _count(value: Any) -> int:
+    """How many numbers a decoded value holds (nesting is bounded by protocol.decode)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, (list, tuple)):
+        return sum(_count(item) for item in value)
+    return 1
