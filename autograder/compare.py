@@ -44,6 +44,7 @@ class Compare:
     noted: set[str] = field(default_factory=set)  # functions whose helpers were found wrong: told once
     wrong: set[str] = field(default_factory=set)  # functions that failed a comparison of their own
     calls: dict[str, set[str]] = field(default_factory=dict)  # function -> graded functions it was seen to call
+    own_checks: bool = True  # off once one hung or crashed: it must not cost the submission more time or restarts
 
     def __call__(self, name: str, *args: Any, per_element: bool = True, rows: bool = False) -> np.ndarray:
         """The student's name(*args) as an array when it is the reference's value; else a Mismatch
@@ -80,7 +81,8 @@ class Compare:
         when that goes wrong, say which one to fix. The parts run in assignment.toml's order, so the
         helpers' tests have run by then; a submission whose helpers pass pays nothing for this."""
         used = list(getattr(self.student, "used", []))
-        if not used or self.note is None or name in self.noted or (name, self.test()) in self.checked_own:
+        if not used or self.note is None or not self.own_checks or name in self.noted \
+                or (name, self.test()) in self.checked_own:
             return
         if not self._reachable(used) & self.wrong:  # its helpers passed their own tests (run before)
             return
@@ -91,8 +93,9 @@ class Compare:
             return
         except (Mismatch, StudentError, NotPlainData) as error:
             detail = str(error).splitlines()[0]
-        except AutograderError:  # a timeout or a crash says nothing clear about the helpers
-            return
+        except AutograderError as error:  # it hung or crashed: said once, and no such check again, so that
+            detail = str(error).splitlines()[0]  # it costs the submission no more time or restarts
+            self.own_checks = False
         self.noted.add(name)
         culprits = " and ".join(f"`{culprit}`" for culprit in self._culprits(used))
         self.note(f"your `{name}` is right; with your own {helpers} instead of the reference's: {detail}. "

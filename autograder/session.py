@@ -151,14 +151,18 @@ class StudentSession:
              **kwargs: Any) -> Any:
         """Call the student's `name` with plain-data copies of the arguments; return plain data.
         `isolation` (default: the current part's) makes the other graded functions the reference's."""
-        return self._call(name, args, kwargs, timeout, self._standing_in(name, isolation), call_text(name, *args, **kwargs))
+        # run with the student's own helpers where the part isolates, a hang may be theirs: not held against `name`
+        blame = not (self.isolating and isolation is False)
+        return self._call(name, args, kwargs, timeout, self._standing_in(name, isolation),
+                          call_text(name, *args, **kwargs), blame)
 
-    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, isolate: list[str], what: str) -> Any:
+    def _call(self, name: str, args: tuple, kwargs: dict, timeout: float | None, isolate: list[str], what: str,
+              blame: bool = True) -> Any:
         if name in self.timed_out:
             raise WorkerTimeout(f"{self.timed_out[name]}; it is not called again")
         message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
                    "kwargs": protocol.encode(tuple(kwargs.items())), "isolate": isolate, "hung": sorted(self.timed_out)}
-        return self._request(message, timeout, what=what)
+        return self._request(message, timeout, what=what, blame=blame)
 
     def _standing_in(self, name: str, isolation: bool | None) -> list[str]:
         """The graded functions that stand in for the reference while `name` is called."""
@@ -179,7 +183,9 @@ class StudentSession:
         """Run trusted, public code (e.g. a provided cell of the master) in the student's namespace."""
         self._request({"op": "exec", "source": source}, timeout, what="the provided code")
 
-    def _request(self, message: dict, timeout: float | None, what: str) -> Any:
+    def _request(self, message: dict, timeout: float | None, what: str, blame: bool = True) -> Any:
+        """Send a call or exec and read its value; a call that runs out of time marks its function as hung
+        (not called again) when `blame`."""
         name = message.get("name", "")
         remaining, used_up = self._remaining()
         if remaining <= 0:
@@ -198,7 +204,7 @@ class StudentSession:
             if "whole" in reply:  # the zygote killed it: the notebook has to run again
                 self.alive = False
             text = f"{what} did not return within {limit:g} s (an endless loop?)"
-            if name:
+            if name and blame:
                 self.timed_out[name] = text
             raise WorkerTimeout(text)
         if reply.get("missing"):

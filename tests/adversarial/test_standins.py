@@ -77,6 +77,10 @@ SCENARIOS = {  # name -> (square, extra cells)
     "question-from-a-cell": (GOOD_SQUARE, [WITH_SQUARE, FORGE + "forge({'event': 'reference', 'name': 'square', "
                                            "'id': 1, 'args': [2.0]})"]),
     "next-submission": (GOOD_SQUARE, [WITH_SQUARE, report("seen['ok'] = True")]),
+    # square is wrong (its own tests say so) and never returns on 2.0, which only cube's check with
+    # the student's own square reaches
+    "helper-hangs-on-numbers": ("def square(x):\n    while np.ndim(x) == 0 and x == 2.0:\n        pass\n"
+                                "    return np.asarray(x, dtype=float) * 3", [WITH_SQUARE]),
 }
 
 
@@ -157,3 +161,9 @@ def test_forged_questions_get_no_reference_code_and_cost_only_their_submission(r
 
 def test_the_graders_memory_stays_bounded(run):
     assert run.rss_growth_mb < 300, f"the grader grew by {run.rss_growth_mb:.0f} MB"
+
+
+def test_a_helper_that_hangs_only_with_the_students_own_call_costs_the_function_under_test_nothing(run):
+    result = run.results["helper-hangs-on-numbers"]
+    assert scores(result) == {"square": 0.0, "cube": 2.0}  # cube is right: run with its own square, it hangs
+    assert "Fix `square`" in cube_feedback(result)
