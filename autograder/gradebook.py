@@ -13,19 +13,18 @@ A run stopped half-way leaves every finished submission stored and nothing half-
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import os
-import shutil
-import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 
 from .config import Assignment
-from .errors import ConfigError, GradebookError, InvalidSubmission, UsageError
+from .errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
 from .notebook_file import read_bytes
+from .release import alembic_on_path
 from .results import SubmissionResult
 from .submission import grade_id
 
@@ -82,28 +81,22 @@ class GradebookWriter:
         self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
         try:
             _make_sqlite_folder(self.url)
-            with _alembic_on_path():
+            record_master(assignment, self.url)  # before our own connection: nbgrader writes through its own
+            with alembic_on_path():
                 self.gradebook = Gradebook(self.url, coursedir.course_id)
         except SQLAlchemyError as error:
             raise UsageError(f"cannot open the gradebook {self.url}: {_first_line(error)}; pass "
                              "--gradebook sqlite:///PATH/gradebook.db with a folder you can write") from None
         try:
-            self.cell_ids = self._register()
+            self.cell_ids = self._grade_cells()
         except BaseException:
             self.gradebook.close()
             raise
 
-    def _register(self) -> dict[str, str]:
-        """The assignment, its notebook and one grade cell per part; grade cell id -> part."""
+    def _grade_cells(self) -> dict[str, str]:
+        """grade cell id -> part, of the grade cells nbgrader recorded for the master."""
         gb, name = self.gradebook, self.assignment.name
-        gb.update_or_create_assignment(name)
-        gb.update_or_create_notebook(self.notebook, name)
-        ids = {}
-        for part, cell in self.cells.items():
-            row = gb.update_or_create_grade_cell(cell, self.notebook, name, cell_type="code",
-                                                 max_score=self.assignment.parts[part])
-            ids[row.id] = part
-        return ids
+        return {gb.find_grade_cell(cell, self.notebook, name).id: part for part, cell in self.cells.items()}
 
     def record(self, result: SubmissionResult) -> None:
         """Store one student's part scores in one transaction, replacing the automatic scores stored before."""
@@ -205,6 +198,37 @@ def _mirrored_notebooks(db, submission) -> list:
     return list(submission.notebooks)
 
 
+def record_master(assignment: Assignment, url: str) -> None:
+    """The gradebook holds the assignment as `nbgrader generate_assignment` records it (the assignment, its
+    notebook, every grade, solution, task and source cell with checksums and points, the kernelspec).
+    When it does not (never released with the gradebook on, recorded in part, or other points), nbgrader's
+    own converter records it, run on a scratch copy of the course so release/ is left as it is."""
+    if _recorded(assignment, url):
+        return
+    from .release import release_into
+
+    with tempfile.TemporaryDirectory(prefix="autograder-record-") as scratch:
+        try:
+            release_into(assignment, Path(scratch), database=url)
+        except ReleaseError as error:
+            raise GradebookError(f"the gradebook {url} does not hold '{assignment.name}' as nbgrader records it, "
+                                 f"and recording it failed: {error}") from None
+
+
+def _recorded(assignment: Assignment, url: str) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with alembic_on_path(), Gradebook(url, course_directory(assignment).course_id) as gb:
+        try:
+            notebook = gb.find_notebook(Path(assignment.notebook).stem, assignment.name)
+        except MissingEntry:
+            return False
+        points = {cell.name: cell.max_score for cell in notebook.grade_cells}
+        return bool(notebook.source_cells) and all(
+            abs(points.get(GRADE_CELL.format(part=part), -1.0) - value) < 1e-9
+            for part, value in assignment.parts.items())
+
+
 def submitted_at(notebook: Path) -> datetime.datetime | None:
     """nbgrader's submission time (`timestamp.txt` beside a notebook in submitted/<student>/<assignment>/)."""
     from nbgrader.utils import parse_utc
@@ -214,18 +238,6 @@ def submitted_at(notebook: Path) -> datetime.datetime | None:
         return parse_utc(text.strip())
     except (InvalidSubmission, ValueError, OverflowError):
         return None
-
-
-@contextlib.contextmanager
-def _alembic_on_path():
-    """nbgrader runs the `alembic` command to stamp a new database; it sits beside our Python, maybe not on PATH."""
-    saved = os.environ.get("PATH", "")
-    if shutil.which("alembic") is None:
-        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved])
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = saved
 
 
 def _make_sqlite_folder(url: str) -> None:

@@ -16,6 +16,7 @@ from nbgrader.api import Gradebook, SubmittedAssignment
 from autograder.config import load_assignment
 from autograder.errors import ConfigError, GradebookError
 from autograder.gradebook import GradebookWriter, default_url, part_cells
+from autograder.release import release
 from autograder.results import SubmissionResult
 
 from conftest import REPO
@@ -122,3 +123,40 @@ def test_a_failed_write_leaves_nothing_of_that_student(stored, tmp_path):
     with Gradebook(url) as gb:
         assert sorted(s.id for s in gb.students) == ["alice", "bob", "carol", "dan", "fay"]
     assert scores(url)["fay"] == (1.0, 3.0)
+
+
+def recorded_cells(url: str, assignment: str = "toy", notebook: str = "toy") -> dict:
+    """What the gradebook holds of a notebook: every cell with its kind, checksum and points, and the kernelspec."""
+    with Gradebook(url) as gb:
+        nb = gb.find_notebook(notebook, assignment)
+        cells = {f"source {c.name}": (c.cell_type, c.checksum, c.locked) for c in nb.source_cells}
+        cells.update({f"grade {c.name}": (c.cell_type, c.max_score) for c in nb.grade_cells})
+        cells.update({f"solution {c.name}": () for c in nb.solution_cells})
+        cells.update({f"task {c.name}": (c.max_score,) for c in nb.task_cells})
+        return {"cells": cells, "kernelspec": nb.kernelspec}
+
+
+def test_release_records_the_assignment_as_nbgraders_generate_assignment_does(tmp_path):
+    ours = make_course(tmp_path / "ours", release=True)  # `autograder release`: nbgrader's converter, database on
+    theirs = make_course(tmp_path / "theirs")
+    nbgrader("generate_assignment", "toy", "--force", cwd=theirs.root)
+    recorded = recorded_cells(f"sqlite:///{ours.root / 'gradebook.db'}")
+    assert recorded == recorded_cells(f"sqlite:///{theirs.root / 'gradebook.db'}")
+    assert {"source provided", "source square", "solution square", "grade test_square"} <= set(recorded["cells"])
+    assert recorded["cells"]["source test_square"][1]  # with nbgrader's checksum
+    assert "python3" in recorded["kernelspec"]
+
+
+def test_grading_a_course_never_released_with_a_gradebook_records_the_master_first(stored, tmp_path):
+    course, _, database = stored  # the toy course's release/ was written without nbgrader
+    reference = make_course(tmp_path / "reference")
+    set_grade_cell_points(reference, 3)  # as the graded course's master
+    release(reference.assignment())
+    assert recorded_cells(f"sqlite:///{database}") == recorded_cells(f"sqlite:///{reference.root / 'gradebook.db'}")
+
+
+def test_nbgraders_generate_assignment_force_works_after_grading_and_keeps_the_scores(stored, tmp_path):
+    course, report, database = stored
+    shutil.copytree(course.root, tmp_path / "course")
+    nbgrader("generate_assignment", "toy", "--force", cwd=tmp_path / "course")
+    assert scores(f"sqlite:///{tmp_path / 'course' / 'gradebook.db'}") == scores(f"sqlite:///{database}")
