@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -28,6 +29,9 @@ from .release import alembic_on_path
 from .results import SubmissionResult
 from .submission import grade_id
 
+QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
+QUIET.addHandler(logging.NullHandler())
+QUIET.propagate = False
 GRADE_CELL = "test_{part}"  # the master's grade cell that holds a part's points
 TIMESTAMP_MB = 0.001  # nbgrader's timestamp.txt holds one date
 
@@ -76,6 +80,7 @@ class GradebookWriter:
         self.assignment = assignment
         self.cells = part_cells(assignment, nbformat.read(assignment.master_notebook, as_version=4))
         coursedir = course_directory(assignment)
+        self.config = coursedir.config  # the course's nbgrader_config.py, as nbgrader's commands read it
         self.url = url or coursedir.db_url
         self.coursedir = None if url else coursedir  # the course's own gradebook: its formgrader reads autograded/
         self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
@@ -111,11 +116,13 @@ class GradebookWriter:
                 submission.timestamp = stamp
             scores = {p.name: p.score for p in result.parts}
             for notebook in submission.notebooks:
+                notebook.late_submission_penalty = None  # as nbgrader's AssignLatePenalties starts
                 for grade in notebook.grades:
                     part = self.cell_ids.get(grade.cell_id)
                     if part is not None:
                         grade.auto_score = float(scores.get(part, 0.0))
                         grade.needs_manual_grade = grade.manual_score is not None
+            may_be_late = submission.timestamp is not None and submission.assignment.duedate is not None
             db.commit()
         except (SQLAlchemyError, ValueError, TypeError) as error:
             db.rollback()
@@ -124,11 +131,30 @@ class GradebookWriter:
         except BaseException:
             db.rollback()
             raise
+        late = self._late_penalty(result.student) if may_be_late else None
         try:
             self._show_in_formgrader(result)
         except OSError as error:
             raise GradebookError(f"stored the scores of {result.student} but could not copy the notebook to "
                                  f"the course's autograded/ folder for the formgrader: {error}") from None
+        if late is not None:
+            raise late
+
+    def _late_penalty(self, student: str) -> GradebookError | None:
+        """nbgrader's own AssignLatePenalties with the course's configuration (its LateSubmissionPlugin),
+        as `nbgrader autograde` applies it after storing the scores; the error to report, if it failed."""
+        from nbgrader.preprocessors import AssignLatePenalties
+        from nbformat.v4 import new_notebook
+
+        late = AssignLatePenalties(config=self.config, log=QUIET)
+        try:
+            late.preprocess(new_notebook(), {"nbgrader": {"notebook": self.notebook, "assignment": self.assignment.name,
+                                                          "student": student, "db_url": self.url}})
+        except Exception as error:  # the course's plugin, or the database
+            return GradebookError(f"stored the scores of {student}, but nbgrader's late-submission penalty could not "
+                                 f"be applied ({type(error).__name__}: {_first_line(error)}); check "
+                                 "AssignLatePenalties.plugin_class in nbgrader_config.py")
+        return None
 
     def _show_in_formgrader(self, result: SubmissionResult) -> None:
         """The formgrader lists a notebook only when autograded/<student>/<assignment>/ holds it: copy it there.

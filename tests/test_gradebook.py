@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import os
 import shutil
 import subprocess
@@ -160,3 +161,53 @@ def test_nbgraders_generate_assignment_force_works_after_grading_and_keeps_the_s
     shutil.copytree(course.root, tmp_path / "course")
     nbgrader("generate_assignment", "toy", "--force", cwd=tmp_path / "course")
     assert scores(f"sqlite:///{tmp_path / 'course' / 'gradebook.db'}") == scores(f"sqlite:///{database}")
+
+
+LATE_POLICY = '''
+import math
+from nbgrader.plugins import LateSubmissionPlugin
+
+class PointPerHour(LateSubmissionPlugin):
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        return math.ceil(total_seconds_late / 3600)
+
+c.AssignLatePenalties.plugin_class = PointPerHour
+'''
+
+
+def submitted_copy(result: SubmissionResult, root: Path, stamp: str) -> SubmissionResult:
+    """The result as if its notebook had come through nbgrader's collect, with this timestamp.txt."""
+    folder = root / "submitted" / result.student / "toy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "timestamp.txt").write_text(stamp)
+    return SubmissionResult.from_dict(dict(result.to_dict(), notebook=str(folder / "toy.ipynb")))
+
+
+def penalties(url: str) -> dict[str, float | None]:
+    with Gradebook(url) as gb:
+        return {s.student.id: s.notebooks[0].late_submission_penalty for s in gb.assignment_submissions("toy")}
+
+
+def test_a_late_submission_gets_the_penalty_of_the_courses_late_submission_plugin(stored, tmp_path):
+    course, report, _ = stored
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root)
+    (root / "nbgrader_config.py").write_text(LATE_POLICY)
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    with Gradebook(url) as gb:  # as `nbgrader db assignment add toy --duedate=...`
+        gb.update_or_create_assignment("toy", duedate=datetime.datetime(2026, 3, 1, 12, 0))
+    results = {r.student: r for r in report.submissions}  # alice 3 points, bob 0, dan 1
+    assignment = load_assignment("toy", root)
+    with GradebookWriter(assignment) as writer:
+        writer.record(submitted_copy(results["alice"], root, "2026-03-01 13:30:00.000000 UTC"))  # 1.5 h late
+        writer.record(submitted_copy(results["bob"], root, "2026-03-01 11:00:00.000000 UTC"))  # on time
+        writer.record(submitted_copy(results["dan"], root, "2026-03-01 17:00:00.000000 UTC"))  # 5 h late
+    assert penalties(url) == {"alice": 2.0, "bob": None, "carol": None, "dan": 1.0}  # dan's capped at his score
+    nbgrader("export", "--to", "grades.csv", cwd=root)
+    with open(root / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert (float(rows["alice"]["raw_score"]), float(rows["alice"]["late_submission_penalty"]),
+            float(rows["alice"]["score"])) == (3.0, 2.0, 1.0)
+    with GradebookWriter(assignment) as writer:  # alice resubmits on time: graded again, no penalty
+        writer.record(submitted_copy(results["alice"], root, "2026-03-01 11:59:00.000000 UTC"))
+    assert penalties(url)["alice"] is None
