@@ -14,7 +14,7 @@ from . import protocol, references
 from .checks import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from .worker_process import CellOutcome, Worker, cell_outcomes, error_fields
+from .worker_process import CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
 
 KEEPING_INPUTS = "autograder_call_keeping_inputs"
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
@@ -50,13 +50,17 @@ class StudentSession:
     Isolation: while a part that isolates is tested, calling one graded function makes every other
     graded function a stand-in for the reference (`references.py`); `student.own.f(...)` and
     `student.isolated.f(...)` choose explicitly.
+    Outputs: each cell's outcome holds what Jupyter would show (`CellOutcome.outputs`); with `display`
+    the worker also renders results and figures.
     """
 
     MAX_RESTARTS = 2
 
     def __init__(self, worker: Worker, cells: list[dict], limits: Limits, graded: tuple[str, ...] = (),
-                 reference: Any = None, parts: int = 1):
+                 reference: Any = None, parts: int = 1, display: bool = False):
         self.worker, self.limits = worker, limits
+        self.display = display  # results and figures cost the worker time: only when asked
+        self.shown = CellOutputs()  # what the notebook's outputs may still hold
         self.cells = cells  # [{"number", "source", "skip"}]
         self.started = time.monotonic()
         self.execution = Execution()
@@ -90,13 +94,13 @@ class StudentSession:
         skipped: set[int] = set()
         while True:
             cells = [dict(c, skip=c["skip"] or c["number"] in skipped) for c in self.cells]
-            reply = self.worker.request(
-                {"op": "start", "cells": cells, "limits": self._limits_dict()},
-                self.limits.timeout, self._max_bytes,
-            )
+            start = {"op": "start", "cells": cells, "limits": self._limits_dict()}
+            reply = self.worker.request({**start, "display": True} if self.display else start,
+                                        self.limits.timeout, self._max_bytes)
             if reply.get("ok"):
                 self.alive = True
-                self.execution.cells = cell_outcomes(reply.get("cells"), cells, self.limits.max_output_kb * 1024 + 100)
+                self.shown = CellOutputs()
+                self.execution.cells = cell_outcomes(reply.get("cells"), cells, self._output_limit, self.shown)
                 for number in skipped:
                     self._mark(number, "timeout", f"cell {number} did not finish within "
                                f"{self.limits.cell_timeout:g} s and was skipped")
@@ -127,6 +131,10 @@ class StudentSession:
                 return f"the notebook used up its time limit of {self.limits.timeout:g} s{cell}"
             return f"the notebook did not finish{cell} within {self.limits.cell_timeout:g} s"
         return f"the notebook's process ended unexpectedly{cell}: {reply.get('crashed')}"
+
+    @property
+    def _output_limit(self) -> int:
+        return self.limits.max_output_kb * 1024 + 100
 
     @property
     def _max_bytes(self) -> int:

@@ -11,11 +11,13 @@ import linecache
 import os
 import signal
 import sys
+import time
 import traceback
 import types
 from typing import Any
 
 from .. import protocol
+from . import display
 from .shell import GradingShell, to_python
 from .standins import StandIns
 
@@ -70,6 +72,8 @@ class Child:
         self.current = "<cell>"
         self.max_reply = int(float(self.limits["max_reply_mb"]) * 1024 * 1024)
         self.stand_ins = StandIns(rfd, wfd, self.max_reply)
+        self.display = start.get("display") is True  # results and figures too: they cost time
+        self.figures = display.Figures()
 
     # -- notebook --------------------------------------------------------------------------------
 
@@ -81,26 +85,58 @@ class Child:
         number = cell["number"]
         outcome = {"number": number, "status": "ok"}
         if cell.get("skip"):
-            outcome["status"] = "skipped"
+            outcome.update(status="skipped", outputs=[])
             return outcome
         protocol.write_frame(self.wfd, {"event": "cell", "number": number})
         self.current = CELL_FILE.format(number=number)
+        seconds = float(self.limits["cell_timeout"])
+        deadline = time.monotonic() + seconds
+        result, error, images = None, None, []
         try:
-            self._with_timeout(self.limits["cell_timeout"], self._run_source, cell["source"], self.current)
-        except SoftTimeout:
-            outcome.update(status="timeout", error=f"cell {number} did not finish within {self.limits['cell_timeout']:g} s")
-        except BaseException as error:  # SystemExit and KeyboardInterrupt too: the next cell still runs
-            outcome.update(status="error", error=describe(error))
+            result = self._with_timeout(seconds, self._run_source, cell["source"], self.current, self.display)
+        except SoftTimeout as stop:
+            outcome.update(status="timeout", error=f"cell {number} did not finish within {seconds:g} s")
+            error = display.error_output("TimeoutError", outcome["error"], stop.__traceback__)
+        except BaseException as raised:  # SystemExit and KeyboardInterrupt too: the next cell still runs
+            outcome.update(status="error", error=describe(raised))
+            error = _error_output(raised, outcome["error"])
         finally:
+            if self.display:
+                images = self._render_figures(deadline)
             self._close_figures()
         outcome["output"] = self.output.take()
+        outcome["outputs"] = display.outputs(outcome["output"], result, images, error)
         return outcome
 
-    def _run_source(self, source: str, filename: str) -> None:
+    def _run_source(self, source: str, filename: str, shown: bool = False) -> str | None:
+        """Run code in the notebook's namespace. `shown` (a cell, with display on): its last expression is
+        evaluated apart, as Jupyter does, and the repr of its value returned."""
         python = to_python(source)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        code = compile(python, filename, "exec", dont_inherit=True)
-        exec(code, self.namespace)
+        code = compile(python, filename, "exec", dont_inherit=True)  # a SyntaxError is the same either way
+        if not shown:
+            exec(code, self.namespace)
+            return None
+        body, last = display.split_last_expression(python, filename)
+        exec(body, self.namespace)
+        value = None if last is None else eval(last, self.namespace)
+        return None if value is None else display.result_text(value)
+
+    def _render_figures(self, deadline: float) -> list[dict]:
+        """The open figures as images, drawn in what is left of the cell's time (none after a timeout);
+        nothing they do (raise, hang, print) reaches the cell's outcome."""
+        images: list[dict] = []
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        left = deadline - time.monotonic()
+        if pyplot is None or left <= 0:
+            return images
+        try:
+            self._with_timeout(left, self.figures.render, pyplot, images, output=BoundedText(0))
+        except SoftTimeout:
+            images.append(display.stream("[the other figures were not kept: the cell's time ran out]"))
+        except BaseException as error:
+            images.append(display.stream(f"[the figures were not kept: drawing them raised {type(error).__name__}]"))
+        return images
 
     def _run_nested(self, source: str) -> None:
         """Code inside a magic (`%time expr`, `%%capture`) runs as part of the current cell."""
@@ -168,12 +204,12 @@ class Child:
 
     # -- shared ----------------------------------------------------------------------------------
 
-    def _with_timeout(self, seconds: float, function, *args):
+    def _with_timeout(self, seconds: float, function, *args, output: io.TextIOBase | None = None):
         def expire(signum, frame):
             raise SoftTimeout()
 
         previous_out, previous_err = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = self.output
+        sys.stdout = sys.stderr = self.output if output is None else output
         signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
@@ -203,6 +239,13 @@ def describe(error: BaseException) -> dict:
     return {"type": str(type(error).__name__)[:100], "message": message, "where": _tidy(where)}
 
 
+def _error_output(error: BaseException, described: dict) -> dict:
+    """The error output of a cell, from what `describe` already read of the error (its str runs once)."""
+    if isinstance(error, SyntaxError):
+        return display.syntax_error_output(error, described["message"])
+    return display.error_output(described["type"], described["message"], error.__traceback__)
+
+
 def _tidy(where: str) -> str:
     # "<provided>" first: the ">," replacement would otherwise leave "<provided, line 1"
     return where.replace("<provided>", "provided code").replace("<cell ", "cell ").replace(">,", ",")[:300]
@@ -212,6 +255,6 @@ def main(rfd: int, wfd: int, start: dict) -> None:
     """Entry point in the forked process: run the notebook, report, then serve calls."""
     child = Child(rfd, wfd, start)
     cells = child.run_notebook(start["cells"])
-    protocol.write_frame(wfd, {"ok": True, "cells": cells})
+    protocol.write_frame(wfd, {"ok": True, "cells": display.fit(cells, child.max_reply)})
     child.serve()
     os._exit(0)

@@ -1,0 +1,253 @@
+"""Each cell's outputs as Jupyter would show them, on real worker processes: what it printed, its
+result, its figures, its error; rebuilt by the grader from plain data, however the notebook lies."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import time
+
+import matplotlib.image
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.sandbox import build_launch
+from autograder.session import StudentSession
+from autograder.worker_process import Worker, cell_outcomes
+from toycourse import make_course, wire
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+KEYS = {"stream": {"output_type", "name", "text"},
+        "execute_result": {"output_type", "execution_count", "data", "metadata"},
+        "display_data": {"output_type", "data", "metadata"},
+        "error": {"output_type", "ename", "evalue", "traceback"}}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return make_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def worker(course):
+    with Worker(build_launch(course.assignment().release_dir)) as worker:
+        yield worker
+
+
+@pytest.fixture
+def run(worker, course):
+    """run(sources, skip=(), display=False, **limits) -> a StudentSession whose notebook has run."""
+    sessions = []
+
+    def run(sources, skip=(), display=False, **limit_changes):
+        limits = dataclasses.replace(course.assignment().limits, **limit_changes)
+        session = StudentSession(worker, wire(sources, skip), limits, display=display)
+        sessions.append(session)
+        session.run_notebook()
+        return session
+
+    yield run
+    for session in sessions:
+        session.close()
+
+
+def outputs_of(session):
+    return [cell.outputs for cell in session.execution.cells]
+
+
+def kinds(outputs):
+    return [output["output_type"] for output in outputs]
+
+
+def assert_valid(outputs):
+    """Outputs as nbformat's schema wants them, with the keys of their type only."""
+    nbformat.validate(new_notebook(cells=[new_code_cell("", outputs=outputs)]))
+    for output in outputs:
+        assert set(output) == KEYS[output["output_type"]]
+
+
+def png_of(output) -> bytes:
+    return base64.b64decode(output["data"]["image/png"], validate=True)
+
+
+# -- always: what a cell printed, how it failed ----------------------------------------------------
+
+
+def test_a_print_becomes_a_stream_output(run):
+    session = run(["print('hello')", "x = 1", "import sys\nprint('oops', file=sys.stderr)"])
+    assert outputs_of(session) == [
+        [{"output_type": "stream", "name": "stdout", "text": "hello\n"}],
+        [],
+        [{"output_type": "stream", "name": "stdout", "text": "oops\n"}],
+    ]
+    assert [cell.output for cell in session.execution.cells] == ["hello\n", "", "oops\n"]  # kept as it was
+
+
+def test_a_raising_cell_is_an_error_output_with_the_students_own_frames(run):
+    session = run(["import numpy as np\ndef helper(x):\n    y = x + 1\n    raise ValueError(f'bad input {y}')",
+                   "print('before')\nnp.apply_along_axis(helper, 0, np.ones(1))"])
+    cell = session.execution.cells[1]
+    assert cell.status == "error"
+    assert cell.error == {"type": "ValueError", "message": "bad input [2.]",
+                          "where": "cell 1, line 4, in helper: raise ValueError(f'bad input {y}')"}  # as before
+    stream, error = cell.outputs
+    assert stream["text"] == "before\n"
+    assert (error["ename"], error["evalue"]) == ("ValueError", "bad input [2.]")
+    header, *frames = error["traceback"]
+    assert header.startswith("ValueError") and header.endswith("Traceback (most recent call last)")
+    assert frames == ["Cell 2, line 2, in <module>", "    np.apply_along_axis(helper, 0, np.ones(1))",
+                      "Cell 1, line 4, in helper", "    raise ValueError(f'bad input {y}')",
+                      "ValueError: bad input [2.]"]  # numpy's frames and the worker's are not there
+    assert_valid(cell.outputs)
+
+
+def test_syntax_errors_and_timeouts_are_error_outputs_too(run):
+    session = run(["def f(:\n    pass", "import time\ndef wait():\n    time.sleep(30)\nwait()"], cell_timeout=0.5)
+    syntax, timeout = (cell.outputs for cell in session.execution.cells)
+    assert syntax == [{"output_type": "error", "ename": "SyntaxError", "evalue": "invalid syntax",
+                       "traceback": ["Cell 1, line 1", "    def f(:", "SyntaxError: invalid syntax"]}]
+    (error,) = timeout
+    assert (error["ename"], error["evalue"]) == ("TimeoutError", "cell 2 did not finish within 0.5 s")
+    assert error["traceback"][1:] == ["Cell 2, line 4, in <module>", "    wait()", "Cell 2, line 3, in wait",
+                                      "    time.sleep(30)", "TimeoutError: cell 2 did not finish within 0.5 s"]
+    assert session.execution.cells[1].error == "cell 2 did not finish within 0.5 s"
+
+
+# -- with display: results and figures -------------------------------------------------------------
+
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('loss');"
+
+
+def test_with_display_a_last_expression_is_an_execute_result(run):
+    session = run(["x = 41\nx + 1", "x + 1;", "x = 2", "None", "print('a')\n'text'  # a comment",
+                   "'y' * 20_000", "for i in range(2):\n    i"], display=True)
+    results = [[o["data"]["text/plain"] for o in outputs if o["output_type"] == "execute_result"]
+               for outputs in outputs_of(session)]
+    assert results[:5] == [["42"], [], [], [], ["'text'"]]
+    assert kinds(session.execution.cells[4].outputs) == ["stream", "execute_result"]
+    (long,) = results[5]
+    assert long.startswith("'yyy") and len(long) < 10_100 and long.endswith("more characters]")
+    assert results[6] == []  # the last statement is a loop, not an expression
+    for outputs in outputs_of(session):
+        assert_valid(outputs)
+
+
+def test_with_display_a_repr_that_raises_is_the_cells_error(run):
+    session = run(["class Shy:\n    def __repr__(self):\n        raise ValueError('no repr')\nShy()",
+                   "def after():\n    return 1"], display=True)
+    cell = session.execution.cells[0]
+    assert cell.status == "error" and cell.error["type"] == "ValueError"
+    assert kinds(cell.outputs) == ["error"]
+    assert "Cell 1, line 3, in __repr__" in cell.outputs[0]["traceback"]
+    assert session.call("after") == 1
+
+
+def test_with_display_a_plot_is_a_png_image(run):
+    session = run([PLOT, "plt.figure()\nplt.plot([1, 2])\nraise ValueError('after the plot')"], display=True)
+    plotted, raised = session.execution.cells
+    (image,) = plotted.outputs  # the `;` hides the title's Text
+    assert image["data"]["text/plain"] == "<Figure>"
+    data = png_of(image)
+    assert data.startswith(PNG_SIGNATURE)
+    pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
+    assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert kinds(raised.outputs) == ["display_data", "error"]  # as Jupyter: the figure of a failing cell shows
+    assert_valid(plotted.outputs)
+    assert_valid(raised.outputs)
+
+
+def test_figures_beyond_the_caps_are_a_note(run):
+    six = "for i in range(6):\n    plt.figure()\n    plt.plot([0, i])"
+    session = run(["import matplotlib.pyplot as plt", *[six] * 6], display=True)
+    images = [kinds(outputs).count("display_data") for outputs in outputs_of(session)]
+    assert images == [0, 4, 4, 4, 4, 4, 0]  # 4 per cell, 20 per notebook
+    notes = [o["text"] for outputs in outputs_of(session) for o in outputs if o["output_type"] == "stream"]
+    assert notes == ["[2 more figures not kept]"] * 5 + ["[6 more figures not kept]"]
+
+
+def test_a_figure_that_cannot_be_drawn_is_a_note_and_the_cell_stands(run):
+    session = run(["import matplotlib.pyplot as plt\nfigure = plt.figure()\nplt.plot([1, 2])\n"
+                   "def refuse(event):\n    raise RuntimeError('no drawing')\n"
+                   "figure.canvas.mpl_connect('draw_event', refuse)"], display=True)
+    (cell,) = session.execution.cells
+    assert cell.status == "ok" and cell.error is None
+    texts = [o["text"] for o in cell.outputs if o["output_type"] == "stream"]
+    assert texts == ["[a figure was not kept: drawing it raised RuntimeError]"]
+
+
+def test_without_display_no_result_and_no_image(run):
+    session = run(["x = 41\nx + 1", PLOT, "print('shown')\nplt.plot([1])"])
+    assert outputs_of(session) == [[], [], [{"output_type": "stream", "name": "stdout", "text": "shown\n"}]]
+
+
+def test_display_does_not_change_the_grading_fields(run):
+    sources = ["print('a')\n1 + 1", PLOT, "def f(:\n    pass", "raise KeyError('k')", "import time\ntime.sleep(5)",
+               "'last'", "def g():\n    return 2"]
+    fields = [[(c.number, c.status, c.error, c.output) for c in run(sources, display=display, cell_timeout=0.5)
+               .execution.cells] for display in (False, True)]
+    assert fields[0] == fields[1]
+
+
+def test_outputs_never_make_the_notebooks_reply_too_large(run):
+    """A notebook whose reply fits without outputs still runs: its figures go first, then its outputs."""
+    noise = "import numpy as np\nimport matplotlib.pyplot as plt\nplt.imshow(np.random.rand(400, 400))\nprint('drawn')"
+    session = run([noise], display=True, max_reply_mb=0.2)  # a 400x400 noise PNG: about 0.35 MB
+    (cell,) = session.execution.cells
+    assert (session.execution.status, cell.status, cell.output) == ("ok", "ok", "drawn\n")
+    assert [o.get("text") for o in cell.outputs] == [
+        "drawn\n", "[the figures were not kept: the notebook's reply would be too large]"]
+    session = run(["print('x' * 150_000)"], max_reply_mb=0.2, max_output_kb=150)  # the stream doubles the text
+    (cell,) = session.execution.cells
+    assert (session.execution.status, cell.status, len(cell.output), cell.outputs) == ("ok", "ok", 150_001, [])
+
+
+# -- a hostile reply -------------------------------------------------------------------------------
+
+SMALL_PNG = PNG_SIGNATURE + b"\0" * 16
+GOOD = base64.b64encode(SMALL_PNG).decode()
+
+
+def test_a_hostile_reply_gives_only_valid_capped_outputs():
+    huge = base64.b64encode(PNG_SIGNATURE + b"\0" * (2 << 20)).decode()
+    almost_1_mb = base64.b64encode(PNG_SIGNATURE + b"\0" * 1_000_000).decode()
+    bad = [{"type": "image", "png": "not base64 at all!"}, {"type": "image", "png": GOOD + "\n"},
+           {"type": "image", "png": GOOD[:-2]}, {"type": "image", "png": GOOD.replace("=", "") + "A="},
+           {"type": "image", "png": base64.b64encode(b"GIF89a" + b"\0" * 16).decode()},
+           {"type": "image", "png": huge}, {"type": "image", "png": 7}, {"type": "image"},
+           {"type": "stream", "text": ["a", "list"]}, {"type": "result", "text": None},
+           {"type": "error", "ename": 1, "evalue": "", "traceback": []},
+           {"type": "error", "ename": "E", "evalue": "v", "traceback": "not a list"},
+           {"output_type": "display_data", "data": {"text/html": "<script>alert(1)</script>"}, "metadata": {}},
+           "text", None, 7, ["nested"]]
+    raw = [
+        {"number": 1, "status": "ok", "output": "", "outputs": bad},
+        {"number": 2, "status": "error", "output": "x", "outputs": [
+            {"type": "stream", "text": "s" * 10**6}, {"type": "result", "text": "r" * 10**6},
+            {"type": "error", "ename": "E" * 10**4, "evalue": "v" * 10**6,
+             "traceback": ["l" * 10**4] * 1000 + [5, None]}]},
+        {"number": 3, "status": "ok", "output": "", "outputs": [
+            {"type": "image", "png": GOOD, "metadata": {"isolated": "yes"}, "data": {"text/html": "<b>"}}]},
+        *({"number": n, "status": "ok", "output": "", "outputs": [{"type": "image", "png": almost_1_mb}]}
+          for n in range(4, 14)),
+        *({"number": n, "status": "ok", "output": "", "outputs": [{"type": "image", "png": GOOD}] * 1000}
+          for n in range(14, 40)),
+        {"number": 40, "status": "ok", "output": "", "outputs": "not a list"},
+    ]
+    outcomes = cell_outcomes(raw, wire([""] * 40), output_limit=1000)
+    outputs = [cell.outputs for cell in outcomes]
+    assert outputs[0] == [] and outputs[-1] == []
+    stream, result, error = outputs[1]
+    assert len(stream["text"]) < 1100 and len(result["data"]["text/plain"]) < 10_100
+    assert len(error["ename"]) < 200 and len(error["evalue"]) < 600
+    assert len(error["traceback"]) <= 64 and all(len(line) < 400 for line in error["traceback"])
+    assert outputs[2] == [{"output_type": "display_data", "data": {"image/png": GOOD, "text/plain": "<Figure>"},
+                           "metadata": {}}]  # built by the grader: nothing of the child's dict passes through
+    images = [png_of(o) for cell in outputs for o in cell if o["output_type"] == "display_data"]
+    assert len(images) == 20 and all(image.startswith(PNG_SIGNATURE) for image in images)
+    assert all(kinds(cell) in ([], ["display_data"] * len(cell)) and len(cell) <= 4 for cell in outputs[2:])
+    assert sum(len(base64.b64encode(image)) for image in images) <= 8 * 2**20  # 8 MB of figures in all
+    assert 1 < sum(len(image) > 10**6 for image in images) < 10
+    for cell in outputs:
+        assert_valid(cell)
