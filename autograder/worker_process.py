@@ -57,6 +57,10 @@ class Worker:
             self.stop()
             raise WorkerCrashed("the worker did not start; run `autograder doctor` to see why")
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def request(self, message: dict, timeout: float, max_bytes: int = protocol.MAX_FRAME) -> dict:
         """Send one request and read its reply, both within `timeout` + MARGIN seconds. A worker that
         misses the deadline (even in the middle of a frame), or breaks the protocol, is killed (the next

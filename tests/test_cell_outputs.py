@@ -251,3 +251,44 @@ def test_a_hostile_reply_gives_only_valid_capped_outputs():
     assert 1 < sum(len(image) > 10**6 for image in images) < 10
     for cell in outputs:
         assert_valid(cell)
+
+
+# -- display_cells: the checks skipped while grading, run at the end -------------------------------
+
+CHECKED = ["def square(x):\n    return x * 3", "def hang():\n    while True:\n        pass",
+           "assert square(2) == 4, 'square(2) should be 4'", "print('checked')", "hang()", "print('never')"]
+
+
+def test_display_cells_runs_a_skipped_check_cell(run):
+    session = run(CHECKED, skip=(3, 4, 5, 6))
+    assert session.call("square", 2) == 6  # the hidden suite
+    before = dataclasses.replace(session.execution, cells=[dataclasses.replace(c) for c in session.execution.cells])
+    check, printed = session.display_cells([4, 3])  # in the notebook's order
+    assert (check.number, check.status, check.error["type"]) == (3, "error", "AssertionError")
+    (error,) = check.outputs
+    assert error["ename"] == "AssertionError" and error["evalue"] == "square(2) should be 4"
+    assert error["traceback"][1:3] == ["Cell 3, line 1, in <module>",
+                                       "    assert square(2) == 4, 'square(2) should be 4'"]
+    assert printed.outputs == [{"output_type": "stream", "name": "stdout", "text": "checked\n"}]
+    assert session.execution == before and session.timed_out == {}  # nothing recorded changes
+    assert session.display_cells([99]) == []
+
+
+def test_a_hanging_display_cell_costs_at_most_the_call_timeout(run):
+    session = run(CHECKED, skip=(3, 4, 5, 6), call_timeout=1.0, cell_timeout=2.0)
+    started = time.monotonic()
+    outcomes = session.display_cells([4, 5, 6])
+    assert time.monotonic() - started < 1.0 + 0.5
+    assert [(c.number, c.status) for c in outcomes] == [(4, "ok"), (5, "timeout"), (6, "skipped")]
+    assert outcomes[1].outputs[0]["ename"] == "TimeoutError" and outcomes[2].outputs == []
+    assert session.call("square", 2) == 6 and session.restarts == 0  # the same notebook goes on
+
+
+def test_a_display_cell_that_kills_its_notebook_returns_nothing_and_raises_nothing(run):
+    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    session = run(["def fine():\n    return 1", stubborn], skip=(2,), call_timeout=0.5)
+    assert session.display_cells([2]) == []  # the zygote killed it at the hard deadline
+    assert session.execution.cells[1].status == "skipped"
+    assert session.call("fine") == 1  # a fresh run of the notebook
+    session.close()
+    assert session.display_cells([1]) == []
