@@ -49,7 +49,11 @@ def feedback_path(folder: Path, assignment: Assignment, student: str) -> Path:
 
 def write_feedback(assignment: Assignment, result: SubmissionResult, folder: Path) -> Path:
     """Write one student's page (replacing an older one) and return its path."""
-    path = feedback_path(folder, assignment, result.student)
+    return write_page(assignment, result, feedback_path(folder, assignment, result.student))
+
+
+def write_page(assignment: Assignment, result: SubmissionResult, path: Path) -> Path:
+    """Write the student's page at `path`, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(render(assignment, result), encoding="utf-8")

@@ -1,22 +1,20 @@
 """Scores into nbgrader's gradebook through nbgrader's own API, for `nbgrader export`, `nbgrader db` and the formgrader.
 
 Each part P of assignment.toml is the master's nbgrader grade cell `test_P`, with the same points,
-so nbgrader's max scores are ours. The assignment, its notebook and those grade cells are
-registered with `Gradebook.update_or_create_*`; then each graded submission is stored in one
-transaction: the student, the submission mirrored from the assignment as `Gradebook.add_submission`
-does, and the automatic score of every part. Grading a student again replaces the automatic
-scores; a grader's manual score is kept and the cell flagged for review, as nbgrader's autograde does.
-With the course's own gradebook, the graded notebook is also copied to autograded/<student>/<assignment>/,
-where the formgrader looks for the submissions it lists.
+so nbgrader's max scores are ours. The gradebook holds the assignment as `nbgrader generate_assignment`
+records it (`autograder release` runs it; `record_master` runs it for a course released otherwise).
+Each graded submission is then stored in one transaction: the student, the submission mirrored from
+the assignment as `Gradebook.add_submission` does, and the automatic score of every part. Grading a
+student again replaces the automatic scores; a grader's manual score is kept and the cell flagged for
+review, as nbgrader's autograde does, and a late submission gets the penalty of the course's
+LateSubmissionPlugin. (autograded/ and feedback/ are `course_folders.py`'s.)
 A run stopped half-way leaves every finished submission stored and nothing half-written.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
-import os
 import tempfile
 from pathlib import Path
 
@@ -82,7 +80,6 @@ class GradebookWriter:
         coursedir = course_directory(assignment)
         self.config = coursedir.config  # the course's nbgrader_config.py, as nbgrader's commands read it
         self.url = url or coursedir.db_url
-        self.coursedir = None if url else coursedir  # the course's own gradebook: its formgrader reads autograded/
         self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
         try:
             _make_sqlite_folder(self.url)
@@ -131,18 +128,12 @@ class GradebookWriter:
         except BaseException:
             db.rollback()
             raise
-        late = self._late_penalty(result.student) if may_be_late else None
-        try:
-            self._show_in_formgrader(result)
-        except OSError as error:
-            raise GradebookError(f"stored the scores of {result.student} but could not copy the notebook to "
-                                 f"the course's autograded/ folder for the formgrader: {error}") from None
-        if late is not None:
-            raise late
+        if may_be_late:
+            self._late_penalty(result.student)
 
-    def _late_penalty(self, student: str) -> GradebookError | None:
+    def _late_penalty(self, student: str) -> None:
         """nbgrader's own AssignLatePenalties with the course's configuration (its LateSubmissionPlugin),
-        as `nbgrader autograde` applies it after storing the scores; the error to report, if it failed."""
+        as `nbgrader autograde` applies it after storing the scores."""
         from nbgrader.preprocessors import AssignLatePenalties
         from nbformat.v4 import new_notebook
 
@@ -151,29 +142,9 @@ class GradebookWriter:
             late.preprocess(new_notebook(), {"nbgrader": {"notebook": self.notebook, "assignment": self.assignment.name,
                                                           "student": student, "db_url": self.url}})
         except Exception as error:  # the course's plugin, or the database
-            return GradebookError(f"stored the scores of {student}, but nbgrader's late-submission penalty could not "
+            raise GradebookError(f"stored the scores of {student}, but nbgrader's late-submission penalty could not "
                                  f"be applied ({type(error).__name__}: {_first_line(error)}); check "
-                                 "AssignLatePenalties.plugin_class in nbgrader_config.py")
-        return None
-
-    def _show_in_formgrader(self, result: SubmissionResult) -> None:
-        """The formgrader lists a notebook only when autograded/<student>/<assignment>/ holds it: copy it there.
-        Only the submission's own bytes, as they were graded, are copied (never through a link)."""
-        if self.coursedir is None or result.status != "graded" or not result.sha256 \
-                or Path(result.student).name != result.student or result.student in (".", ".."):
-            return
-        try:
-            raw = read_bytes(Path(result.notebook), self.assignment.limits.max_notebook_mb)
-        except InvalidSubmission:
-            return
-        if hashlib.sha256(raw).hexdigest() != result.sha256:  # changed since it was graded
-            return
-        folder = Path(self.coursedir.format_path(self.coursedir.autograded_directory, result.student,
-                                                 self.assignment.name))
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / (self.assignment.notebook + ".tmp")
-        temporary.write_bytes(raw)
-        os.replace(temporary, folder / self.assignment.notebook)
+                                 "AssignLatePenalties.plugin_class in nbgrader_config.py") from None
 
     def _submission(self, student_id: str):
         """The student's submission, created with the student if needed, mirroring the assignment (uncommitted)."""

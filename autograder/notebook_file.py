@@ -32,7 +32,11 @@ def read_notebook(path: Path, max_mb: float) -> tuple[bytes, nbformat.NotebookNo
     every cell's type, source (as text) and metadata. Outputs and the rest are dropped unread.
     """
     raw = read_bytes(path, max_mb)
-    name = path_text(path.name)
+    return raw, notebook_from_bytes(raw, path_text(path.name))
+
+
+def notebook_from_bytes(raw: bytes, name: str) -> nbformat.NotebookNode:
+    """The notebook `raw` holds, as `read_notebook` keeps it; InvalidSubmission names `name`."""
     data = parse_notebook_json(raw, name)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise InvalidSubmission(f"{name} is not a Jupyter notebook (no list of cells)")
@@ -45,7 +49,7 @@ def read_notebook(path: Path, max_mb: float) -> tuple[bytes, nbformat.NotebookNo
     cells = [_cell(cell, number, name) for number, cell in enumerate(data["cells"], start=1)]
     if not any(cell["cell_type"] == "code" for cell in cells):
         raise InvalidSubmission(f"{name} has no code cells")
-    return raw, nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells})
+    return nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells})
 
 
 def read_bytes(path: Path, max_mb: float) -> bytes:

@@ -1,5 +1,6 @@
 """Where each finished result of a batch goes as soon as it is done: the progress display, nbgrader's
-gradebook and the student's feedback page. So a run stopped half-way keeps what it finished.
+gradebook, the student's feedback page, and, with the course's own gradebook, nbgrader's autograded/
+and feedback/ folders (`course_folders.py`). So a run stopped half-way keeps what it finished.
 
 `Publisher` is the `on_result` callback of a batch; `catch_up` handles the results a resumed batch
 took from its journal (they never pass through `on_result`).
@@ -20,7 +21,9 @@ from .results import GradeReport, SubmissionResult
 class Publisher:
     def __init__(self, assignment: Assignment, paths: list[Path], console: Console,
                  gradebook: str | None = None, feedback: Path | None = None):
-        """`gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL."""
+        """`gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL.
+        With the course's own, submissions from its submitted/ folder also get their autograded/ notebook
+        (as it ran: `display` asks the batch for the outputs) and their page in its feedback/ folder."""
         from .progress import BatchProgress
 
         self.assignment, self.console, self.feedback = assignment, console, feedback
@@ -28,12 +31,15 @@ class Publisher:
         self.display_error = ""  # the first failure of the progress display, reported once at the end
         self.problems: list[str] = []  # results that could not be stored in the gradebook or as a page
         self._stack = contextlib.ExitStack()
-        self.writer = None
+        self.writer = self.folders = None
         with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
             if gradebook is not None:
-                from .gradebook import GradebookWriter
+                from .course_folders import CourseFolders
+                from .gradebook import GradebookWriter, default_url
 
                 self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
+                if self.writer.url == default_url(assignment):
+                    self.folders = CourseFolders(assignment)
             found = discover(assignment, paths)
             self.renamed = [f.note for f in found if f.note]  # ids that were taken: the CLI warns of them
             self.progress = stack.enter_context(BatchProgress(len(found), console))
@@ -56,14 +62,30 @@ class Publisher:
         """The batch's `on_plan`: a resumed batch counts only what it still grades."""
         self.progress.plan(to_grade, kept)
 
+    @property
+    def display(self) -> bool:
+        """Whether the batch should collect what each cell showed (for the autograded/ notebooks)."""
+        return self.folders is not None
+
     def _store(self, result: SubmissionResult) -> None:
-        """Into the gradebook and the feedback page; a failure costs this result's copy there only."""
-        for where, store in (("gradebook", self._gradebook), ("feedback page", self._feedback_page)):
+        """Into the gradebook and the feedback pages; a failure costs this result's copy there only."""
+        steps = (("gradebook", self._gradebook), ("autograded notebook", self._autograded),
+                 ("feedback page", self._feedback_page), ("page in the course's feedback/ folder", self._nbgrader_page))
+        for where, store in steps:
             try:
                 store(result)
             except Exception as error:  # one student's page or row must not stop the class's
                 self.problems.append(f"the {where} of {result.student} could not be written "
-                                     f"({type(error).__name__}: {str(error)[:200]}); the results files hold it")
+                                     f"({type(error).__name__}: {str(error)[:300]}); the results files hold it")
+        result.outputs = None  # written: a large class's outputs are not kept in memory
+
+    def _autograded(self, result: SubmissionResult) -> None:
+        if self.folders is not None:
+            self.folders.write_autograded(result)
+
+    def _nbgrader_page(self, result: SubmissionResult) -> None:
+        if self.folders is not None:
+            self.folders.write_feedback(result)
 
     def _gradebook(self, result: SubmissionResult) -> None:
         if self.writer is not None:
@@ -86,6 +108,10 @@ class Publisher:
         lines = []
         if self.writer is not None:
             lines.append(f"gradebook: {self.writer.url} (see it with `nbgrader export` or the formgrader)")
+        if self.folders is not None:
+            course = self.folders.coursedir
+            lines.append(f"nbgrader: {course.autograded_directory}/ and {course.feedback_directory}/ of {course.root} "
+                         "for the formgrader and `nbgrader release_feedback`")
         if self.feedback is not None:
             lines.append(f"feedback: {self.feedback}/<student>/{self.assignment.name}/"
                          f"{Path(self.assignment.notebook).stem}.html")

@@ -84,14 +84,18 @@ class SubmissionResult:
     seconds: float = 0.0  # timing: the only field allowed to differ between two gradings
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # data the tests `record`ed (plots)
     sha256: str = ""  # of the notebook's bytes as they were graded ("" when they could not be read)
+    # cell number (as text) -> nbformat outputs of each cell that ran, when the batch writes autograded/
+    # notebooks; it travels from a grader process to the batch (`to_dict(outputs=True)`), never into a file
+    outputs: dict[str, list[dict[str, Any]]] | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self, outputs: bool = False) -> dict:
         return {"student": self.student, "notebook": self.notebook, "status": self.status,
                 "score": _points(self.score), "max_score": _points(self.max_score), "message": self.message,
                 "parts": [p.to_dict() for p in self.parts], "notes": list(self.notes),
                 "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3),
                 **({"artifacts": self.artifacts} if self.artifacts else {}),
-                **({"sha256": self.sha256} if self.sha256 else {})}
+                **({"sha256": self.sha256} if self.sha256 else {}),
+                **({"outputs": self.outputs} if outputs and self.outputs is not None else {})}
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:

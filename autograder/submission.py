@@ -57,6 +57,15 @@ def locked_cells(master: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNo
 def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max_mb: float,
                     skip: tuple[str, ...] = ()) -> Submission:
     raw, notebook = read_notebook(path, max_mb)
+    numbered, notes = numbered_cells(notebook, master)
+    cells = [Cell(number=n, source=c.source, grade_id=grade_id(c), skip=grade_id(c) in skip)
+             for n, c in numbered if c.cell_type == "code"]
+    return Submission(student=student, path=path, cells=cells, notes=notes, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def numbered_cells(notebook: nbformat.NotebookNode, master: nbformat.NotebookNode) -> tuple[list, list[str]]:
+    """The cells that run, as (number, cell) pairs: the submission's, with the master's read-only cells
+    restored and put back; and notes of what was restored. The executed copy numbers cells the same way."""
     locked = locked_cells(master)
     notes: list[str] = []
     numbered = list(enumerate(notebook.cells, start=1))  # numbers as the student sees them
@@ -64,9 +73,7 @@ def load_submission(student: str, path: Path, master: nbformat.NotebookNode, max
         numbered = _restore(numbered, master.cells, locked, notes)
     else:  # metadata stripped (e.g. cells copied into a new notebook): nothing to match, run as submitted
         notes.append("the notebook has no nbgrader cell metadata; its cells ran as submitted")
-    cells = [Cell(number=n, source=c.source, grade_id=grade_id(c), skip=grade_id(c) in skip)
-             for n, c in numbered if c.cell_type == "code"]
-    return Submission(student=student, path=path, cells=cells, notes=notes, sha256=hashlib.sha256(raw).hexdigest())
+    return numbered, notes
 
 
 PUT_BACK = 10_000  # cells put back from the master are numbered from here: they have no place in the file

@@ -1,0 +1,137 @@
+"""What nbgrader's course folders get from a submission graded out of the course's submitted/ folder,
+so that the rest of nbgrader's cycle works as after `nbgrader autograde`:
+
+    autograded/<student>/<assignment>/<notebook>.ipynb   the notebook as it ran (`executed.py`), for the
+                                       timestamp.txt     formgrader and `nbgrader generate_feedback`,
+                                       <data files>      with the submission time and the release's files
+    feedback/<student>/<assignment>/<notebook>.html      our feedback page, and the submission time,
+                                    timestamp.txt        for `nbgrader release_feedback`
+
+A notebook gets its autograded/ folder when its student id is one folder name (the formgrader lists
+the submissions found there, wherever they were graded from), and its page in feedback/ when it was
+found at submitted/<student>/<assignment>/<notebook>.ipynb of this course, whose id is that folder's
+name (release_feedback finds the submission there). Everything is written from the bytes that were
+graded (read again without following a link, and checked against their hash) and files of our own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from .config import Assignment
+from .errors import GradebookError, InvalidSubmission
+from .executed import executed_notebook
+from .feedback import write_page
+from .gradebook import TIMESTAMP_MB, course_directory
+from .notebook_file import read_bytes
+from .results import SubmissionResult
+
+TIMESTAMP = "timestamp.txt"  # nbgrader's submission time, beside each submitted notebook
+
+
+class CourseFolders:
+    """nbgrader's autograded/ and feedback/ folders of the course of `assignment`."""
+
+    def __init__(self, assignment: Assignment):
+        self.assignment = assignment
+        self.coursedir = course_directory(assignment)
+        self.master = nbformat.read(assignment.master_notebook, as_version=4)
+        self.stem = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
+
+    def slot(self, result: SubmissionResult) -> Path | None:
+        """submitted/<student>/<assignment>/ when the result's notebook is the course's, in its student's folder."""
+        if not _one_folder(result.student):
+            return None
+        student = result.student
+        notebook = Path(os.path.abspath(result.notebook))
+        folder = Path(os.path.abspath(self._folder(self.coursedir.submitted_directory, student)))
+        if notebook.parent != folder or notebook.name != self.assignment.notebook:
+            return None
+        return folder
+
+    def _folder(self, step: str, student: str) -> str:
+        return self.coursedir.format_path(step, student, self.assignment.name)
+
+    def write_autograded(self, result: SubmissionResult) -> Path | None:
+        """autograded/<student>/<assignment>/: the notebook as it ran, timestamp.txt and the release's files."""
+        if not _one_folder(result.student) or not result.sha256:
+            return None
+        target = Path(self._folder(self.coursedir.autograded_directory, result.student))
+        path = target / self.assignment.notebook
+        if result.outputs is None and path.exists():  # taken from a journal: the copy made when it was graded stays
+            return path
+        try:
+            raw = read_bytes(Path(result.notebook), self.assignment.limits.max_notebook_mb)
+        except InvalidSubmission as error:
+            raise GradebookError(f"its notebook can no longer be read ({error})") from None
+        if hashlib.sha256(raw).hexdigest() != result.sha256:
+            raise GradebookError("its notebook changed after it was graded; grade it again to update autograded/")
+        target.mkdir(parents=True, exist_ok=True)
+        _replace(path, nbformat.writes(executed_notebook(raw, self.master, result.outputs)).encode("utf-8"))
+        self._copy_timestamp(Path(result.notebook).parent, target)
+        for source in _data_files(self.assignment.release_dir):
+            destination = target / source.relative_to(self.assignment.release_dir)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+        return path
+
+    def write_feedback(self, result: SubmissionResult) -> Path | None:
+        """feedback/<student>/<assignment>/<notebook>.html and timestamp.txt, where release_feedback looks."""
+        submitted = self.slot(result)
+        if submitted is None:
+            return None
+        stamp = submission_time(submitted)
+        if stamp is None:
+            raise GradebookError(f"submitted/{result.student}/{self.assignment.name}/ has no readable {TIMESTAMP} "
+                                 "(nbgrader's collect writes one), which nbgrader's release_feedback needs; its page "
+                                 "was not put in the course's feedback/ folder")
+        target = Path(self._folder(self.coursedir.feedback_directory, result.student))
+        path = write_page(self.assignment, result, target / f"{self.stem}.html")
+        _replace(target / TIMESTAMP, stamp)
+        return path
+
+    def _copy_timestamp(self, submitted: Path, target: Path) -> None:
+        stamp = submission_time(submitted)
+        if stamp is None:
+            (target / TIMESTAMP).unlink(missing_ok=True)  # not the time of an older submission
+        else:
+            _replace(target / TIMESTAMP, stamp)
+
+
+def _one_folder(student: str) -> bool:
+    return bool(student) and Path(student).name == student and student not in (".", "..")
+
+
+def submission_time(submitted: Path) -> bytes | None:
+    """The bytes of timestamp.txt beside a submitted notebook, when it holds a time nbgrader reads (the
+    time the gradebook records, `gradebook.submitted_at`): copied as they are, since nbgrader's
+    fetch_feedback finds a page by the exact text."""
+    from nbgrader.utils import parse_utc
+
+    try:  # as a submission is read: never through a link, a small regular file
+        raw = read_bytes(submitted / TIMESTAMP, TIMESTAMP_MB)
+        parse_utc(raw.decode("utf-8").strip())
+    except (InvalidSubmission, ValueError, OverflowError):
+        return None
+    return raw
+
+
+def _data_files(release: Path) -> list[Path]:
+    """The release's files other than notebooks (the data the notebook reads), not through links."""
+    found = []
+    for parent, folders, files in os.walk(release):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
+        found += [Path(parent) / f for f in files if not f.endswith(".ipynb") and not f.startswith(".")
+                  and not os.path.islink(Path(parent) / f)]
+    return sorted(found)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

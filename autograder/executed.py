@@ -1,0 +1,62 @@
+"""The notebook as it ran in the worker, for nbgrader's autograded/ folder, where the formgrader and
+`nbgrader generate_feedback` read it: the submission's cells, numbered and restored as they were graded
+(`submission.numbered_cells`), each code cell with the outputs the worker produced for it.
+
+It is built from the graded bytes, the master and the outputs the grader validated (`worker_process`),
+nothing else. The submission's own outputs, its cell metadata other than nbgrader's (which is the
+master's), its attachments and the HTML tags in its Markdown are not kept: nothing a student wrote
+runs in the browser of the instructor who opens it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from .notebook_file import notebook_from_bytes
+from .submission import grade_id, nbgrader_metadata, numbered_cells
+
+TAG = re.compile(r"<(?=[A-Za-z/!?])")  # where an HTML tag, comment or declaration would start
+KEPT_METADATA = ("kernelspec", "language_info")  # of the master's notebook metadata
+
+
+def executed_notebook(raw: bytes, master: nbformat.NotebookNode,
+                      outputs: dict[str, list[dict]] | None) -> nbformat.NotebookNode:
+    """`outputs`: cell number (as text) -> nbformat outputs, for each cell that ran; None when not collected."""
+    numbered, _ = numbered_cells(notebook_from_bytes(raw, "the submission"), master)
+    from_master = {id(cell) for cell in master.cells}
+    masters = {grade_id(cell): cell for cell in master.cells if grade_id(cell)}
+    outputs = outputs or {}
+    cells, placed, count = [], set(), 0
+    for index, (number, cell) in enumerate(numbered, start=1):
+        gid = grade_id(cell)
+        metadata = {}
+        if gid in masters and gid not in placed:  # nbgrader's metadata is the master's, once per grade_id
+            placed.add(gid)
+            metadata = {"nbgrader": copy.deepcopy(nbgrader_metadata(masters[gid]))}
+        if cell.cell_type == "code":
+            made = new_code_cell(cell.source, metadata=metadata)
+            ran = outputs.get(str(number))
+            if ran is not None:
+                count += 1
+                made.execution_count = count
+                made.outputs = [_counted(output, count) for output in ran]
+        elif cell.cell_type == "markdown":
+            source = cell.source if id(cell) in from_master else TAG.sub("&lt;", cell.source)
+            made = new_markdown_cell(source, metadata=metadata)
+        else:  # a raw cell: without a format in its metadata, no exporter shows it as HTML
+            made = new_raw_cell(cell.source, metadata=metadata)
+        made.id = f"cell-{index}"
+        cells.append(made)
+    kept = {key: copy.deepcopy(master.metadata[key]) for key in KEPT_METADATA if key in master.metadata}
+    return new_notebook(cells=cells, metadata=kept)
+
+
+def _counted(output: dict, count: int) -> nbformat.NotebookNode:
+    output = nbformat.from_dict(copy.deepcopy(output))
+    if output.get("output_type") == "execute_result":
+        output.execution_count = count
+    return output

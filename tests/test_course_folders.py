@@ -1,0 +1,134 @@
+"""nbgrader's autograded/ and feedback/ folders, written from a graded submission of the course's submitted/ tree."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+from autograder.course_folders import CourseFolders
+from autograder.errors import GradebookError
+from autograder.executed import executed_notebook
+from autograder.results import SubmissionResult
+
+from toycourse import make_course
+
+STAMP = b"2026-11-20 09:15:00.123456 UTC\n"
+
+
+@pytest.fixture
+def course(tmp_path):
+    course = make_course(tmp_path)
+    (course.release.parent / "sides.csv").write_text("side\n3\n")  # a data file of the release
+    return course
+
+
+def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None = STAMP) -> SubmissionResult:
+    """The notebook as nbgrader's collect leaves it, and its result as the grader made it."""
+    folder = course.root / "submitted" / student / "toy"
+    folder.mkdir(parents=True)
+    path = folder / "toy.ipynb"
+    nbformat.write(nb, path)
+    if stamp is not None:
+        (folder / "timestamp.txt").write_bytes(stamp)
+    return SubmissionResult(student=student, notebook=str(path), status="graded", score=3.0, max_score=3.0,
+                            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), outputs={})
+
+
+def released(course, answer: str = "def square(x):\n    return x * x") -> nbformat.NotebookNode:
+    nb = nbformat.read(course.release, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
+            cell.source = answer
+    return nb
+
+
+def test_the_executed_notebook_is_the_submission_restored_with_the_workers_outputs(course):
+    nb = released(course)
+    nb.cells[1].source = "SIDE = 100.0"  # the read-only provided cell, changed by the student
+    nb.cells[2].metadata["nbgrader"]["points"] = 100  # their answer cell, made to look worth more
+    nb.cells[2].outputs = [new_output("stream", name="stdout", text="all tests passed!")]  # an output of their own
+    nb.cells.append(new_code_cell("print('mine')", metadata={"nbgrader": {"grade_id": "square", "grade": True}}))
+    nb.cells.append(new_markdown_cell("<img src=x onerror=alert(1)> and `a < b`"))
+    outputs = {"2": [new_output("stream", name="stdout", text="side set\n")],
+               "3": [new_output("execute_result", data={"text/plain": "9.0"})]}
+    executed = executed_notebook(nbformat.writes(nb).encode(), course.master_node(), outputs)
+    nbformat.validate(executed)
+    master = course.master_node()
+    assert executed.cells[1].source == master.cells[1].source  # restored, as it ran
+    assert executed.cells[2].metadata["nbgrader"] == master.cells[2].metadata["nbgrader"]
+    assert [c.outputs for c in executed.cells if c.cell_type == "code"][:2] == [outputs["2"], [
+        dict(outputs["3"][0], execution_count=2)]]
+    assert executed.cells[1].execution_count == 1 and executed.cells[3].execution_count is None
+    assert "all tests passed!" not in nbformat.writes(executed)
+    assert executed.cells[4].metadata == {}  # a second cell claiming the grade_id of an answer
+    assert executed.cells[5].source == "&lt;img src=x onerror=alert(1)> and `a < b`"
+    assert executed.cells[0].source == master.cells[0].source  # the master's own Markdown as it is
+    assert executed.metadata == {key: master.metadata[key] for key in ("kernelspec", "language_info")}
+
+
+def test_autograded_holds_the_notebook_as_it_ran_its_timestamp_and_the_release_files(course):
+    result = submit(course, "alice", released(course))
+    result.outputs = {"3": [new_output("stream", name="stdout", text="square looks right\n")]}
+    path = CourseFolders(course.assignment()).write_autograded(result)
+    folder = course.root / "autograded" / "alice" / "toy"
+    assert path == folder / "toy.ipynb"
+    written = nbformat.read(path, as_version=4)
+    assert written.cells[2].outputs[0]["text"] == "square looks right\n"
+    assert (folder / "timestamp.txt").read_bytes() == STAMP
+    assert (folder / "sides.csv").read_text() == "side\n3\n"
+
+
+def test_only_a_notebook_in_its_students_own_submitted_folder_has_a_page_in_feedback(course, tmp_path):
+    folders = CourseFolders(course.assignment())
+    result = submit(course, "bob", released(course))
+    assert folders.slot(result) == course.root / "submitted" / "bob" / "toy"
+    for other in (dict(student="bob-2"),  # an id the batch made unique: not the folder's name
+                  dict(student="../bob"),
+                  dict(notebook=str(course.root / "submissions" / "bob.ipynb")),
+                  dict(notebook=str(course.root / "submitted" / "bob" / "toy" / "copy.ipynb"))):
+        moved = SubmissionResult.from_dict(dict(result.to_dict(), **other))
+        assert folders.slot(moved) is None and folders.write_feedback(moved) is None
+    assert not (course.root / "feedback").exists()
+
+
+def test_a_notebook_graded_from_elsewhere_is_in_autograded_for_the_formgrader_under_a_safe_id(course):
+    folders = CourseFolders(course.assignment())
+    nb = released(course)
+    path = course.write("frank", nb)  # submissions/frank.ipynb, as from a folder of notebooks
+    result = SubmissionResult(student="frank", notebook=str(path), status="graded", score=3.0, max_score=3.0,
+                              sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    assert folders.write_autograded(result) == course.root / "autograded" / "frank" / "toy" / "toy.ipynb"
+    for student in ("../frank", "..", ""):
+        assert folders.write_autograded(SubmissionResult.from_dict(dict(result.to_dict(), student=student))) is None
+    assert sorted(p.name for p in (course.root / "autograded").iterdir()) == ["frank"]
+
+
+def test_a_notebook_changed_or_linked_after_grading_is_not_copied(course, tmp_path):
+    folders = CourseFolders(course.assignment())
+    result = submit(course, "carol", released(course))
+    path = course.root / "submitted" / "carol" / "toy" / "toy.ipynb"
+    path.write_text(path.read_text().replace("x * x", "x ** 2"))
+    with pytest.raises(GradebookError, match="changed after it was graded"):
+        folders.write_autograded(result)
+    secret = tmp_path / "secret.ipynb"
+    secret.write_text("{}")
+    path.unlink()
+    os.symlink(secret, path)
+    with pytest.raises(GradebookError, match="can no longer be read"):
+        folders.write_autograded(result)
+    assert not (course.root / "autograded" / "carol" / "toy" / "toy.ipynb").exists()
+
+
+def test_the_feedback_page_goes_where_release_feedback_looks_with_the_submission_time(course):
+    folders = CourseFolders(course.assignment())
+    page = folders.write_feedback(submit(course, "dan", released(course)))
+    assert page == course.root / "feedback" / "dan" / "toy" / "toy.html"
+    assert "Feedback for <b>dan</b>" in page.read_text()
+    assert (page.parent / "timestamp.txt").read_bytes() == STAMP
+    with pytest.raises(GradebookError, match="no readable timestamp.txt"):  # release_feedback would crash on it
+        folders.write_feedback(submit(course, "erin", released(course), stamp=b"yesterday"))
+    assert not (course.root / "feedback" / "erin").exists()
