@@ -33,10 +33,11 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
               scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
               on_result: Callable[[SubmissionResult], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None,
-              launch: Launch | None = None) -> BatchRun:
+              launch: Launch | None = None, display: bool = False) -> BatchRun:
     """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
     `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
-    is told once, before grading starts, how many will be graded and how many the journal holds."""
+    is told once, before grading starts, how many will be graded and how many the journal holds.
+    `display`: each result carries what its cells showed (`SubmissionResult.outputs`)."""
     if resume and json_path is None:
         raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
                          "that file (FILE.partial.jsonl); run again with the same --json")
@@ -61,7 +62,7 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             on_result(result)
 
     try:
-        _grade(assignment, tasks, jobs, scheduler, done, launch)
+        _grade(assignment, tasks, jobs, scheduler, done, launch, display)
     finally:
         if journal:
             journal.close()
@@ -84,23 +85,24 @@ def _unfinished(submissions: list[Found], journal: Journal | None,
 
 
 def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str | None, done: Done,
-           launch: Launch | None) -> None:
+           launch: Launch | None, display: bool = False) -> None:
     """Hand the tasks to one engine: a Dask cluster, local grader processes, or this process."""
     if not tasks:
         return
     if scheduler:
         from .cluster import grade_on_cluster
 
-        grade_on_cluster(assignment, tasks, scheduler, done)
+        grade_on_cluster(assignment, tasks, scheduler, done, display=display)
     elif min(jobs, len(tasks)) > 1:
-        grade_in_processes(assignment, tasks, jobs, done)
+        grade_in_processes(assignment, tasks, jobs, done, display=display)
     else:
-        grade_here_in_order(assignment, tasks, done, launch)
+        grade_here_in_order(assignment, tasks, done, launch, display)
 
 
-def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None) -> None:
+def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None,
+                        display: bool = False) -> None:
     """The one-job engine: one Grader in this process."""
-    with Grader(assignment, launch) as grader:
+    with Grader(assignment, launch, display=display) as grader:
         for task in tasks:
             done(task, grader.grade(task.student, task.notebook), True)
 

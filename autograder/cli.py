@@ -129,7 +129,8 @@ def cmd_grade(args) -> int:
         for note in publish.renamed:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
-                        resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch)
+                        resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch,
+                        display=publish.display)
         publish.catch_up(run.report)
     report = run.report
     if args.json:  # every result is written before anything more is shown

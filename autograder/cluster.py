@@ -28,7 +28,7 @@ POLL_SECONDS = 0.2  # how often the client looks for finished and overlong tasks
 
 
 def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str, done: Done,
-                     task_seconds: float | None = None) -> None:
+                     task_seconds: float | None = None, display: bool = False) -> None:
     """Grade `tasks` on the Dask cluster whose scheduler is at `address`; a task running for longer than
     `task_seconds` (default `parallel.task_limit`) is given up."""
     try:
@@ -45,7 +45,7 @@ def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str
     limit = task_limit(assignment) if task_seconds is None else task_seconds
     try:
         futures = {client.submit(grade_json, str(assignment.root), assignment.name, task.student,
-                                 os.path.abspath(task.notebook), batch, pure=False,  # as found: no link followed
+                                 os.path.abspath(task.notebook), batch, display, pure=False,  # as found: no link followed
                                  key=f"autograde-{task.index}-{batch}"): task for task in tasks}
         _collect(client, futures, assignment, done, limit, as_completed)
     finally:

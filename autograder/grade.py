@@ -64,8 +64,10 @@ def student_of(assignment: Assignment, notebook: Path) -> str:
 class Grader:
     """Grades submissions of one assignment, one after another, on one worker."""
 
-    def __init__(self, assignment: Assignment, launch: Launch | None = None):
-        self.assignment = assignment
+    def __init__(self, assignment: Assignment, launch: Launch | None = None, display: bool = False):
+        """`display`: each result also carries what every cell that ran showed (`SubmissionResult.outputs`),
+        the visible checks included: they run after the hidden suite, for the autograded/ notebook only."""
+        self.assignment, self.display = assignment, display
         if not assignment.master_notebook.is_file():
             raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.notebook",
                               f"master notebook {assignment.master_notebook} not found")
@@ -76,6 +78,7 @@ class Grader:
         # run, so a function that hangs cannot make each of them wait out its cell's limit.
         self.check_cells = tuple(grade_id(c) for c in self.master.cells if nbgrader_metadata(c).get("grade")
                                  and not nbgrader_metadata(c).get("solution") and grade_id(c))
+        self.shown_checks = tuple(c for c in self.check_cells if c not in assignment.skip_cells)
         self.suite = Suite(assignment, self.master)
         self.launch = launch or build_launch(assignment.release_dir)
         self.worker = Worker(self.launch)
@@ -105,7 +108,7 @@ class Grader:
         result.notes, result.sha256 = list(submission.notes), submission.sha256
         session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits,
                                  self.assignment.graded, self.suite.plugin.reference_module,
-                                 parts=len(self.assignment.parts))
+                                 parts=len(self.assignment.parts), display=self.display)
         try:
             execution = session.run_notebook()
             result.cell_errors = [{"cell": c.number, "status": c.status, **_error_fields(c.error)}
@@ -122,7 +125,18 @@ class Grader:
                 result.message = f"{len(result.cell_errors)} cell(s) raised errors, first: cell {first['cell']} " \
                                  f"({first.get('type') or first['status']})"
         finally:
+            if self.display:
+                result.outputs = self._outputs(session, submission)
             session.close()
+
+    def _outputs(self, session: StudentSession, submission) -> dict[str, list[dict]]:
+        """What each cell that ran showed; the visible checks run now, after the suite, so their outcome
+        can change no score and a hang in them costs at most one call's time."""
+        ran = [cell for cell in session.execution.cells if cell.status != "skipped"]
+        checks = [cell.number for cell in submission.cells if cell.grade_id in self.shown_checks]
+        if checks and session.execution.status == "ok":
+            ran += [cell for cell in session.display_cells(checks) if cell.status != "skipped"]
+        return {str(cell.number): list(cell.outputs) for cell in ran}
 
     def _fail(self, result: SubmissionResult, status: str, message: str) -> None:
         result.status, result.message = status, message

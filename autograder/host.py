@@ -29,30 +29,34 @@ from .grade import Grader  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 
-_graders: dict[tuple[str, str], Grader] = {}
+_graders: dict[tuple[str, str, bool], Grader] = {}
 _batch = {"token": ""}
 _lock = threading.Lock()  # one submission at a time per process: pytest.main is not thread-safe
 
 
-def grade_here(root: str, assignment: str, student: str, notebook: str, batch: str = "") -> dict:
-    """Grade one submission with this process's cached Grader: {"result": ...} or {"fatal": ...}."""
+def grade_here(root: str, assignment: str, student: str, notebook: str, batch: str = "",
+               display: bool = False) -> dict:
+    """Grade one submission with this process's cached Grader: {"result": ...} or {"fatal": ...}.
+    With `display`, the result carries what its cells showed (for the autograded/ notebooks)."""
     with _lock:
         if batch != _batch["token"]:  # a new batch on a long-lived process: start from fresh files
             close_graders()
             _batch["token"] = batch
         try:
-            grader = _graders.get((root, assignment))
+            grader = _graders.get((root, assignment, display))
             if grader is None:
-                grader = _graders[(root, assignment)] = Grader(load_assignment(assignment, Path(root)))
+                grader = _graders[(root, assignment, display)] = Grader(load_assignment(assignment, Path(root)),
+                                                                        display=display)
             result = grader.grade(student, Path(notebook))
         except AutograderError as error:  # the assignment itself is broken: the batch stops
             return {"fatal": {"message": str(error), "exit_code": int(error.exit_code)}}
-        return {"result": result.to_dict()}
+        return {"result": result.to_dict(outputs=display)}
 
 
-def grade_json(root: str, assignment: str, student: str, notebook: str, batch: str = "") -> str:
+def grade_json(root: str, assignment: str, student: str, notebook: str, batch: str = "",
+               display: bool = False) -> str:
     """`grade_here` as JSON text (what a Dask task returns)."""
-    return json.dumps(grade_here(root, assignment, student, notebook, batch))
+    return json.dumps(grade_here(root, assignment, student, notebook, batch, display))
 
 
 def close_graders() -> None:
@@ -86,7 +90,8 @@ def serve(parent: int) -> None:
                 request = protocol.read_frame(control_in)
             except (EOFError, protocol.ProtocolError):
                 break
-            reply = grade_here(request["root"], request["assignment"], request["student"], request["notebook"])
+            reply = grade_here(request["root"], request["assignment"], request["student"], request["notebook"],
+                               display=bool(request.get("display")))
             protocol.write_frame(control_out, reply)
     finally:
         close_graders()

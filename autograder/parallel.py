@@ -75,9 +75,9 @@ class GraderProcess:
         self.task: Task | None = None
         self.deadline = 0.0
 
-    def give(self, assignment: Assignment, task: Task, seconds: float) -> bool:
+    def give(self, assignment: Assignment, task: Task, seconds: float, display: bool = False) -> bool:
         request = {"root": str(assignment.root), "assignment": assignment.name,
-                   "student": task.student, "notebook": str(task.notebook)}
+                   "student": task.student, "notebook": str(task.notebook), "display": display}
         self.task, self.deadline = task, time.monotonic() + seconds
         for _ in range(2):  # a process that ended between two submissions is replaced
             try:
@@ -121,7 +121,8 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
-def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done) -> None:
+def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done,
+                       display: bool = False) -> None:
     """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
     limit = task_limit(assignment)
@@ -140,7 +141,7 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
     try:
         while queue or any(w.task for w in workers):
             for worker in workers:
-                if worker.task is None and queue and not worker.give(assignment, queue.popleft(), limit):
+                if worker.task is None and queue and not worker.give(assignment, queue.popleft(), limit, display):
                     lost(worker, "no grader process could be started for it")
             busy = [w for w in workers if w.task]
             ready, _, _ = select.select(busy, [], [], 1.0)
