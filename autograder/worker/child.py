@@ -104,9 +104,9 @@ class Child:
         self.current = CELL_FILE.format(number=number)
         seconds = float(self.limits["cell_timeout"]) if seconds is None else seconds
         deadline = time.monotonic() + seconds
-        result, error, images = None, None, []
+        value, result, error, images = None, None, None, []
         try:
-            result = self._with_timeout(seconds, self._run_source, cell["source"], self.current, self.display)
+            value = self._with_timeout(seconds, self._run_source, cell["source"], self.current, self.display)
         except SoftTimeout as stop:
             outcome.update(status="timeout", error=f"cell {number} did not finish within {seconds:g} s")
             error = display.error_output("TimeoutError", outcome["error"], stop.__traceback__)
@@ -115,15 +115,16 @@ class Child:
             error = _error_output(raised, outcome["error"])
         finally:
             if self.display:
+                result = self._shown_value(value, deadline)
                 images = self._render_figures(deadline)
             self._close_figures()
         outcome["output"] = self.output.take()
         outcome["outputs"] = display.outputs(outcome["output"], result, images, error)
         return outcome
 
-    def _run_source(self, source: str, filename: str, shown: bool = False) -> str | None:
+    def _run_source(self, source: str, filename: str, shown: bool = False) -> Any:
         """Run code in the notebook's namespace. `shown` (a cell, with display on): its last expression is
-        evaluated apart, as Jupyter does, and the repr of its value returned."""
+        evaluated apart, as Jupyter does, and its value returned."""
         python = to_python(source)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(python, filename, "exec", dont_inherit=True)  # a SyntaxError is the same either way
@@ -132,8 +133,22 @@ class Child:
             return None
         body, last = display.split_last_expression(python, filename)
         exec(body, self.namespace)
-        value = None if last is None else eval(last, self.namespace)
-        return None if value is None else display.result_text(value)
+        return None if last is None else eval(last, self.namespace)
+
+    def _shown_value(self, value: Any, deadline: float) -> str | None:
+        """The value's repr as Out[n], in what is left of the cell's time; a repr that raises or hangs is
+        a note, never the cell's error: what a cell shows must not change how it ran."""
+        left = deadline - time.monotonic()
+        if value is None:
+            return None
+        if left <= 0:
+            return "[the value was not shown: the cell's time ran out]"
+        try:
+            return self._with_timeout(left, display.result_text, value, output=BoundedText(0))
+        except SoftTimeout:
+            return "[the value was not shown: showing it took longer than the cell's time]"
+        except BaseException as error:
+            return f"[the value was not shown: its repr raised {type(error).__name__}]"
 
     def _render_figures(self, deadline: float) -> list[dict]:
         """The open figures as images, drawn in what is left of the cell's time (none after a timeout);
