@@ -5,5 +5,6 @@ c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
-# Data files travel with the notebook into the release.
-c.CourseDirectory.include = ["*.ipynb", "*.csv"]
+# Every file of source/<assignment>/ (the notebook and its data) is released; `CourseDirectory.include`
+# is left at nbgrader's default ("*"): it also filters what submit and collect copy, and nbgrader's
+# timestamp.txt and submission_secret.txt must reach submitted/ for late penalties and feedback.

@@ -3,9 +3,11 @@ so that the rest of nbgrader's cycle works as after `nbgrader autograde`:
 
     autograded/<student>/<assignment>/<notebook>.ipynb   the notebook as it ran (`executed.py`), for the
                                        timestamp.txt     formgrader and `nbgrader generate_feedback`,
-                                       <data files>      with the submission time and the release's files
-    feedback/<student>/<assignment>/<notebook>.html      our feedback page, and the submission time,
-                                    timestamp.txt        for `nbgrader release_feedback`
+                                       submission_secret.txt  with nbgrader's files of the submission
+                                       <data files>      and the release's files
+    feedback/<student>/<assignment>/<notebook>.html      our feedback page, with the submission's time
+                                    timestamp.txt        and secret (by which nbgrader finds the page
+                                    submission_secret.txt  for the student), for `nbgrader release_feedback`
 
 A notebook gets its autograded/ folder when its student id is one folder name (the formgrader lists
 the submissions found there, wherever they were graded from), and its page in feedback/ when it was
@@ -32,6 +34,7 @@ from .notebook_file import read_bytes
 from .results import SubmissionResult
 
 TIMESTAMP = "timestamp.txt"  # nbgrader's submission time, beside each submitted notebook
+SECRET = "submission_secret.txt"  # nbgrader's key of a submission's feedback, beside it too
 
 
 class CourseFolders:
@@ -73,7 +76,7 @@ class CourseFolders:
             raise GradebookError("its notebook changed after it was graded; grade it again to update autograded/")
         target.mkdir(parents=True, exist_ok=True)
         _replace(path, nbformat.writes(executed_notebook(raw, self.master, result.outputs)).encode("utf-8"))
-        self._copy_timestamp(Path(result.notebook).parent, target)
+        self._copy_nbgraders_files(Path(result.notebook).parent, target)
         for source in _data_files(self.assignment.release_dir):
             destination = target / source.relative_to(self.assignment.release_dir)
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -85,40 +88,51 @@ class CourseFolders:
         submitted = self.slot(result)
         if submitted is None:
             return None
-        stamp = submission_time(submitted)
-        if stamp is None:
-            raise GradebookError(f"submitted/{result.student}/{self.assignment.name}/ has no readable {TIMESTAMP} "
-                                 "(nbgrader's collect writes one), which nbgrader's release_feedback needs; its page "
-                                 "was not put in the course's feedback/ folder")
+        files = nbgraders_files(submitted)
+        missing = [name for name, data in files.items() if data is None]
+        if missing:
+            raise GradebookError(f"submitted/{result.student}/{self.assignment.name}/ has no readable "
+                                 f"{' or '.join(missing)} (nbgrader's submit and collect write them; check that "
+                                 "CourseDirectory.include in nbgrader_config.py does not leave them out), which "
+                                 "nbgrader's release_feedback needs; its page was not put in the course's feedback/")
         target = Path(self._folder(self.coursedir.feedback_directory, result.student))
         path = write_page(self.assignment, result, target / f"{self.stem}.html")
-        _replace(target / TIMESTAMP, stamp)
+        for name, data in files.items():
+            _replace(target / name, data)
         return path
 
-    def _copy_timestamp(self, submitted: Path, target: Path) -> None:
-        stamp = submission_time(submitted)
-        if stamp is None:
-            (target / TIMESTAMP).unlink(missing_ok=True)  # not the time of an older submission
-        else:
-            _replace(target / TIMESTAMP, stamp)
+    def _copy_nbgraders_files(self, submitted: Path, target: Path) -> None:
+        for name, data in nbgraders_files(submitted).items():
+            if data is None:
+                (target / name).unlink(missing_ok=True)  # not the one of an older submission
+            else:
+                _replace(target / name, data)
 
 
 def _one_folder(student: str) -> bool:
     return bool(student) and Path(student).name == student and student not in (".", "..")
 
 
-def submission_time(submitted: Path) -> bytes | None:
-    """The bytes of timestamp.txt beside a submitted notebook, when it holds a time nbgrader reads (the
-    time the gradebook records, `gradebook.submitted_at`): copied as they are, since nbgrader's
-    fetch_feedback finds a page by the exact text."""
+def nbgraders_files(submitted: Path) -> dict[str, bytes | None]:
+    """timestamp.txt and submission_secret.txt beside a submitted notebook, each None unless it is what
+    nbgrader writes: a time nbgrader reads (the one the gradebook records, `gradebook.submitted_at`), a
+    short line of letters and digits. Kept as they are: nbgrader finds the student's page by them."""
     from nbgrader.utils import parse_utc
 
-    try:  # as a submission is read: never through a link, a small regular file
-        raw = read_bytes(submitted / TIMESTAMP, TIMESTAMP_MB)
-        parse_utc(raw.decode("utf-8").strip())
-    except (InvalidSubmission, ValueError, OverflowError):
-        return None
-    return raw
+    found: dict[str, bytes | None] = {}
+    for name, check in ((TIMESTAMP, lambda text: parse_utc(text.strip())), (SECRET, _secret)):
+        try:  # as a submission is read: never through a link, a small regular file
+            raw = read_bytes(submitted / name, TIMESTAMP_MB)
+            check(raw.decode("ascii"))
+            found[name] = raw
+        except (InvalidSubmission, ValueError, OverflowError):
+            found[name] = None
+    return found
+
+
+def _secret(text: str) -> None:
+    if not text.strip() or not text.strip().isalnum():
+        raise ValueError("not a submission secret")
 
 
 def _data_files(release: Path) -> list[Path]:

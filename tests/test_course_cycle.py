@@ -208,9 +208,9 @@ def test_alice_fetches_her_feedback_with_her_score(cycle):
     assert len(pages) == 1, \
         f"`nbgrader fetch_feedback` gave alice {pages}:\n{cycle.steps['fetch_feedback alice'].output}"
     assert pages[0].parent.name == collected(cycle, "alice", "timestamp.txt").strip()
-    text = text_of_html(pages[0].read_text())  # nbgrader's page says "Score: 12.0 / 12.0", ours "Total: 12 / 12"
-    assert re.search(r"(Score|Total): 12(\.0)? / 12(\.0)?\b", text), \
-        f"alice's feedback page does not show her 12 / 12: {text[:500]}"
+    text = text_of_html(pages[0].read_text())  # ours: generate_feedback leaves a folder that holds a page
+    assert "Feedback for alice" in text and re.search(r"Total: 12 / 12\b", text), \
+        f"alice's feedback page is not ours with her 12 / 12: {text[:500]}"
 
 
 # 12-13: the grades leave, and releasing again keeps them

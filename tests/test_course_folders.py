@@ -17,6 +17,7 @@ from autograder.results import SubmissionResult
 from toycourse import make_course
 
 STAMP = b"2026-11-20 09:15:00.123456 UTC\n"
+SECRET = b"9f2c" * 32  # as nbgrader's submit writes it: secrets.token_hex(64), no newline
 
 
 @pytest.fixture
@@ -26,7 +27,8 @@ def course(tmp_path):
     return course
 
 
-def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None = STAMP) -> SubmissionResult:
+def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None = STAMP,
+           secret: bytes | None = SECRET) -> SubmissionResult:
     """The notebook as nbgrader's collect leaves it, and its result as the grader made it."""
     folder = course.root / "submitted" / student / "toy"
     folder.mkdir(parents=True)
@@ -34,6 +36,8 @@ def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None 
     nbformat.write(nb, path)
     if stamp is not None:
         (folder / "timestamp.txt").write_bytes(stamp)
+    if secret is not None:
+        (folder / "submission_secret.txt").write_bytes(secret)
     return SubmissionResult(student=student, notebook=str(path), status="graded", score=3.0, max_score=3.0,
                             sha256=hashlib.sha256(path.read_bytes()).hexdigest(), outputs={})
 
@@ -79,6 +83,7 @@ def test_autograded_holds_the_notebook_as_it_ran_its_timestamp_and_the_release_f
     written = nbformat.read(path, as_version=4)
     assert written.cells[2].outputs[0]["text"] == "square looks right\n"
     assert (folder / "timestamp.txt").read_bytes() == STAMP
+    assert (folder / "submission_secret.txt").read_bytes() == SECRET
     assert (folder / "sides.csv").read_text() == "side\n3\n"
 
 
@@ -129,6 +134,12 @@ def test_the_feedback_page_goes_where_release_feedback_looks_with_the_submission
     assert page == course.root / "feedback" / "dan" / "toy" / "toy.html"
     assert "Feedback for <b>dan</b>" in page.read_text()
     assert (page.parent / "timestamp.txt").read_bytes() == STAMP
-    with pytest.raises(GradebookError, match="no readable timestamp.txt"):  # release_feedback would crash on it
+    assert (page.parent / "submission_secret.txt").read_bytes() == SECRET
+    # release_feedback would crash on either: no page in feedback/, and a warning that says why
+    with pytest.raises(GradebookError, match="no readable timestamp.txt"):
         folders.write_feedback(submit(course, "erin", released(course), stamp=b"yesterday"))
-    assert not (course.root / "feedback" / "erin").exists()
+    with pytest.raises(GradebookError, match="no readable submission_secret.txt"):
+        folders.write_feedback(submit(course, "finn", released(course), secret=b"<script>"))
+    with pytest.raises(GradebookError, match="include"):
+        folders.write_feedback(submit(course, "gus", released(course), stamp=None, secret=None))
+    assert sorted(p.name for p in (course.root / "feedback").iterdir()) == ["dan"]
