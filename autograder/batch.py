@@ -13,12 +13,14 @@ from pathlib import Path
 
 from .config import Assignment
 from .errors import UsageError
-from .grade import Grader, discover
+from .discovery import discover
+from .grade import Grader
 from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 from .results import GradeReport, SubmissionResult
 from .sandbox import Launch
+from .worker_process import Worker
 
 
 @dataclass
@@ -33,11 +35,12 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
               scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
               on_result: Callable[[SubmissionResult], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None,
-              launch: Launch | None = None, display: bool = False) -> BatchRun:
+              launch: Launch | None = None, display: bool = False, worker: Worker | None = None) -> BatchRun:
     """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
     `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
     is told once, before grading starts, how many will be graded and how many the journal holds.
-    `display`: each result carries what its cells showed (`SubmissionResult.outputs`)."""
+    `display`: each result carries what its cells showed (`SubmissionResult.outputs`). `worker`: one already
+    started for this assignment, used when this process grades (one job)."""
     if resume and json_path is None:
         raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
                          "that file (FILE.partial.jsonl); run again with the same --json")
@@ -62,7 +65,7 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             on_result(result)
 
     try:
-        _grade(assignment, tasks, jobs, scheduler, done, launch, display)
+        _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker)
     finally:
         if journal:
             journal.close()
@@ -85,7 +88,7 @@ def _unfinished(submissions: list[Found], journal: Journal | None,
 
 
 def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str | None, done: Done,
-           launch: Launch | None, display: bool = False) -> None:
+           launch: Launch | None, display: bool = False, worker: Worker | None = None) -> None:
     """Hand the tasks to one engine: a Dask cluster, local grader processes, or this process."""
     if not tasks:
         return
@@ -96,13 +99,13 @@ def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str 
     elif min(jobs, len(tasks)) > 1:
         grade_in_processes(assignment, tasks, jobs, done, display=display)
     else:
-        grade_here_in_order(assignment, tasks, done, launch, display)
+        grade_here_in_order(assignment, tasks, done, launch, display, worker)
 
 
 def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None,
-                        display: bool = False) -> None:
+                        display: bool = False, worker: Worker | None = None) -> None:
     """The one-job engine: one Grader in this process."""
-    with Grader(assignment, launch, display=display) as grader:
+    with Grader(assignment, launch, display=display, worker=worker) as grader:
         for task in tasks:
             done(task, grader.grade(task.student, task.notebook), True)
 

@@ -113,11 +113,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .batch import finish, run_batch
-    from .exports import write_csv, write_json
-    from .publish import Publisher
     from .sandbox import build_launch
-    from .table import print_table
 
     assignment = _assignment(args)
     err = Console(stderr=True)
@@ -125,12 +121,38 @@ def cmd_grade(args) -> int:
     if launch.missing:
         say(err, f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
                  "Run `autograder doctor` for details.")
+    worker = _early_worker(args, assignment, launch)
+    try:
+        return _grade(args, assignment, err, launch, worker)
+    finally:
+        if worker is not None:
+            worker.stop()  # the Grader stopped it, or nothing was left to grade
+
+
+def _early_worker(args, assignment, launch):
+    """When this process grades (one job, or one notebook), its worker starts now: the worker's preload
+    (about a second) overlaps the grader's imports and set-up instead of following them."""
+    from .discovery import discover
+    from .parallel import check_jobs
+    from .worker_process import Worker
+
+    if args.scheduler or args.resume or min(check_jobs(args.jobs), len(discover(assignment, args.paths))) > 1:
+        return None
+    return Worker(launch).spawn()
+
+
+def _grade(args, assignment, err: Console, launch, worker) -> int:
+    from .batch import finish, run_batch
+    from .exports import write_csv, write_json
+    from .publish import Publisher
+    from .table import print_table
+
     with Publisher(assignment, args.paths, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
         for note in publish.renamed:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
                         resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch,
-                        display=publish.display)
+                        display=publish.display, worker=worker)
         publish.catch_up(run.report)
     report = run.report
     if args.json:  # every result is written before anything more is shown

@@ -9,7 +9,6 @@ One bad submission never stops the batch: it becomes a result with status invali
 from __future__ import annotations
 
 import copy
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 
-from . import names
 from .config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
@@ -26,53 +24,35 @@ from .sandbox import Launch, build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
 from .session import StudentSession
 from .worker_process import Worker
-from .names import Found
+from .discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
 from .submission import grade_id, load_submission, nbgrader_metadata
 from .suite import Suite
-
-
-def discover(assignment: Assignment, paths: Iterable[Path]) -> list[Found]:
-    """The submissions under `paths` (files, folders, or nbgrader's submitted/<student>/<assignment>/
-    tree), each with an id of its own. Folders are walked without following symbolic links."""
-    found: list[tuple[str, Path]] = []
-    for path in map(Path, paths):
-        if path.is_file() or path.is_symlink():  # a link is found, and refused when it is read
-            found.append((student_of(assignment, path), path))
-        elif path.is_dir():
-            found.extend((student_of(assignment, p), p) for p in _notebooks(path))
-        else:
-            raise UsageError(f"no such file or folder: {names.path_text(path)}")
-    return names.unique(found)
-
-
-def _notebooks(folder: Path) -> list[Path]:
-    notebooks = []
-    for parent, folders, files in os.walk(folder):  # followlinks=False: a linked folder is not the class's
-        folders[:] = [f for f in folders if f != ".ipynb_checkpoints"]
-        notebooks += [Path(parent) / f for f in files if f.endswith(".ipynb")]
-    return sorted(notebooks)
-
-
-def student_of(assignment: Assignment, notebook: Path) -> str:
-    """nbgrader layout: submitted/<student>/<assignment>/<notebook>.ipynb; otherwise the file's stem."""
-    folder = Path(os.path.abspath(notebook)).parent
-    if folder.name == assignment.name and folder.parent.parent.name == "submitted":
-        return names.student_id(folder.parent.name)
-    return names.student_id(notebook.stem)
 
 
 class Grader:
     """Grades submissions of one assignment, one after another, on one worker."""
 
-    def __init__(self, assignment: Assignment, launch: Launch | None = None, display: bool = False):
+    def __init__(self, assignment: Assignment, launch: Launch | None = None, display: bool = False,
+                 worker: Worker | None = None):
         """`display`: each result also carries what every cell that ran showed (`SubmissionResult.outputs`),
-        the visible checks included: they run after the hidden suite, for the autograded/ notebook only."""
+        the visible checks included: they run after the hidden suite, for the autograded/ notebook only.
+        `worker`: one already started (`Worker.spawn`) for this assignment's release, else one is started
+        here, first, so that its preload overlaps the rest of the grader's start."""
         self.assignment, self.display = assignment, display
         if not assignment.master_notebook.is_file():
             raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.notebook",
                               f"master notebook {assignment.master_notebook} not found")
         if not assignment.release_dir.is_dir():
             raise UsageError(f"{assignment.release_dir} does not exist; run `autograder release {assignment.name}` first")
+        self.launch = worker.launch if worker else (launch or build_launch(assignment.release_dir))
+        self.worker = (worker or Worker(self.launch)).spawn()
+        try:
+            self._prepare(assignment)
+        except BaseException:
+            self.worker.stop()
+            raise
+
+    def _prepare(self, assignment: Assignment) -> None:
         self.master = nbformat.read(assignment.master_notebook, as_version=4)
         # The master's visible checks decide no points (the hidden suite does): while grading they do not
         # run, so a function that hangs cannot make each of them wait out its cell's limit.
@@ -80,8 +60,6 @@ class Grader:
                                  and not nbgrader_metadata(c).get("solution") and grade_id(c))
         self.shown_checks = tuple(c for c in self.check_cells if c not in assignment.skip_cells)
         self.suite = Suite(assignment, self.master)
-        self.launch = launch or build_launch(assignment.release_dir)
-        self.worker = Worker(self.launch)
         self._collected: list[Outcome] | None = None
 
     def grade(self, student: str, path: Path, only_visible: bool = False) -> SubmissionResult:

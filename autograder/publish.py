@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .config import Assignment
-from .grade import discover
+from .discovery import discover
 from .results import GradeReport, SubmissionResult
 
 

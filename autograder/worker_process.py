@@ -32,10 +32,13 @@ class Worker:
     def __init__(self, launch: Launch):
         self.launch = launch
         self.process: subprocess.Popen | None = None
+        self.starting = False  # spawned, its "ready" not read yet
 
-    def ensure_started(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
+    def spawn(self) -> Worker:
+        """Start the worker process without waiting for it to be ready: its preload (NumPy, pandas,
+        Matplotlib: about a second) overlaps whatever the grader does next. `ensure_started` waits."""
+        if self.running:
+            return self
         self.stop()  # a worker that died: close its pipes before starting the next
         with with_files(self.launch.argv, self.launch.files) as (argv, fds):  # fds: files written for the sandbox
             self.process = subprocess.Popen(
@@ -48,6 +51,15 @@ class Worker:
                 close_fds=True,
                 pass_fds=fds,
             )
+        self.starting = True
+        return self
+
+    def ensure_started(self) -> None:
+        if self.running and not self.starting:
+            return
+        if not self.running:
+            self.spawn()
+        self.starting = False
         try:
             reply = protocol.read_frame(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT,
                                         max_bytes=READY_BYTES)
@@ -105,7 +117,7 @@ class Worker:
                 stream.close()
             except OSError:  # unflushed bytes to a worker that is gone
                 pass
-        self.process = None
+        self.process, self.starting = None, False
 
     def __enter__(self) -> Worker:
         return self

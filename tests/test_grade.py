@@ -218,3 +218,18 @@ def test_a_missing_master_or_release(tmp_path):
     course.master.unlink()
     with pytest.raises(ConfigError, match="master notebook .* not found"):
         Grader(course.assignment())
+
+
+def test_a_worker_started_early_grades_and_one_grader_starts_its_own_before_its_set_up(course, tmp_path):
+    from autograder.sandbox import build_launch
+    from autograder.worker_process import Worker
+
+    assignment = course.assignment()
+    early = Worker(build_launch(assignment.release_dir)).spawn()  # what `grade` does for one notebook
+    pid = early.process.pid
+    with Grader(assignment, worker=early) as grader:
+        result = grader.grade("ada", course.released_with("ada", "def square(x):\n    return x * x", tmp_path))
+        assert grader.worker.process.pid == pid and result.score == 3.0
+    assert early.process is None  # stopped with its grader
+    with Grader(assignment) as grader:  # started first, its "ready" read when the first notebook runs
+        assert grader.worker.running and grader.worker.starting
