@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="grade N submissions at a time, each in its own grader process (default: cores)")
     grade.add_argument("--scheduler", metavar="ADDRESS",
-                       help="grade on the Dask cluster at ADDRESS (tcp://HOST:8786); the course must be on a shared path")
+                       help="grade on the Dask cluster at ADDRESS (tcp://HOST:8786); the course is sent to its workers")
     grade.add_argument("--resume", action="store_true",
                        help="keep the finished results of an interrupted run with the same --json; grade the rest")
     grade.set_defaults(verb=cmd_grade)

@@ -79,6 +79,13 @@ class Grader:
         result.seconds = time.monotonic() - started
         return result.bound()
 
+    def refuse(self, student: str, path: Path, message: str) -> SubmissionResult:
+        """The result of a notebook that could not be read (`message` says why), as `grade` makes it."""
+        result = SubmissionResult(student=student, notebook=str(path), status="graded", score=0.0,
+                                  max_score=self.assignment.max_score)
+        self._fail(result, "invalid", message)
+        return result.bound()
+
     def _grade_into(self, result: SubmissionResult, path: Path, only_visible: bool) -> None:
         limits = self.assignment.limits
         submission = load_submission(result.student, path, self.master, limits.max_notebook_mb,

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -35,19 +36,14 @@ _lock = threading.Lock()  # one submission at a time per process: pytest.main is
 
 
 def grade_here(root: str, assignment: str, student: str, notebook: str, batch: str = "",
-               display: bool = False) -> dict:
+               display: bool = False, problem: str = "") -> dict:
     """Grade one submission with this process's cached Grader: {"result": ...} or {"fatal": ...}.
-    With `display`, the result carries what its cells showed (for the autograded/ notebooks)."""
+    With `display`, the result carries what its cells showed (for the autograded/ notebooks); with a
+    `problem` (why the notebook could not be read where it was found) it is invalid, saying so."""
     with _lock:
-        if batch != _batch["token"]:  # a new batch on a long-lived process: start from fresh files
-            close_graders()
-            _batch["token"] = batch
         try:
-            grader = _graders.get((root, assignment, display))
-            if grader is None:
-                grader = _graders[(root, assignment, display)] = Grader(load_assignment(assignment, Path(root)),
-                                                                        display=display)
-            result = grader.grade(student, Path(notebook))
+            grader = _grader(root, assignment, batch, display)
+            result = grader.refuse(student, Path(notebook), problem) if problem else grader.grade(student, Path(notebook))
         except AutograderError as error:  # the assignment itself is broken: the batch stops
             return {"fatal": {"message": str(error), "exit_code": int(error.exit_code)}}
         return {"result": result.to_dict(outputs=display)}
@@ -55,8 +51,40 @@ def grade_here(root: str, assignment: str, student: str, notebook: str, batch: s
 
 def grade_json(root: str, assignment: str, student: str, notebook: str, batch: str = "",
                display: bool = False) -> str:
-    """`grade_here` as JSON text (what a Dask task returns)."""
+    """`grade_here` as JSON text."""
     return json.dumps(grade_here(root, assignment, student, notebook, batch, display))
+
+
+def grade_sent(key: str, assignment: str, student: str, filename: str, notebook: bytes | None, problem: str,
+               batch: str = "", display: bool = False) -> str:
+    """A Dask task: grade a notebook sent as bytes against the course bundle `key` unpacked on this
+    machine (`bundle.py`); `problem` is why the client could not read it (then it is invalid). JSON text."""
+    from .bundle import installed
+
+    root = installed(key)
+    if root is None:
+        return json.dumps({"fatal": {"message": f"this Dask worker has no copy of the course (bundle {key}); "
+                                                "grade again: the batch sends it to every worker it finds",
+                                     "exit_code": 1}})
+    name = Path(filename).name
+    name = name if name not in ("", ".", "..") else "submission.ipynb"
+    with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder:
+        path = Path(folder) / name
+        if notebook is not None:
+            path.write_bytes(notebook)
+        return json.dumps(grade_here(str(root), assignment, student, str(path), batch, display, problem))
+
+
+def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
+    """This process's Grader for the assignment (under `_lock`); a new batch starts from fresh files."""
+    if batch != _batch["token"]:  # a new batch on a long-lived process
+        close_graders()
+        _batch["token"] = batch
+    grader = _graders.get((root, assignment, display))
+    if grader is None:
+        grader = _graders[(root, assignment, display)] = Grader(load_assignment(assignment, Path(root)),
+                                                                display=display)
+    return grader
 
 
 def close_graders() -> None:

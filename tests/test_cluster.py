@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,3 +145,57 @@ def test_a_link_is_not_graded_as_its_target_on_a_cluster(tmp_path, cluster):
     link = run.report.submissions[1]
     assert (link.student, link.status, link.score) == ("b-link", "invalid", 0.0)
     assert "symbolic link" in link.message
+
+
+@pytest.fixture
+def blind_cluster(tmp_path_factory):
+    """A LocalCluster's scheduler with two `dask worker` processes that cannot see the course: each runs
+    in a mount namespace where the tests' folder is an empty tmpfs, with / as its working folder."""
+    distributed = pytest.importorskip("distributed")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        pytest.skip("bubblewrap is not installed (`apt-get install -y bubblewrap`): no worker can be made blind")
+    hidden = tmp_path_factory.getbasetemp()
+    bundles = Path(tempfile.mkdtemp(prefix="autograder-test-bundles-"))  # outside what is hidden
+    env = dict(os.environ, AUTOGRADER_BUNDLES=str(bundles), PYTHONPATH="")
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0") as local:
+        workers = [subprocess.Popen([bwrap, "--dev-bind", "/", "/", "--tmpfs", str(hidden), "--chdir", "/", "--",
+                                     str(Path(sys.executable).parent / "dask"), "worker", local.scheduler_address,
+                                     "--nthreads", "1", "--no-dashboard"],
+                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(2)]
+        try:
+            with distributed.Client(local.scheduler_address) as client:
+                client.wait_for_workers(2, timeout=60)
+                seen = client.run(lambda path: os.path.exists(path), str(hidden / "course"))
+            yield local.scheduler_address, seen, bundles
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=30)
+            shutil.rmtree(bundles, ignore_errors=True)
+
+
+def test_workers_that_cannot_see_the_course_grade_it_from_the_bundle_sent_once(tmp_path_factory, blind_cluster):
+    address, seen, bundles = blind_cluster
+    root = tmp_path_factory.getbasetemp() / "course"
+    course = make_course(root)
+    course.released_with("a-right", RIGHT)
+    course.released_with("b-wrong", "def square(x):\n    return x * 2")
+    (course.submissions / "c-link.ipynb").symlink_to(course.master)  # refused where it was found
+    assert seen and not any(seen.values())  # the workers do not see the client's course path
+    tasks = [Task(i, found.student, found.notebook)
+             for i, found in enumerate(discover(course.assignment(), [course.submissions]))]
+    first, second = {}, {}
+    sent = [grade_on_cluster(course.assignment(), tasks, address,
+                             lambda task, result, graded, into=into: into.__setitem__(task.student, result))
+            for into in (first, second)]
+    assert sent == [2, 0]  # the second batch finds the bundle on both workers
+    local = run_batch(course.assignment(), [course.submissions], jobs=1).report
+    for results in (first, second):
+        assert [results[s.student].to_dict() | {"seconds": 0} for s in local.submissions] == \
+            [s.to_dict() | {"seconds": 0, "notebook": str(Path(s.notebook))} for s in local.submissions]
+    assert [first[s].score for s in ("a-right", "b-wrong", "c-link")] == [3.0, 0.0, 0.0]
+    assert "symbolic link" in first["c-link"].message
+    assert len([p for p in bundles.iterdir() if not p.name.startswith(".")]) == 1  # one course, unpacked once
