@@ -1,8 +1,9 @@
 """A grader process for a parallel batch: keeps one `Grader` (and so one sandboxed worker) and grades
 the submissions it is handed, one at a time.
 
-Started by `parallel.py` as `python -m autograder.host PARENT_PID` (requests and replies are JSON
-frames on stdin/stdout), or used inside a Dask worker process by `cluster.py`. Either way a task
+Started by `parallel.py` as `python -m autograder.host PARENT_PID ROOT ASSIGNMENT` (requests and
+replies are JSON frames on stdin/stdout; its worker starts before the grader's imports, so their costs
+overlap), or used inside a Dask worker process by `cluster.py`. Either way a task
 goes in as plain strings and comes back as our own `SubmissionResult.to_dict()`: nothing the
 student's worker made crosses, and nothing is pickled.
 """
@@ -26,11 +27,11 @@ if __name__ == "__main__":
 from . import protocol  # noqa: E402
 from .config import load_assignment  # noqa: E402
 from .errors import AutograderError  # noqa: E402
-from .grade import Grader  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 
-_graders: dict[tuple[str, str, bool], Grader] = {}
+_graders: dict = {}  # (root, assignment, display) -> Grader
+_early: dict = {}  # (root, assignment) -> a Worker started with the process, for its first Grader
 _batch = {"token": ""}
 _lock = threading.Lock()  # one submission at a time per process: pytest.main is not thread-safe
 
@@ -80,10 +81,12 @@ def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
     if batch != _batch["token"]:  # a new batch on a long-lived process
         close_graders()
         _batch["token"] = batch
+    from .grade import Grader
+
     grader = _graders.get((root, assignment, display))
     if grader is None:
         grader = _graders[(root, assignment, display)] = Grader(load_assignment(assignment, Path(root)),
-                                                                display=display)
+                                                                display=display, worker=_early.pop((root, assignment), None))
     return grader
 
 
@@ -104,9 +107,24 @@ def close_idle_graders() -> None:
             _lock.release()
 
 
-def serve(parent: int) -> None:
+def start_early(root: str, assignment: str) -> None:
+    """Start the worker for the batch's assignment now, before the grader's imports (a failure here is
+    the first Grader's to report)."""
+    from .sandbox import build_launch
+    from .worker_process import Worker
+
+    try:
+        launch = build_launch(load_assignment(assignment, Path(root)).release_dir)
+        _early[(root, assignment)] = Worker(launch).spawn()
+    except Exception:
+        pass
+
+
+def serve(parent: int, root: str = "", assignment: str = "") -> None:
     """Answer {"root", "assignment", "student", "notebook"} frames until stdin closes."""
     _die_with(parent)
+    if root and assignment:
+        start_early(root, assignment)
     control_in, control_out = os.dup(0), os.dup(1)
     os.dup2(2, 1)  # the protocol owns the original stdout; stray prints go to stderr
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -123,6 +141,8 @@ def serve(parent: int) -> None:
             protocol.write_frame(control_out, reply)
     finally:
         close_graders()
+        for worker in _early.values():
+            worker.stop()
 
 
 def _die_with(parent: int) -> None:
@@ -136,4 +156,4 @@ def _die_with(parent: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), *sys.argv[2:4])

@@ -83,7 +83,8 @@ class GraderProcess:
             try:
                 if self.process is None or self.process.poll() is not None:
                     self.stop()
-                    self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid())],
+                    self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid()),
+                                                     str(assignment.root), assignment.name],
                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
                 protocol.write_frame(self.process.stdin.fileno(), request, self.deadline)
                 return True
