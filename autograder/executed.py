@@ -4,8 +4,9 @@
 
 It is built from the graded bytes, the master and the outputs the grader validated (`worker_process`),
 nothing else. The submission's own outputs, its cell metadata other than nbgrader's (which is the
-master's), its attachments and the HTML tags in its Markdown are not kept: nothing a student wrote
-runs in the browser of the instructor who opens it.
+master's) and its attachments are not kept, and what the student wrote in Markdown or raw cells is
+shown as text (a fenced block), never rendered: no tag, link or image of theirs reaches the browser of
+the instructor who opens it (the formgrader renders it in the Jupyter server's origin).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from .notebook_file import notebook_from_bytes
 from .submission import grade_id, nbgrader_metadata, numbered_cells
 
-TAG = re.compile(r"<(?=[A-Za-z/!?])")  # where an HTML tag, comment or declaration would start
+BACKTICKS = re.compile(r"`+")
 KEPT_METADATA = ("kernelspec", "language_info")  # of the master's notebook metadata
 
 
@@ -44,15 +45,20 @@ def executed_notebook(raw: bytes, master: nbformat.NotebookNode,
                 count += 1
                 made.execution_count = count
                 made.outputs = [_counted(output, count) for output in ran]
-        elif cell.cell_type == "markdown":
-            source = cell.source if id(cell) in from_master else TAG.sub("&lt;", cell.source)
-            made = new_markdown_cell(source, metadata=metadata)
-        else:  # a raw cell: without a format in its metadata, no exporter shows it as HTML
-            made = new_raw_cell(cell.source, metadata=metadata)
+        elif id(cell) in from_master:  # the master's own Markdown and raw cells, as they are
+            made = (new_markdown_cell if cell.cell_type == "markdown" else new_raw_cell)(cell.source, metadata=metadata)
+        else:
+            made = new_markdown_cell(as_text(cell.source), metadata=metadata)
         made.id = f"cell-{index}"
         cells.append(made)
     kept = {key: copy.deepcopy(master.metadata[key]) for key in KEPT_METADATA if key in master.metadata}
     return new_notebook(cells=cells, metadata=kept)
+
+
+def as_text(source: str) -> str:
+    """Markdown that shows `source` as it was written: a fenced block longer than any run of backticks in it."""
+    fence = "`" * max(3, 1 + max((len(run) for run in BACKTICKS.findall(source)), default=0))
+    return f"{fence}text\n{source}\n{fence}"
 
 
 def _counted(output: dict, count: int) -> nbformat.NotebookNode:

@@ -34,8 +34,8 @@ class Grader:
 
     def __init__(self, assignment: Assignment, launch: Launch | None = None, display: bool = False,
                  worker: Worker | None = None):
-        """`display`: each result also carries what every cell that ran showed (`SubmissionResult.outputs`),
-        the visible checks included: they run after the hidden suite, for the autograded/ notebook only.
+        """`display`: each result also carries what every cell showed (`SubmissionResult.outputs`), from a
+        run of its own (`_outputs`) that grading never sees.
         `worker`: one already started (`Worker.spawn`) for this assignment's release, else one is started
         here, first, so that its preload overlaps the rest of the grader's start."""
         self.assignment, self.display = assignment, display
@@ -58,7 +58,6 @@ class Grader:
         # run, so a function that hangs cannot make each of them wait out its cell's limit.
         self.check_cells = tuple(grade_id(c) for c in self.master.cells if nbgrader_metadata(c).get("grade")
                                  and not nbgrader_metadata(c).get("solution") and grade_id(c))
-        self.shown_checks = tuple(c for c in self.check_cells if c not in assignment.skip_cells)
         self.suite = Suite(assignment, self.master)
         self._collected: list[Outcome] | None = None
 
@@ -91,9 +90,11 @@ class Grader:
         submission = load_submission(result.student, path, self.master, limits.max_notebook_mb,
                                      self.assignment.skip_cells + self.check_cells)
         result.notes, result.sha256 = list(submission.notes), submission.sha256
+        if self.display:
+            result.outputs = self._outputs(submission)
         session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits,
                                  self.assignment.graded, self.suite.plugin.reference_module,
-                                 parts=len(self.assignment.parts), display=self.display)
+                                 parts=len(self.assignment.parts))
         try:
             execution = session.run_notebook()
             result.cell_errors = [{"cell": c.number, "status": c.status, **_error_fields(c.error)}
@@ -110,18 +111,20 @@ class Grader:
                 result.message = f"{len(result.cell_errors)} cell(s) raised errors, first: cell {first['cell']} " \
                                  f"({first.get('type') or first['status']})"
         finally:
-            if self.display:
-                result.outputs = self._outputs(session, submission)
             session.close()
 
-    def _outputs(self, session: StudentSession, submission) -> dict[str, list[dict]]:
-        """What each cell that ran showed; the visible checks run now, after the suite, so their outcome
-        can change no score and a hang in them costs at most one call's time."""
-        ran = [cell for cell in session.execution.cells if cell.status != "skipped"]
-        checks = [cell.number for cell in submission.cells if cell.grade_id in self.shown_checks]
-        if checks and session.execution.status == "ok":
-            ran += [cell for cell in session.display_cells(checks) if cell.status != "skipped"]
-        return {str(cell.number): list(cell.outputs) for cell in ran}
+    def _outputs(self, submission) -> dict[str, list[dict]]:
+        """What each cell shows, for the autograded/ notebook: the notebook run on its own in a fresh child,
+        as Jupyter's Restart & Run All would (values, figures, the visible checks too; `skip_cells` aside),
+        before grading starts. Nothing of it reaches the grading: not its time, not its state, and it never
+        sees a hidden test's input, so no output can show one."""
+        cells = [dict(cell.to_wire(), skip=cell.grade_id in self.assignment.skip_cells) for cell in submission.cells]
+        session = StudentSession(self.worker, cells, self.assignment.limits, display=True)
+        try:
+            execution = session.run_notebook()
+        finally:
+            session.close()
+        return {str(cell.number): list(cell.outputs) for cell in execution.cells if cell.status != "skipped"}
 
     def _fail(self, result: SubmissionResult, status: str, message: str) -> None:
         result.status, result.message = status, message

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if __name__ == "__main__":
     # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar
@@ -27,6 +28,9 @@ if __name__ == "__main__":
 from . import protocol  # noqa: E402
 from .config import load_assignment  # noqa: E402
 from .errors import AutograderError  # noqa: E402
+
+if TYPE_CHECKING:
+    from .grade import Grader
 
 PR_SET_PDEATHSIG = 1
 

@@ -51,7 +51,7 @@ class StudentSession:
     graded function a stand-in for the reference (`references.py`); `student.own.f(...)` and
     `student.isolated.f(...)` choose explicitly.
     Outputs: each cell's outcome holds what Jupyter would show (`CellOutcome.outputs`); with `display`
-    the worker also renders results and figures, and `display_cells` runs chosen cells again at the end.
+    the worker also renders values and figures (for a run of its own: `Grader._outputs`).
     """
 
     MAX_RESTARTS = 2
@@ -60,7 +60,7 @@ class StudentSession:
                  reference: Any = None, parts: int = 1, display: bool = False):
         self.worker, self.limits = worker, limits
         self.display = display  # results and figures cost the worker time: only when asked
-        self.shown = CellOutputs()  # what the notebook's outputs may still hold, its display cells' too
+        self.shown = CellOutputs()  # what the notebook's outputs may still hold
         self.cells = cells  # [{"number", "source", "skip"}]
         self.started = time.monotonic()
         self.execution = Execution()
@@ -114,26 +114,6 @@ class StudentSession:
             self.execution.status = "timeout" if reply.get("timeout") else "crashed"
             self.execution.message = self._failure(reply)
             return self.execution
-
-    def display_cells(self, numbers: list[int]) -> list[CellOutcome]:
-        """Run again in the live notebook, after the hidden suite, the cells with these numbers (in the
-        notebook's order, skipped while grading or not) for what they show: each within `cell_timeout`,
-        all within `call_timeout`, the rest skipped after one that runs out of time. Never raises and
-        records nothing; [] when the notebook is not running or the reply is unusable."""
-        wanted = set(numbers)
-        cells = [{"number": c["number"], "source": c["source"]} for c in self.cells if c["number"] in wanted]
-        if not cells or not self.alive or not self.worker.running:
-            return []
-        try:  # whatever goes wrong here costs the display only, never the grading
-            reply = self._exchange({"op": "cells", "cells": cells, "timeout": self.limits.call_timeout},
-                                   self.limits.call_timeout)
-        except Exception:
-            return []
-        if "whole" in reply or "crashed" in reply:  # the zygote killed the notebook or found it gone
-            self.alive = False
-        if not reply.get("ok"):
-            return []
-        return cell_outcomes(reply.get("cells"), cells, self._output_limit, self.shown)
 
     def _mark(self, number: int, status: str, error: str) -> None:
         for cell in self.execution.cells:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
-import time
+import json
 
 import matplotlib.image
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.grade import Grader
 from autograder.sandbox import build_launch
 from autograder.session import StudentSession
 from autograder.worker_process import Worker, cell_outcomes
-from toycourse import make_course, wire
+from toycourse import TOML, make_course, wire
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYS = {"stream": {"output_type", "name", "text"},
@@ -254,42 +255,60 @@ def test_a_hostile_reply_gives_only_valid_capped_outputs():
         assert_valid(cell)
 
 
-# -- display_cells: the checks skipped while grading, run at the end -------------------------------
+# -- the display run: the notebook once more, on its own, before grading ----------------------------
 
-CHECKED = ["def square(x):\n    return x * 3", "def hang():\n    while True:\n        pass",
-           "assert square(2) == 4, 'square(2) should be 4'", "print('checked')", "hang()", "print('never')"]
+LEAKY = """SEEN = []
 
-
-def test_display_cells_runs_a_skipped_check_cell(run):
-    session = run(CHECKED, skip=(3, 4, 5, 6))
-    assert session.call("square", 2) == 6  # the hidden suite
-    before = dataclasses.replace(session.execution, cells=[dataclasses.replace(c) for c in session.execution.cells])
-    check, printed = session.display_cells([4, 3])  # in the notebook's order
-    assert (check.number, check.status, check.error["type"]) == (3, "error", "AssertionError")
-    (error,) = check.outputs
-    assert error["ename"] == "AssertionError" and error["evalue"] == "square(2) should be 4"
-    assert error["traceback"][1:3] == ["Cell 3, line 1, in <module>",
-                                       "    assert square(2) == 4, 'square(2) should be 4'"]
-    assert printed.outputs == [{"output_type": "stream", "name": "stdout", "text": "checked\n"}]
-    assert session.execution == before and session.timed_out == {}  # nothing recorded changes
-    assert session.display_cells([99]) == []
+def square(x):
+    SEEN.append(repr(x))
+    return np.asarray(x, dtype=float) ** 2"""
 
 
-def test_a_hanging_display_cell_costs_at_most_the_call_timeout(run):
-    session = run(CHECKED, skip=(3, 4, 5, 6), call_timeout=1.0, cell_timeout=2.0)
-    started = time.monotonic()
-    outcomes = session.display_cells([4, 5, 6])
-    assert time.monotonic() - started < 1.0 + 0.5
-    assert [(c.number, c.status) for c in outcomes] == [(4, "ok"), (5, "timeout"), (6, "skipped")]
-    assert outcomes[1].outputs[0]["ename"] == "TimeoutError" and outcomes[2].outputs == []
-    assert session.call("square", 2) == 6 and session.restarts == 0  # the same notebook goes on
+def graded_both_ways(course, name: str, notebook) -> tuple:
+    """The notebook graded without and with the outputs collected."""
+    path = course.write(name, notebook)
+    with Grader(course.assignment()) as plain, Grader(course.assignment(), display=True) as shown:
+        return plain.grade(name, path), shown.grade(name, path)
 
 
-def test_a_display_cell_that_kills_its_notebook_returns_nothing_and_raises_nothing(run):
-    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
-    session = run(["def fine():\n    return 1", stubborn], skip=(2,), call_timeout=0.5)
-    assert session.display_cells([2]) == []  # the zygote killed it at the hard deadline
-    assert session.execution.cells[1].status == "skipped"
-    assert session.call("fine") == 1  # a fresh run of the notebook
-    session.close()
-    assert session.display_cells([1]) == []
+def same_grading(plain, shown) -> bool:
+    return plain.to_dict() | {"seconds": 0} == shown.to_dict() | {"seconds": 0}
+
+
+def released_with(course, answer: str, extra: tuple[str, ...] = ()):
+    notebook = nbformat.read(course.release, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
+            cell.source = answer
+    notebook.cells += [new_code_cell(source) for source in extra]
+    return notebook
+
+
+def test_the_display_run_shows_the_visible_check_and_grading_is_the_same(tmp_path):
+    course = make_course(tmp_path)
+    plain, shown = graded_both_ways(course, "bob", released_with(course, "def square(x):\n    return x * 2",
+                                                                 ("print('mine')", "square(3)")))
+    assert same_grading(plain, shown) and plain.outputs is None
+    check = shown.outputs["4"]  # the master's visible check (skipped while grading) ran in the display run
+    assert check[-1]["output_type"] == "error" and check[-1]["ename"] == "AssertionError"
+    assert shown.outputs["5"] == [{"output_type": "stream", "name": "stdout", "text": "mine\n"}]
+    assert shown.outputs["6"][0]["data"]["text/plain"] == "6"  # square(3), as Out[n]
+
+
+def test_no_output_can_show_what_a_hidden_test_passed(tmp_path):
+    course = make_course(tmp_path)
+    plain, shown = graded_both_ways(course, "mallory", released_with(course, LEAKY, ("print(SEEN)",)))
+    assert shown.score == plain.score == 3.0
+    everything = json.dumps(shown.outputs)
+    assert "print(SEEN)" not in everything and "-2." not in everything  # the suite's array([1., -2., 0.5])
+    assert shown.outputs["5"][0]["text"] == "['3.0']\n"  # what the notebook's own visible check passed
+
+
+def test_drawing_and_showing_values_cost_the_grading_nothing(tmp_path):
+    toml = TOML.replace("timeout = 20", "timeout = 6").replace("cell_timeout = 2", "cell_timeout = 3")
+    course = make_course(tmp_path, toml=toml)
+    slow_plots = tuple("import time\ntime.sleep(0.9)\nplt.plot(np.random.rand(300_000))" for _ in range(5))
+    deep = "SCALE = " + " + ".join(["0.001"] * 1000)  # compiles, but is too deep for ast.parse's tree
+    plain, shown = graded_both_ways(course, "carol", released_with(course, f"{deep}\n{LEAKY}",
+                                                                   ("import matplotlib.pyplot as plt",) + slow_plots))
+    assert same_grading(plain, shown) and plain.status == "graded" and plain.score == 3.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from html.parser import HTMLParser
 
 import nbformat
 import pytest
@@ -56,7 +57,7 @@ def test_the_executed_notebook_is_the_submission_restored_with_the_workers_outpu
     nb.cells[2].metadata["nbgrader"]["points"] = 100  # their answer cell, made to look worth more
     nb.cells[2].outputs = [new_output("stream", name="stdout", text="all tests passed!")]  # an output of their own
     nb.cells.append(new_code_cell("print('mine')", metadata={"nbgrader": {"grade_id": "square", "grade": True}}))
-    nb.cells.append(new_markdown_cell("<img src=x onerror=alert(1)> and `a < b`"))
+    nb.cells.append(new_markdown_cell("<img src=x onerror=alert(1)> [see](javascript:alert(2)) ```` ok"))
     outputs = {"2": [new_output("stream", name="stdout", text="side set\n")],
                "3": [new_output("execute_result", data={"text/plain": "9.0"})]}
     executed = executed_notebook(nbformat.writes(nb).encode(), course.master_node(), outputs)
@@ -69,7 +70,8 @@ def test_the_executed_notebook_is_the_submission_restored_with_the_workers_outpu
     assert executed.cells[1].execution_count == 1 and executed.cells[3].execution_count is None
     assert "all tests passed!" not in nbformat.writes(executed)
     assert executed.cells[4].metadata == {}  # a second cell claiming the grade_id of an answer
-    assert executed.cells[5].source == "&lt;img src=x onerror=alert(1)> and `a < b`"
+    # shown as written, never rendered: a fence longer than any run of backticks in it
+    assert executed.cells[5].source == "`````text\n<img src=x onerror=alert(1)> [see](javascript:alert(2)) ```` ok\n`````"
     assert executed.cells[0].source == master.cells[0].source  # the master's own Markdown as it is
     assert executed.metadata == {key: master.metadata[key] for key in ("kernelspec", "language_info")}
 
@@ -143,3 +145,50 @@ def test_the_feedback_page_goes_where_release_feedback_looks_with_the_submission
     with pytest.raises(GradebookError, match="include"):
         folders.write_feedback(submit(course, "gus", released(course), stamp=None, secret=None))
     assert sorted(p.name for p in (course.root / "feedback").iterdir()) == ["dan"]
+
+
+def test_the_formgrader_shows_what_a_student_wrote_as_text_never_as_markup(course):
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    nb = released(course)
+    nb.cells += [new_markdown_cell('<img src=x onerror="alert(1)"> [see](javascript:alert(2)) ![x](http://evil/x.png)'),
+                 nbformat.v4.new_raw_cell('<script>alert(3)</script><a href="javascript:alert(4)">raw</a>')]
+    result = submit(course, "mallory", nb)
+    result.outputs = {"3": [new_output("stream", name="stdout", text="<script>alert(5)</script>\n"),
+                            new_output("error", ename="<b>E</b>", evalue="<img src=y onerror=alert(6)>",
+                                       traceback=["\x1b[31m<script>alert(7)</script>\x1b[0m"])]}
+    path = CourseFolders(course.assignment()).write_autograded(result)
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"  # as nbgrader's formgrader renders autograded/
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    page, _ = HTMLExporter(config=config).from_filename(str(path), resources={
+        "assignment_id": "toy", "notebook_id": "toy", "submission_id": "1", "index": 0, "total": 1,
+        "base_url": "/", "student": "mallory", "last_name": None, "first_name": None, "notebook_path": "/x"})
+    elements = Elements()
+    elements.feed(page)
+    assert not [attrs for tag, attrs in elements.found if tag in ("img", "a") and any(
+        "javascript:" in (value or "") or "evil" in (value or "") or name == "onerror" for name, value in attrs)]
+    assert not [text for text in elements.scripts if "alert(" in text]
+    assert "&lt;script&gt;alert(7)" in page and "&lt;script&gt;alert(5)" in page  # outputs, shown as text
+    assert "[see](javascript:alert(2))" in page  # the student's Markdown, as written
+
+
+class Elements(HTMLParser):
+    """Every element of a page with its attributes, and the text of its scripts."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.scripts, self.in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, attrs))
+        self.in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script:
+            self.scripts.append(data)

@@ -81,28 +81,15 @@ class Child:
         sys.modules["__main__"] = self.module
         return [self._run_cell(cell) for cell in cells]
 
-    def run_cells(self, cells: list[dict], seconds: float) -> list[dict]:
-        """Cells run again after the hidden suite (op "cells"), for what they show: each within the
-        cell limit, all within `seconds`; after a cell that runs out of time the rest are skipped."""
-        deadline, outcomes, stopped = time.monotonic() + seconds, [], False
-        for cell in cells:
-            left = min(float(self.limits["cell_timeout"]), deadline - time.monotonic())
-            stopped = stopped or left <= 0
-            outcome = self._run_cell({**cell, "skip": stopped}, left, announce=False)
-            stopped = stopped or outcome["status"] == "timeout"
-            outcomes.append(outcome)
-        return outcomes
-
-    def _run_cell(self, cell: dict, seconds: float | None = None, announce: bool = True) -> dict:
+    def _run_cell(self, cell: dict) -> dict:
         number = cell["number"]
         outcome = {"number": number, "status": "ok"}
         if cell.get("skip"):
             outcome.update(status="skipped", outputs=[])
             return outcome
-        if announce:  # the zygote gives each cell of the notebook run its own deadline
-            protocol.write_frame(self.wfd, {"event": "cell", "number": number})
+        protocol.write_frame(self.wfd, {"event": "cell", "number": number})  # the zygote's deadline per cell
         self.current = CELL_FILE.format(number=number)
-        seconds = float(self.limits["cell_timeout"]) if seconds is None else seconds
+        seconds = float(self.limits["cell_timeout"])
         deadline = time.monotonic() + seconds
         value, result, error, images = None, None, None, []
         try:
@@ -208,8 +195,6 @@ class Child:
             if op == "exec":
                 self._with_timeout(timeout, self._run_source, request["source"], "<provided>")
                 return {"ok": True}
-            if op == "cells":
-                return {"ok": True, "cells": display.fit(self.run_cells(request["cells"], timeout), self.max_reply)}
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
         except SoftTimeout:
             return {"ok": False, "timeout": True}

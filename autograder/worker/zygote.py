@@ -78,7 +78,7 @@ class Zygote:
             elif op == "end":
                 self.finish()
                 reply = {"ok": True, **({"restart": self.broken} if self.broken else {})}
-            elif op in ("call", "exec", "cells"):
+            elif op in ("call", "exec"):
                 reply = self.relay(request, float(request.get("timeout") or 10))
             else:
                 reply = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
