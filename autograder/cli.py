@@ -167,7 +167,7 @@ def _grade(args, assignment, err: Console, launch, worker) -> int:
         say(err, line)
     if publish.display_error:
         say(err, f"warning: the progress display failed ({publish.display_error}); every result was kept")
-    for problem in publish.problems:
+    for problem in publish.warnings + publish.problems:
         say(err, f"warning: {problem}")
     return ExitCode.FAILED if publish.problems else ExitCode.OK
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from .config import Assignment
-from .errors import GradebookError, InvalidSubmission
+from .errors import InvalidSubmission, SubmissionFilesError
 from .executed import executed_notebook
 from .feedback import write_page
 from .gradebook import TIMESTAMP_MB, course_directory
@@ -71,9 +71,9 @@ class CourseFolders:
         try:
             raw = read_bytes(Path(result.notebook), self.assignment.limits.max_notebook_mb)
         except InvalidSubmission as error:
-            raise GradebookError(f"its notebook can no longer be read ({error})") from None
+            raise SubmissionFilesError(f"its notebook can no longer be read ({error})") from None
         if hashlib.sha256(raw).hexdigest() != result.sha256:
-            raise GradebookError("its notebook changed after it was graded; grade it again to update autograded/")
+            raise SubmissionFilesError("its notebook changed after it was graded; grade it again to update autograded/")
         target.mkdir(parents=True, exist_ok=True)
         _replace(path, nbformat.writes(executed_notebook(raw, self.master, result.outputs)).encode("utf-8"))
         self._copy_nbgraders_files(Path(result.notebook).parent, target)
@@ -91,7 +91,7 @@ class CourseFolders:
         files = nbgraders_files(submitted)
         missing = [name for name, data in files.items() if data is None]
         if missing:
-            raise GradebookError(f"submitted/{result.student}/{self.assignment.name}/ has no readable "
+            raise SubmissionFilesError(f"submitted/{result.student}/{self.assignment.name}/ has no readable "
                                  f"{' or '.join(missing)} (nbgrader's submit and collect write them; check that "
                                  "CourseDirectory.include in nbgrader_config.py does not leave them out), which "
                                  "nbgrader's release_feedback needs; its page was not put in the course's feedback/")

@@ -68,6 +68,11 @@ class InvalidSubmission(AutograderError):
     """A submitted file cannot be graded (not a notebook, too large, ...). Costs only that student."""
 
 
+class SubmissionFilesError(GradebookError):
+    """A student's own files kept a copy of their result from nbgrader's folders (a timestamp.txt that
+    is missing, a notebook changed after grading): a warning about that student, not the batch's failure."""
+
+
 class WorkerError(AutograderError):
     """The sandboxed worker failed; raised in the grader, never a crash of the grader."""
 

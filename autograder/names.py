@@ -18,6 +18,8 @@ from pathlib import Path
 MAX_ID = 100  # characters of an id; longer names keep their start and a digest of the whole
 MAX_ID_BYTES = 200  # and bytes of it in UTF-8 (a folder named after it must fit in 255)
 SAFE_IN_FOLDER = frozenset("._@+-")  # kept as they are in folder names, with letters and digits
+MARKUP = frozenset('<>&"')  # spelled out in ids: nbgrader's formgrader prints ids unescaped
+FORMULA = frozenset("=+-@")  # spelled out at the start of an id
 MAX_FOLDER_BYTES = 200  # a folder name longer than this keeps its start and a digest (limit: 255)
 
 
@@ -39,9 +41,13 @@ codecs.register_error("autograder-1252", _windows_1252)
 
 def student_id(name: str) -> str:
     """A file or folder name as an id: UTF-8 where it is (Windows-1252 where not), every character
-    that is not printable spelled out (\\x1b, \\u202e), at most MAX_ID characters."""
+    that is not printable spelled out (\\x1b, \\u202e), and so are the characters that are markup in
+    HTML (`<>&"`, which nbgrader's own pages print as they are) and a first character that starts a
+    spreadsheet formula (`=+-@`, for `nbgrader export`); at most MAX_ID characters."""
     text = os.fsencode(name).decode("utf-8", "autograder-1252")
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    text = "".join(c if c.isprintable() and c not in MARKUP else _spelled(c) for c in text)
+    if text[:1] in FORMULA:
+        text = _spelled(text[0]) + text[1:]
     if not text:
         return "unnamed"
     if len(text) > MAX_ID or len(text.encode("utf-8")) > MAX_ID_BYTES:
@@ -50,6 +56,12 @@ def student_id(name: str) -> str:
             start = start[:-1]
         text = f"{start}~{_digest(text)}"
     return text
+
+
+def _spelled(character: str) -> str:
+    if character.isprintable():
+        return f"\\x{ord(character):02x}"
+    return character.encode("unicode_escape").decode("ascii")
 
 
 def path_text(path: Path | str) -> str:

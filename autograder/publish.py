@@ -14,7 +14,8 @@ from pathlib import Path
 from rich.console import Console
 
 from .config import Assignment
-from .discovery import discover
+from .discovery import survey
+from .errors import SubmissionFilesError
 from .results import GradeReport, SubmissionResult
 
 
@@ -30,6 +31,7 @@ class Publisher:
         self.seen: set[int] = set()
         self.display_error = ""  # the first failure of the progress display, reported once at the end
         self.problems: list[str] = []  # results that could not be stored in the gradebook or as a page
+        self.warnings: list[str] = []  # a student's own files kept a copy from nbgrader's folders
         self._stack = contextlib.ExitStack()
         self.writer = self.folders = None
         with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
@@ -40,8 +42,10 @@ class Publisher:
                 self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
                 if self.writer.url == default_url(assignment):
                     self.folders = CourseFolders(assignment)
-            found = discover(assignment, paths)
-            self.renamed = [f.note for f in found if f.note]  # ids that were taken: the CLI warns of them
+            surveyed = survey(assignment, paths)
+            found = surveyed.found
+            # ids that were taken, notebooks left out: the CLI warns of them before grading
+            self.renamed = [f.note for f in found if f.note] + surveyed.skipped
             self.progress = stack.enter_context(BatchProgress(len(found), console))
             self._stack = stack.pop_all()
 
@@ -74,6 +78,8 @@ class Publisher:
         for where, store in steps:
             try:
                 store(result)
+            except SubmissionFilesError as error:  # the student's doing: said, but the batch did its job
+                self.warnings.append(f"the {where} of {result.student} was not written: {str(error)[:300]}")
             except Exception as error:  # one student's page or row must not stop the class's
                 self.problems.append(f"the {where} of {result.student} could not be written "
                                      f"({type(error).__name__}: {str(error)[:300]}); the results files hold it")

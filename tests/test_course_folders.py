@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from autograder.course_folders import CourseFolders
-from autograder.errors import GradebookError
+from autograder.errors import SubmissionFilesError
 from autograder.executed import executed_notebook
 from autograder.results import SubmissionResult
 
@@ -119,13 +119,13 @@ def test_a_notebook_changed_or_linked_after_grading_is_not_copied(course, tmp_pa
     result = submit(course, "carol", released(course))
     path = course.root / "submitted" / "carol" / "toy" / "toy.ipynb"
     path.write_text(path.read_text().replace("x * x", "x ** 2"))
-    with pytest.raises(GradebookError, match="changed after it was graded"):
+    with pytest.raises(SubmissionFilesError, match="changed after it was graded"):
         folders.write_autograded(result)
     secret = tmp_path / "secret.ipynb"
     secret.write_text("{}")
     path.unlink()
     os.symlink(secret, path)
-    with pytest.raises(GradebookError, match="can no longer be read"):
+    with pytest.raises(SubmissionFilesError, match="can no longer be read"):
         folders.write_autograded(result)
     assert not (course.root / "autograded" / "carol" / "toy" / "toy.ipynb").exists()
 
@@ -138,11 +138,11 @@ def test_the_feedback_page_goes_where_release_feedback_looks_with_the_submission
     assert (page.parent / "timestamp.txt").read_bytes() == STAMP
     assert (page.parent / "submission_secret.txt").read_bytes() == SECRET
     # release_feedback would crash on either: no page in feedback/, and a warning that says why
-    with pytest.raises(GradebookError, match="no readable timestamp.txt"):
+    with pytest.raises(SubmissionFilesError, match="no readable timestamp.txt"):
         folders.write_feedback(submit(course, "erin", released(course), stamp=b"yesterday"))
-    with pytest.raises(GradebookError, match="no readable submission_secret.txt"):
+    with pytest.raises(SubmissionFilesError, match="no readable submission_secret.txt"):
         folders.write_feedback(submit(course, "finn", released(course), secret=b"<script>"))
-    with pytest.raises(GradebookError, match="include"):
+    with pytest.raises(SubmissionFilesError, match="include"):
         folders.write_feedback(submit(course, "gus", released(course), stamp=None, secret=None))
     assert sorted(p.name for p in (course.root / "feedback").iterdir()) == ["dan"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import ConfigError, UsageError
+from autograder.discovery import survey
 from autograder.grade import Grader, discover, grade_batch, student_of
 from toycourse import make_course
 
@@ -80,8 +81,22 @@ def test_discover_nbgrader_submitted_layout(course, tmp_path):
     bob = course.student_notebook("toy", ["x = 1"], folder=submitted / "bob" / "toy")
     other = course.student_notebook("toy", ["x = 1"], folder=submitted / "cyd" / "another-assignment")
     found = discover(course.assignment(), [submitted])
-    assert pairs(found) == [("ada", ada), ("bob", bob), ("toy", other)]
-    assert student_of(course.assignment(), ada) == "ada"
+    assert pairs(found) == [("ada", ada), ("bob", bob)]  # another assignment's notebook is not this one's
+    assert student_of(course.assignment(), ada) == "ada" and student_of(course.assignment(), other) is None
+
+
+def test_a_notebook_a_student_put_in_a_subfolder_is_nobodys_submission(course, tmp_path):
+    submitted = tmp_path / "submitted"
+    zoe = course.student_notebook("toy", ["x = 1"], folder=submitted / "zoe" / "toy")
+    decoys = [course.student_notebook("zoe", ["x = 1"], folder=submitted / "mallory" / "toy" / "extra"),
+              course.student_notebook("toy", ["x = 1"], folder=submitted / "mallory" / "toy" / "submitted" / "zoe" / "toy"),
+              course.student_notebook("copy", ["x = 1"], folder=submitted / "mallory" / "toy")]
+    mallory = course.student_notebook("toy", ["x = 1"], folder=submitted / "mallory" / "toy")
+    surveyed = survey(course.assignment(), [submitted])
+    assert pairs(surveyed.found) == [("mallory", mallory), ("zoe", zoe)]  # zoe keeps her id, nobody is renamed
+    assert len(surveyed.skipped) == 3 and all("is not graded" in note for note in surveyed.skipped)
+    assert [student_of(course.assignment(), decoy) for decoy in decoys] == [None, None, None]
+    assert pairs(discover(course.assignment(), [submitted / "zoe" / "toy"])) == [("zoe", zoe)]
 
 
 def test_discover_keeps_students_with_the_same_name_apart(course, tmp_path):

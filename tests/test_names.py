@@ -57,3 +57,11 @@ def test_every_submission_gets_its_own_id_and_renamed_ones_say_so():
 
 def test_paths_are_shown_as_text():
     assert path_text(Path(name_of(b"/class/Jos\xe9.ipynb"))) == "/class/Jos\u00e9.ipynb"
+
+
+def test_an_id_never_carries_markup_or_starts_a_formula_where_nbgrader_shows_it_as_is():
+    # nbgrader's formgrader prints the student id unescaped, and `nbgrader export` writes it to a CSV
+    assert student_id("<img src=x onerror=alert(1)>") == "\\x3cimg src=x onerror=alert(1)\\x3e"
+    assert student_id('a&b"c') == "a\\x26b\\x22c"
+    assert [student_id(name) for name in ("=2+3", "+1", "-x", "@sum")] == ["\\x3d2+3", "\\x2b1", "\\x2dx", "\\x40sum"]
+    assert [student_id(name) for name in ("O'Brien", "jean-luc", "a+b@c")] == ["O'Brien", "jean-luc", "a+b@c"]

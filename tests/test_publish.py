@@ -88,3 +88,27 @@ def test_a_page_that_cannot_be_written_costs_that_page_only(tmp_path, capsys):
     assert [s["student"] for s in json.loads(output.read_text())["submissions"]] == ["alice", "bob"]
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gb:
         assert {s.student.id: s.score for s in gb.assignment_submissions("toy")} == {"alice": 3.0, "bob": 0.0}
+
+
+def test_a_course_batch_fills_nbgraders_folders_and_a_students_own_files_only_warn(tmp_path, capsys):
+    course = toy_class(tmp_path / "course", {})
+    for student in ("alice", "bob", "mallory"):
+        folder = course.root / "submitted" / student / "toy"
+        course.released_with("toy", ANSWERS.get(student, ANSWERS["alice"]), folder)
+        (folder / "timestamp.txt").write_text("2026-11-20 09:15:00.000000 UTC")
+        (folder / "submission_secret.txt").write_text("ab" * 64)
+    (course.root / "submitted" / "bob" / "toy" / "timestamp.txt").unlink()  # bob's to remove: his files
+    course.released_with("alice", ANSWERS["bob"], course.root / "submitted" / "mallory" / "toy" / "extra")  # a decoy
+    code = main(["--course", str(course.root), "grade", "toy", str(course.root / "submitted"), "--jobs", "1",
+                 "--gradebook"])
+    err = capsys.readouterr().err
+    assert code == 0, err  # what bob's files kept from nbgrader's folders is a warning, not the batch's failure
+    assert "the page in the course's feedback/ folder of bob was not written" in err
+    assert "extra/alice.ipynb is not graded" in err
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gb:
+        assert {s.student.id: s.score for s in gb.assignment_submissions("toy")} == {
+            "alice": 3.0, "bob": 0.0, "mallory": 3.0}  # the decoy took no one's id
+    assert sorted(p.parent.parent.name for p in (course.root / "feedback").glob("*/toy/toy.html")) == [
+        "alice", "mallory"]
+    assert sorted(p.parent.parent.name for p in (course.root / "autograded").glob("*/toy/toy.ipynb")) == [
+        "alice", "bob", "mallory"]
