@@ -101,7 +101,8 @@ def grade(root: Path, jobs: int) -> dict:
     command = [str(BIN / "autograder"), "grade", ASSIGNMENT, "submitted", "--jobs", str(jobs),
                "--json", "out/results.json", "--csv", "out/results.csv", "--gradebook", "--feedback", "out/feedback"]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(root / "grade.log", "wb")  # a pipe nobody reads while it runs would fill and stop the command
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=log)
     main, peak = psutil.Process(process.pid), {"grader": 0, "grader processes": 0, "workers": 0}
     while process.poll() is None:
         try:
@@ -113,7 +114,8 @@ def grade(root: Path, jobs: int) -> dict:
             pass
         time.sleep(0.2)
     seconds = time.perf_counter() - started
-    errors = process.stderr.read().decode(errors="replace")
+    log.close()
+    errors = (root / "grade.log").read_text(errors="replace")
     if process.returncode != 0:
         raise SystemExit(f"grade exited {process.returncode}:\n{errors[-3000:]}")
     return {"seconds": seconds, **{k: v / 2**20 for k, v in peak.items()}}
