@@ -92,6 +92,8 @@ class Suite:
         finally:
             self.plugin.session = None
             remember_suite_files(self.assignment)
+            for name in ("last_type", "last_value", "last_traceback", "last_exc"):  # pytest's, for post-mortems:
+                sys.__dict__.pop(name, None)  # they would keep this submission's whole session alive
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise ConfigError(self.assignment.suite_dir, "tests",
                               f"the hidden suite could not be run (pytest exit code {int(code)}); "

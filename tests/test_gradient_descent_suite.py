@@ -151,3 +151,22 @@ def test_a_wrong_sigmoid_costs_its_own_part_and_the_training_only(submit):
     assert "sigmoid.positive_exponent" in {t.misconception for t in result.part("sigmoid").tests}
     notes = [t.feedback for t in result.part("output_formula").tests if t.outcome == "passed" and t.feedback]
     assert notes and "your `output_formula` is right; with your own `sigmoid`" in notes[0] and "Fix `sigmoid`" in notes[0]
+
+
+def test_a_long_batch_keeps_nothing_of_the_submissions_it_graded(request):
+    """A grader process grades thousands: no submission's StudentSession or pytest session may outlive it
+    (a failed training run's error, with its traceback, used to keep both alive)."""
+    import gc
+
+    import _pytest.main
+
+    from autograder.session import StudentSession
+
+    assignment = load_assignment("gradient-descent", REPO)
+    with Grader(assignment) as grader:
+        for number in range(3):  # the released stubs: every test fails, the training run too
+            assert grader.grade(f"stub-{number}", assignment.release_notebook).score == 0
+        gc.collect()
+        alive = [type(o).__name__ for o in gc.get_objects()
+                 if isinstance(o, (StudentSession, _pytest.main.Session)) and o is not request.session]
+    assert alive == []

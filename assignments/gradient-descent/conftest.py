@@ -34,7 +34,7 @@ def assert_unchanged(name: str, before: tuple, after: tuple, names: tuple[str, .
                            f"to {show(new)}; compute new values instead of changing the ones passed in (no `+=`)")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def points(reference, assignment, settings, memo) -> tuple[np.ndarray, np.ndarray]:
     """(features, targets) of the released data file, read in the grader once per batch."""
     if "points" not in memo:

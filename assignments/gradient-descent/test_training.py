@@ -8,7 +8,6 @@ closely (most of the points); the accuracy and a falling loss are worth less.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,24 +40,23 @@ def arguments(points, settings) -> tuple:
     return (*points, settings["epochs"], settings["learnrate"], settings["seed"])
 
 
-@pytest.fixture
-def trained(student, master, points, settings, memo) -> dict[str, np.ndarray]:
-    """The student's training results, computed once per submission.
+@pytest.fixture(scope="session")  # one pytest session is one submission: one run, dropped with it
+def training(student, master, points, settings) -> Run:
+    """The student's training run, once per submission (its error too, told by every test)."""
+    args = arguments(points, settings)
+    run = Run(call_text("train", *args))
+    try:
+        student.exec(master["train"])
+        run.value = student.call("train", *args, timeout=settings["training_timeout"])
+    except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
+        run.error = error
+    return run
 
-    The plugin's fixtures are function-scoped, so a module-scoped fixture cannot use them; the run
-    is cached per StudentSession instead (weakly, so finished submissions are dropped).
-    """
-    runs = memo.setdefault("student_training_runs", weakref.WeakKeyDictionary())
-    if student not in runs:
-        args = arguments(points, settings)
-        run = Run(call_text("train", *args))
-        try:
-            student.exec(master["train"])
-            run.value = student.call("train", *args, timeout=settings["training_timeout"])
-        except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
-            run.error = error
-        runs[student] = run
-    return runs[student].results(points[0].shape[1], settings["epochs"])
+
+@pytest.fixture
+def trained(training, points, settings) -> dict[str, np.ndarray]:
+    """The student's training results, or the error the run stopped with."""
+    return training.results(points[0].shape[1], settings["epochs"])
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ class Prepared:
     targets_test: np.ndarray
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def prepared(reference, assignment, settings, memo) -> Prepared:
     """Read and split in the grader, once per batch."""
     if "prepared" not in memo:

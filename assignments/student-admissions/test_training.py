@@ -8,7 +8,6 @@ points); accuracy and a falling loss are sanity checks worth less.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,25 +40,18 @@ def arguments(prepared, settings) -> tuple:
     return prepared.features, prepared.targets, settings["epochs"], settings["learnrate"], settings["seed"]
 
 
-@pytest.fixture
-def training(student, master, prepared, settings, memo) -> Run:
+@pytest.fixture(scope="session")  # one pytest session is one submission: one run, dropped with it
+def training(student, master, prepared, settings) -> Run:
     """The student's training run, once per submission; each test reads it with `pair()`, so an
-    error of the run fails every training test with the same message.
-
-    The plugin's fixtures are function-scoped, so a module-scoped fixture cannot use them; the run
-    is cached per StudentSession instead (weakly, so finished submissions are dropped).
-    """
-    runs = memo.setdefault("student_runs", weakref.WeakKeyDictionary())
-    if student not in runs:
-        args = arguments(prepared, settings)
-        run = Run(call_text("train_network", *args), prepared.features.shape[1], settings["epochs"])
-        try:
-            student.exec(master["train_network"])
-            run.value = student.call("train_network", *args, timeout=settings["training_timeout"])
-        except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
-            run.error = error
-        runs[student] = run
-    return runs[student]
+    error of the run fails every training test with the same message."""
+    args = arguments(prepared, settings)
+    run = Run(call_text("train_network", *args), prepared.features.shape[1], settings["epochs"])
+    try:
+        student.exec(master["train_network"])
+        run.value = student.call("train_network", *args, timeout=settings["training_timeout"])
+    except (StudentError, NotPlainData, WorkerTimeout, WorkerCrashed) as error:
+        run.error = error
+    return run
 
 
 @pytest.fixture
