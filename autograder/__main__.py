@@ -1,7 +1,5 @@
 """`python -m autograder` is the `autograder` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +35,7 @@ SCRATCH_BYTES = 1024 * 1024 * 1024  # size of the worker's private /tmp
 # Where things appear inside the sandbox: neutral names, no grader paths.
 INSIDE_PACKAGE = "/opt/autograder"
 INSIDE_ASSIGNMENT = "/assignment"
+INSIDE_FONTS = "/opt/fonts"  # Matplotlib's font list, made in a sandbox once (`probe`), for each worker to start with
 # -P: nothing writable (the working folder) goes on sys.path; each submission's child puts its own first.
 WORKER_ARGS = ("-P", "-m", "autograder.worker")
 SYSTEM_DIRS = SHOWN_SYSTEM_DIRS
@@ -78,6 +82,13 @@ def with_files(argv: list[str], files: dict[str, bytes]) -> Iterator[tuple[list[
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def start_worker(launch: Launch) -> subprocess.Popen:
+    """Start the worker process of `launch` (pipes for the protocol; its "ready" is `Worker`'s to read)."""
+    with with_files(launch.argv, launch.files) as (argv, fds):  # fds: files written for the sandbox
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=launch.env, start_new_session=True, close_fds=True, pass_fds=fds)
 
 
 def _memory_file(content: bytes) -> int:
@@ -133,7 +144,7 @@ def bwrap_launch(release_dir: Path, bwrap: str) -> Launch:
     env = worker_env()
     env["PYTHONPATH"] = INSIDE_PACKAGE
     return Launch(argv=argv, env=env, protections=PROTECTIONS + SANDBOX_PROTECTIONS, missing=[],
-                  files=dict(python.files))
+                  files={**python.files, **font_list(bwrap)})
 
 
 def _tmp_args() -> list[str]:
@@ -167,7 +178,10 @@ def worker_uid() -> int:
 
 @functools.cache
 def probe() -> str | None:
-    """None when bubblewrap can start Python as the worker user with every protection; else why not."""
+    """None when bubblewrap can start Python as the worker user with every protection; else why not.
+    Starting a sandboxed Python to see takes a fifth of a second, on the way of every command that
+    grades: a success is remembered for this bubblewrap, Python, package, kernel and user (`_verdict`),
+    and forgotten when a worker then fails to start (`forget_probe`)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
@@ -175,13 +189,80 @@ def probe() -> str | None:
         return "bubblewrap 0.5 or newer is needed (--perms)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
+    verdict = _verdict(bwrap)
+    if verdict is not None and verdict.is_file():
+        return None
     launch = bwrap_launch(package_dir(), bwrap)
     try:
-        _run_python(_python_command(launch), launch.env, "import numpy; assert os.getuid() == %d and "
-                    "os.getgid() == %d" % (worker_uid(), WORKER_GID), launch.files)
+        fonts = _run_python(_python_command(launch), launch.env, FONT_LIST_CODE % (worker_uid(), WORKER_GID),
+                            launch.files)
     except RuntimeError as error:
         return f"bubblewrap does not work here ({error})"
+    if verdict is not None:
+        with contextlib.suppress(OSError, ValueError):
+            verdict.parent.mkdir(parents=True, exist_ok=True)
+            verdict.write_text(json.dumps(json.loads(fonts) if fonts else {}))
     return None
+
+
+# The probe's code: Python, NumPy and the worker user work; Matplotlib's font list, as it is in the sandbox.
+FONT_LIST_CODE = """import numpy, json, glob
+assert os.getuid() == %d and os.getgid() == %d
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.font_manager
+found = sorted(glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-v*.json")))
+print(json.dumps({os.path.basename(found[-1]): open(found[-1]).read()} if found else {}))"""
+
+
+def font_list(bwrap: str) -> dict[str, bytes]:
+    """Matplotlib's font list as the probe made it in a sandbox, as `Launch.files`: without it each worker
+    spends a third of a second looking at every font of the system before it is ready."""
+    verdict = _verdict(bwrap)
+    try:
+        made = json.loads(verdict.read_text()) if verdict is not None else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(made, dict):
+        return {}
+    return {f"{INSIDE_FONTS}/{name}": text.encode() for name, text in made.items()
+            if isinstance(name, str) and isinstance(text, str) and re.fullmatch(r"fontlist-v[\w.]+\.json", name)}
+
+
+def _verdict(bwrap: str) -> Path | None:
+    """The file that says the probe succeeded with these very programs, kernel and user."""
+    parts = [os.uname().release, str(os.geteuid() == 0), sys.version, str(package_dir()), _version("matplotlib")]
+    for program in (bwrap, shutil.which("setpriv") or "", sys.executable, str(package_dir() / "__init__.py"),
+                    "/usr/share/fonts", "/etc/fonts"):
+        try:
+            stat = os.stat(program)
+            parts += [os.path.realpath(program), str(stat.st_mtime_ns), str(stat.st_size)]
+        except OSError:
+            if program.startswith(("/usr/share/fonts", "/etc/fonts")):  # a system without fonts
+                continue
+            return None
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return Path(cache) / "autograder" / f"sandbox-works-{digest}"
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return ""
+
+
+def forget_probe() -> None:
+    """A worker did not start: the next command probes again (and falls back if the sandbox broke)."""
+    probe.cache_clear()
+    bwrap = shutil.which("bwrap")
+    verdict = _verdict(bwrap) if bwrap else None
+    if verdict is not None:
+        with contextlib.suppress(OSError):
+            verdict.unlink()
 
 
 def fresh_tmp(launch: Launch) -> str | None:
@@ -211,16 +292,17 @@ def _python_command(launch: Launch) -> list[str]:
     return launch.argv[:launch.argv.index("-m")]
 
 
-def _run_python(command: list[str], env: dict[str, str], code: str, files: dict[str, bytes]) -> None:
-    """Run `code` (after `import os`) with that Python; RuntimeError saying why it failed."""
+def _run_python(command: list[str], env: dict[str, str], code: str, files: dict[str, bytes]) -> str:
+    """Run `code` (after `import os`) with that Python; what it printed; RuntimeError saying why it failed."""
     try:
         with with_files([*command, "-c", f"import os\n{code}\nprint('ok')"], files) as (argv, fds):
             done = subprocess.run(argv, env=env, pass_fds=fds, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise RuntimeError(f"could not be run: {error}") from None
-    if done.returncode != 0 or done.stdout.strip() != "ok":
+    if done.returncode != 0 or not done.stdout.strip().endswith("ok"):
         detail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise RuntimeError(detail[:200])
+    return done.stdout.strip()[:-2].strip()
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import protocol
 from .errors import WorkerCrashed
-from .sandbox import Launch, with_files
+from .sandbox import Launch, forget_probe, start_worker
 
 MARGIN = 5.0  # seconds the grader waits beyond the worker's own deadlines before killing it
 START_TIMEOUT = 60.0
@@ -29,10 +29,11 @@ READY_BYTES = 4096  # the worker's first frame says it is ready, nothing more
 class Worker:
     """One worker process (zygote); restarted transparently if it dies."""
 
-    def __init__(self, launch: Launch):
+    def __init__(self, launch: Launch, process: subprocess.Popen | None = None):
+        """`process`: one already started with `sandbox.start_worker(launch)`, its "ready" not read yet."""
         self.launch = launch
-        self.process: subprocess.Popen | None = None
-        self.starting = False  # spawned, its "ready" not read yet
+        self.process = process
+        self.starting = process is not None  # spawned, its "ready" not read yet
 
     def spawn(self) -> Worker:
         """Start the worker process without waiting for it to be ready: its preload (NumPy, pandas,
@@ -40,17 +41,7 @@ class Worker:
         if self.running:
             return self
         self.stop()  # a worker that died: close its pipes before starting the next
-        with with_files(self.launch.argv, self.launch.files) as (argv, fds):  # fds: files written for the sandbox
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=self.launch.env,
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=fds,
-            )
+        self.process = start_worker(self.launch)
         self.starting = True
         return self
 
@@ -67,6 +58,7 @@ class Worker:
             reply = {}
         if not reply.get("ready"):
             self.stop()
+            forget_probe()  # the sandbox may have broken since it was last seen to work
             raise WorkerCrashed("the worker did not start; run `autograder doctor` to see why")
 
     @property

@@ -127,3 +127,22 @@ def test_python_in_the_sandbox_names_neither_the_repository_nor_the_venv(tmp_pat
     assert not leaks
     worker_argv = launch.argv[launch.argv.index(sandbox.WORKER_ARGS[0]) - 1:]  # the interpreter onwards
     assert not [arg for arg in worker_argv if any(secret in arg for secret in secrets)]
+
+
+def test_a_worker_starts_from_a_font_list_made_in_a_sandbox_that_names_no_host_folder(tmp_path, fresh_probe):
+    sandbox.forget_probe()  # the next probe runs a sandboxed Python again, and keeps what it found
+    launch = sandbox.build_launch(tmp_path)
+    if launch.missing:
+        pytest.skip(f"needs the bubblewrap sandbox ({'; '.join(launch.missing)})")
+    fonts = {path: content.decode() for path, content in launch.files.items() if path.startswith(sandbox.INSIDE_FONTS)}
+    assert fonts and all(json.loads(text)["ttflist"] for text in fonts.values())  # Matplotlib's own format
+    assert not [path for path in fonts.values() if str(REPO) in path or str(Path(sys.prefix).resolve()) in path]
+    code = ("from autograder.worker import zygote; import time; started = time.perf_counter(); zygote.preload()\n"
+            "import matplotlib; print(matplotlib.get_cachedir())")
+    python = launch.argv[:launch.argv.index("-m")]
+    with sandbox.with_files([*python, "-c", code], launch.files) as (argv, fds):
+        done = subprocess.run(argv, env=launch.env, pass_fds=fds, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "/tmp/matplotlib"  # the worker's own cache folder, started from the list
+    sandbox.probe.cache_clear()
+    assert sandbox.probe() is None  # the verdict kept: no sandboxed Python is started to see again
