@@ -114,10 +114,14 @@ ZYGOTE_CELL = report("""
             pass
 """)
 
-ENVIRONMENT_CELL = report("""
-    seen["environ"] = dict(os.environ)
-    seen["argv"] = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
-""")
+def _environment_cell(secrets: list[str]) -> str:
+    """Reports the environment's names, and which of `secrets` its values or the command line hold
+    (judged in the cell: a report is one cell error, capped at 500 characters)."""
+    return report(f"""
+        everything = json.dumps(dict(os.environ)) + open("/proc/self/cmdline", "rb").read().decode(errors="replace")
+        seen["environ"] = sorted(os.environ)
+        seen["named"] = [secret for secret in {secrets!r} if secret in everything]
+    """)
 
 PROCESS_BOMB = f"""
 import os, subprocess, time
@@ -323,7 +327,7 @@ def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, t
                                        "print(json.dumps({'score': 5, 'status': 'graded'}))\n"
                                        "open('results.json', 'w').write(json.dumps({'correct-1': 0, 'score': 5}))\n"
                                        "import os\nos.write(1, b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x0b{\"ok\":true}')"]),
-        "environment": (GOOD_SQUARE, [GOOD_CUBE, ENVIRONMENT_CELL]),
+        "environment": (GOOD_SQUARE, [GOOD_CUBE, _environment_cell([repo, course])]),
         "correct-2": (GOOD_SQUARE, [GOOD_CUBE]),
     }
     if sandboxed:  # in a plain process these would really change files: only run them sandboxed

@@ -306,8 +306,7 @@ def test_environment_names_nothing_of_the_grader(batch):
     seen = reported(batch.results["environment"])
     assert not [k for k in seen["environ"] if k.startswith("AUTOGRADER")]
     needs_sandbox(batch)
-    text = json.dumps(seen)
-    assert str(REPO) not in text and str(batch.course) not in text, text
+    assert seen["named"] == [], seen
 
 
 # -- 9, 10 output --------------------------------------------------------------------------------------------
