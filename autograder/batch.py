@@ -14,7 +14,6 @@ from pathlib import Path
 from .config import Assignment
 from .errors import UsageError
 from .discovery import discover
-from .grade import Grader
 from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
@@ -104,7 +103,10 @@ def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str 
 
 def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None,
                         display: bool = False, worker: Worker | None = None) -> None:
-    """The one-job engine: one Grader in this process."""
+    """The one-job engine: one Grader in this process (imported here: with --jobs N or a cluster, this
+    process only hands out work, and pytest's and nbformat's 0.3 s of imports would only slow the start)."""
+    from .grade import Grader
+
     with Grader(assignment, launch, display=display, worker=worker) as grader:
         for task in tasks:
             done(task, grader.grade(task.student, task.notebook), True)

@@ -13,12 +13,13 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidSubmission
 from .names import path_text
+
+if TYPE_CHECKING:
+    import nbformat
 
 SUPPORTED_LANGUAGES = ("python", "")
 CELL_TYPES = ("code", "markdown", "raw")
@@ -49,6 +50,8 @@ def notebook_from_bytes(raw: bytes, name: str) -> nbformat.NotebookNode:
     cells = [_cell(cell, number, name) for number, cell in enumerate(data["cells"], start=1)]
     if not any(cell["cell_type"] == "code" for cell in cells):
         raise InvalidSubmission(f"{name} has no code cells")
+    import nbformat  # here: reading bytes alone (the journal, timestamp.txt) needs none of it
+
     return nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells})
 
 
