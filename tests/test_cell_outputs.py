@@ -4,7 +4,6 @@ result, its figures, its error; rebuilt by the grader from plain data, however t
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 import json
 
@@ -15,9 +14,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.grade import Grader
 from autograder.sandbox import build_launch
-from autograder.session import StudentSession
 from autograder.worker_process import Worker, cell_outcomes
-from toycourse import TOML, make_course, wire
+from toycourse import TOML, make_course, notebook_runner, wire
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYS = {"stream": {"output_type", "name", "text"},
@@ -39,19 +37,8 @@ def worker(course):
 
 @pytest.fixture
 def run(worker, course):
-    """run(sources, skip=(), display=False, **limits) -> a StudentSession whose notebook has run."""
-    sessions = []
-
-    def run(sources, skip=(), display=False, **limit_changes):
-        limits = dataclasses.replace(course.assignment().limits, **limit_changes)
-        session = StudentSession(worker, wire(sources, skip), limits, display=display)
-        sessions.append(session)
-        session.run_notebook()
-        return session
-
-    yield run
-    for session in sessions:
-        session.close()
+    with notebook_runner(worker, course.assignment().limits) as run:
+        yield run
 
 
 def outputs_of(session):
@@ -275,18 +262,9 @@ def same_grading(plain, shown) -> bool:
     return plain.to_dict() | {"seconds": 0} == shown.to_dict() | {"seconds": 0}
 
 
-def released_with(course, answer: str, extra: tuple[str, ...] = ()):
-    notebook = nbformat.read(course.release, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
-            cell.source = answer
-    notebook.cells += [new_code_cell(source) for source in extra]
-    return notebook
-
-
 def test_the_display_run_shows_the_visible_check_and_grading_is_the_same(tmp_path):
     course = make_course(tmp_path)
-    plain, shown = graded_both_ways(course, "bob", released_with(course, "def square(x):\n    return x * 2",
+    plain, shown = graded_both_ways(course, "bob", course.answered("def square(x):\n    return x * 2",
                                                                  ("print('mine')", "square(3)")))
     assert same_grading(plain, shown) and plain.outputs is None
     check = shown.outputs["4"]  # the master's visible check (skipped while grading) ran in the display run
@@ -297,7 +275,7 @@ def test_the_display_run_shows_the_visible_check_and_grading_is_the_same(tmp_pat
 
 def test_no_output_can_show_what_a_hidden_test_passed(tmp_path):
     course = make_course(tmp_path)
-    plain, shown = graded_both_ways(course, "mallory", released_with(course, LEAKY, ("print(SEEN)",)))
+    plain, shown = graded_both_ways(course, "mallory", course.answered(LEAKY, ("print(SEEN)",)))
     assert shown.score == plain.score == 3.0
     everything = json.dumps(shown.outputs)
     assert "print(SEEN)" not in everything and "-2." not in everything  # the suite's array([1., -2., 0.5])
@@ -309,6 +287,6 @@ def test_drawing_and_showing_values_cost_the_grading_nothing(tmp_path):
     course = make_course(tmp_path, toml=toml)
     slow_plots = tuple("import time\ntime.sleep(0.9)\nplt.plot(np.random.rand(300_000))" for _ in range(5))
     deep = "SCALE = " + " + ".join(["0.001"] * 1000)  # compiles, but is too deep for ast.parse's tree
-    plain, shown = graded_both_ways(course, "carol", released_with(course, f"{deep}\n{LEAKY}",
+    plain, shown = graded_both_ways(course, "carol", course.answered(f"{deep}\n{LEAKY}",
                                                                    ("import matplotlib.pyplot as plt",) + slow_plots))
     assert same_grading(plain, shown) and plain.status == "graded" and plain.score == 3.0

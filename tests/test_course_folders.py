@@ -44,11 +44,7 @@ def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None 
 
 
 def released(course, answer: str = "def square(x):\n    return x * x") -> nbformat.NotebookNode:
-    nb = nbformat.read(course.release, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
-            cell.source = answer
-    return nb
+    return course.answered(answer)
 
 
 def test_the_executed_notebook_is_the_submission_restored_with_the_workers_outputs(course):

@@ -17,7 +17,7 @@ from autograder.protocol import Unsupported
 from autograder.sandbox import Launch, build_launch
 from autograder.session import MissingFunction, StudentSession
 from autograder.worker_process import MARGIN, Worker
-from toycourse import make_course, wire
+from toycourse import make_course, notebook_runner, wire
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +38,8 @@ def worker(course):
 
 @pytest.fixture
 def run(worker, limits):
-    """run(sources) -> a StudentSession whose notebook has run; every session is closed afterwards."""
-    sessions = []
-
-    def run(sources, skip=(), **limit_changes):
-        session = StudentSession(worker, wire(sources, skip), dataclasses.replace(limits, **limit_changes))
-        sessions.append(session)
-        session.run_notebook()
-        return session
-
-    yield run
-    for session in sessions:
-        session.close()
+    with notebook_runner(worker, limits) as run:
+        yield run
 
 
 def statuses(session):

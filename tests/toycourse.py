@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 import textwrap
 from pathlib import Path
@@ -143,11 +145,17 @@ class Course:
 
     def released_with(self, name: str, answer: str, folder: Path | None = None) -> Path:
         """The released notebook with the answer cell replaced by `answer`, as a student would submit it."""
+        return self.write(name, self.answered(answer), folder)
+
+    def answered(self, answer: str, extra: list[str] | tuple[str, ...] = ()) -> nbformat.NotebookNode:
+        """The released notebook with `answer` in the answer cell and a code cell of the student's own
+        after it for each of `extra`."""
         nb = nbformat.read(self.release, as_version=4)
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
                 cell.source = answer
-        return self.write(name, nb, folder)
+        nb.cells += [new_code_cell(source) for source in extra]
+        return nb
 
 
 def make_course(tmp_path: Path, answer_source: str = ANSWER, suite: str | dict[str, str] = SUITE,
@@ -173,6 +181,28 @@ def make_course(tmp_path: Path, answer_source: str = ANSWER, suite: str | dict[s
         course.release.parent.mkdir(parents=True)
         nbformat.write(stub_of(master), course.release)
     return course
+
+
+@contextlib.contextmanager
+def notebook_runner(worker, limits):
+    """run(sources, skip=(), display=False, **limit_changes) -> a StudentSession on `worker` whose notebook
+    has run; every session is closed on exit."""
+    from autograder.session import StudentSession
+
+    sessions = []
+
+    def run(sources, skip=(), display=False, **limit_changes):
+        session = StudentSession(worker, wire(sources, skip), dataclasses.replace(limits, **limit_changes),
+                                 display=display)
+        sessions.append(session)
+        session.run_notebook()
+        return session
+
+    try:
+        yield run
+    finally:
+        for session in sessions:
+            session.close()
 
 
 def wire(sources: list[str], skip: tuple[int, ...] = ()) -> list[dict]:
