@@ -29,7 +29,7 @@ from .config import Assignment
 from .errors import InvalidSubmission, SubmissionFilesError
 from .executed import executed_notebook
 from .feedback import write_page
-from .gradebook import TIMESTAMP_MB, course_directory
+from .gradebook import TIMESTAMP_MB, course_directory, read_timestamp
 from .notebook_file import read_bytes
 from .results import SubmissionResult
 
@@ -117,16 +117,14 @@ def nbgraders_files(submitted: Path) -> dict[str, bytes | None]:
     """timestamp.txt and submission_secret.txt beside a submitted notebook, each None unless it is what
     nbgrader writes: a time nbgrader reads (the one the gradebook records, `gradebook.submitted_at`), a
     short line of letters and digits. Kept as they are: nbgrader finds the student's page by them."""
-    from nbgrader.utils import parse_utc
-
-    found: dict[str, bytes | None] = {}
-    for name, check in ((TIMESTAMP, lambda text: parse_utc(text.strip())), (SECRET, _secret)):
-        try:  # as a submission is read: never through a link, a small regular file
-            raw = read_bytes(submitted / name, TIMESTAMP_MB)
-            check(raw.decode("ascii"))
-            found[name] = raw
-        except (InvalidSubmission, ValueError, OverflowError):
-            found[name] = None
+    stamp = read_timestamp(submitted)
+    found: dict[str, bytes | None] = {TIMESTAMP: stamp[0] if stamp and stamp[0].isascii() else None}
+    try:  # as a submission is read: never through a link, a small regular file
+        secret = read_bytes(submitted / SECRET, TIMESTAMP_MB)
+        _secret(secret.decode("ascii"))
+        found[SECRET] = secret
+    except (InvalidSubmission, ValueError):
+        found[SECRET] = None
     return found
 
 

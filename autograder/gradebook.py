@@ -228,11 +228,17 @@ def _recorded(assignment: Assignment, url: str) -> bool:
 
 def submitted_at(notebook: Path) -> datetime.datetime | None:
     """nbgrader's submission time (`timestamp.txt` beside a notebook in submitted/<student>/<assignment>/)."""
+    found = read_timestamp(notebook.parent)
+    return found[1] if found else None
+
+
+def read_timestamp(folder: Path) -> tuple[bytes, datetime.datetime] | None:
+    """The bytes of `folder`/timestamp.txt and the time nbgrader reads in them; None when it has none."""
     from nbgrader.utils import parse_utc
 
     try:  # as a submission is read: never through a link, a small regular file
-        text = read_bytes(notebook.parent / "timestamp.txt", TIMESTAMP_MB).decode("utf-8")
-        return parse_utc(text.strip())
+        raw = read_bytes(folder / "timestamp.txt", TIMESTAMP_MB)
+        return raw, parse_utc(raw.decode("utf-8").strip())
     except (InvalidSubmission, ValueError, OverflowError):
         return None
 
