@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -229,11 +230,14 @@ def font_list(bwrap: str) -> dict[str, bytes]:
             if isinstance(name, str) and isinstance(text, str) and re.fullmatch(r"fontlist-v[\w.]+\.json", name)}
 
 
+@functools.cache  # build_launch asks twice (probe, font_list): the same files, the same answer
 def _verdict(bwrap: str) -> Path | None:
     """The file that says the probe succeeded with these very programs, kernel and user."""
-    parts = [os.uname().release, str(os.geteuid() == 0), sys.version, str(package_dir()), _version("matplotlib")]
+    parts = [os.uname().release, str(os.geteuid() == 0), sys.version, str(package_dir())]
+    matplotlib = importlib.util.find_spec("matplotlib")  # found, not imported: its files' state is the key
+    optional = [matplotlib.origin] if matplotlib and matplotlib.origin else []
     for program in (bwrap, shutil.which("setpriv") or "", sys.executable, str(package_dir() / "__init__.py"),
-                    "/usr/share/fonts", "/etc/fonts"):
+                    *optional, "/usr/share/fonts", "/etc/fonts"):
         try:
             stat = os.stat(program)
             parts += [os.path.realpath(program), str(stat.st_mtime_ns), str(stat.st_size)]
@@ -244,15 +248,6 @@ def _verdict(bwrap: str) -> Path | None:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:24]
     return Path(cache) / "autograder" / f"sandbox-works-{digest}"
-
-
-def _version(distribution: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return ""
 
 
 def forget_probe() -> None:
