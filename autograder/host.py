@@ -54,12 +54,6 @@ def grade_here(root: str, assignment: str, student: str, notebook: str, batch: s
         return {"result": result.to_dict(outputs=display)}
 
 
-def grade_json(root: str, assignment: str, student: str, notebook: str, batch: str = "",
-               display: bool = False) -> str:
-    """`grade_here` as JSON text."""
-    return json.dumps(grade_here(root, assignment, student, notebook, batch, display))
-
-
 def grade_sent(key: str, assignment: str, student: str, filename: str, notebook: bytes | None, problem: str,
                batch: str = "", display: bool = False) -> str:
     """A Dask task: grade a notebook sent as bytes against the course bundle `key` unpacked on this

@@ -28,7 +28,7 @@ def test_one_grader_serves_a_whole_batch_and_a_new_batch_gets_a_new_one(tmp_path
     a = course.released_with("a", RIGHT)
     b = course.released_with("b", "def square(x):\n    return x * 2")
     root = str(course.root)
-    first = decode_reply(json.loads(fresh_host.grade_json(root, "toy", "a", str(a), "batch-1")))
+    first = decode_reply(json.loads(json.dumps(fresh_host.grade_here(root, "toy", "a", str(a), "batch-1"))))
     grader = fresh_host._graders[(root, "toy", False)]
     second = decode_reply(fresh_host.grade_here(root, "toy", "b", str(b), "batch-1"))
     assert fresh_host._graders[(root, "toy", False)] is grader  # reused: its worker and memo stay warm
@@ -52,7 +52,7 @@ def test_a_broken_assignment_is_a_fatal_reply_not_an_exception(tmp_path, fresh_h
 def test_with_display_the_result_carries_each_cells_outputs_back(tmp_path, fresh_host):
     course = make_course(tmp_path)
     a = course.released_with("a", RIGHT)
-    reply = json.loads(fresh_host.grade_json(str(course.root), "toy", "a", str(a), "batch-1", True))
+    reply = json.loads(json.dumps(fresh_host.grade_here(str(course.root), "toy", "a", str(a), "batch-1", True)))
     result = decode_reply(reply)
     assert result.score == 3.0
     check = result.outputs["4"]  # the visible check, run after the suite: what it printed
