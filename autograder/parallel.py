@@ -101,11 +101,22 @@ class GraderProcess:
         return reply
 
     def stop(self, kill: bool = False) -> None:
+        self.end(kill)
+        self.reap()
+
+    def end(self, kill: bool = False) -> None:
+        """Tell the process to stop (the host stops its Grader and exits on end of input), without waiting."""
         if self.process is None:
             return
         if kill:
             self.process.send_signal(signal.SIGKILL)
-        self.process.stdin.close()  # the host stops its Grader and exits on end of input
+        if not self.process.stdin.closed:
+            self.process.stdin.close()
+
+    def reap(self) -> None:
+        """Wait for the process that `end` told to stop (killing it if it takes too long)."""
+        if self.process is None:
+            return
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -157,9 +168,11 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
             for worker in busy:
                 if worker.task and time.monotonic() > worker.deadline:
                     lost(worker, f"the grader process grading it did not finish within {limit:g} s")
-    finally:
+    finally:  # every process is told first, so that they stop side by side
         for worker in workers:
-            worker.stop(kill=bool(worker.task))
+            worker.end(kill=bool(worker.task))
+        for worker in workers:
+            worker.reap()
 
 
 def task_limit(assignment: Assignment) -> float:

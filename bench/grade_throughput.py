@@ -73,6 +73,7 @@ class Watch:
         self.root = psutil.Process(root)
         self.peak: dict[str, int] = {"grader": 0, "zygote": 0, "child": 0}
         self.cpu_seen: dict[tuple[int, float], float] = {}  # (pid, create time) -> CPU seconds
+        self.roles: dict[tuple[int, float], str | None] = {}  # (pid, create time) -> role
 
     def role(self, process: psutil.Process, roles: dict[int, str]) -> str | None:
         command = " ".join(process.cmdline())
@@ -83,7 +84,6 @@ class Watch:
         return None
 
     def sample(self) -> None:
-        roles: dict[int, str] = {}
         try:
             processes = [self.root, *self.root.children(recursive=True)]
         except psutil.NoSuchProcess:
@@ -91,11 +91,17 @@ class Watch:
         for process in processes:
             try:
                 with process.oneshot():
+                    key = (process.pid, process.create_time())
                     times = process.cpu_times()
-                    self.cpu_seen[(process.pid, process.create_time())] = times.user + times.system
-                    role = self.role(process, roles)
+                    self.cpu_seen[key] = times.user + times.system
+                    # A command line is read until the process has a role, or has had none for a second
+                    # (it is past its exec): the watch takes CPU that graders on a busy machine would use.
+                    role = self.roles.get(key)
+                    if role is None and key not in self.roles:
+                        role = self.role(process, {pid: role for (pid, _), role in self.roles.items()})
+                        if role or time.time() - key[1] > 1:
+                            self.roles[key] = role
                     if role:
-                        roles[process.pid] = role
                         self.peak[role] = max(self.peak[role], process.memory_info().rss)
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
