@@ -50,7 +50,7 @@ def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str
     try:
         workers, sent = ship(client, bundle)
         batch = Batch(client, assignment, bundle, workers, uuid.uuid4().hex, display)
-        batch.run(tasks, done, task_limit(assignment) if task_seconds is None else task_seconds)
+        batch.run(tasks, done, task_limit(assignment, display) if task_seconds is None else task_seconds)
         return sent
     finally:
         try:

@@ -24,6 +24,7 @@ from . import protocol
 from .config import Assignment
 from .errors import AutograderError, UsageError
 from .results import PartResult, SubmissionResult
+from .session import longest
 from .worker_process import START_TIMEOUT
 
 MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed
@@ -137,7 +138,7 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
                        display: bool = False) -> None:
     """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
-    limit = task_limit(assignment)
+    limit = task_limit(assignment, display)
     workers = [GraderProcess() for _ in range(max(1, min(jobs, len(tasks))))]
 
     def lost(worker: GraderProcess, why: str) -> None:
@@ -175,10 +176,11 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
             worker.reap()
 
 
-def task_limit(assignment: Assignment) -> float:
+def task_limit(assignment: Assignment, display: bool = False) -> float:
     """The longest grading one submission may take in a grader process (or a Dask task) before that
-    process counts as hung: every wait inside has its own deadline, so this is a last resort."""
-    return 2 * assignment.limits.timeout + START_TIMEOUT + SPARE_SECONDS
+    process counts as hung: every wait inside has its own deadline, so this is a last resort, above
+    everything the submission's own budgets allow (`session.longest`)."""
+    return longest(assignment.limits, len(assignment.parts), display) + START_TIMEOUT + SPARE_SECONDS
 
 
 def default_jobs() -> int:

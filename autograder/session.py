@@ -14,8 +14,9 @@ from . import protocol, references
 from .checks import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from .worker_process import CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
+from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
 
+END_SECONDS = 10.0  # for the worker to clean up after a submission
 KEEPING_INPUTS = "autograder_call_keeping_inputs"
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
 # back its value and the arguments as the call left them. It holds nothing secret; the grader compares.
@@ -239,7 +240,7 @@ class StudentSession:
             raise WorkerCrashed(self.execution.message)
 
     def close(self) -> None:
-        if self.worker.request({"op": "end"}, 10).get("restart"):
+        if self.worker.request({"op": "end"}, END_SECONDS).get("restart"):
             self.worker.stop()  # it could not clean up after this submission: the next one gets a new worker
         self.alive = False
 
@@ -247,6 +248,14 @@ class StudentSession:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+
+def longest(limits: Limits, parts: int, display: bool = False) -> float:
+    """The longest a submission's grading can take when it uses up every budget it has: its notebook run
+    (again after each restart, each on a worker that may have to start first), every part's calls, the
+    end of the submission and, with `display`, the run of its own that shows its outputs."""
+    notebook = (1 + StudentSession.MAX_RESTARTS) * (limits.timeout + START_TIMEOUT)
+    return notebook * (2 if display else 1) + parts * limits.part_timeout + END_SECONDS
 
 
 class Calls:
