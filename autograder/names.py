@@ -4,7 +4,8 @@ A student id comes from a file or folder name, which a student controls and whic
 bytes, not text. `student_id` turns it into valid, printable, bounded text by a fixed rule, so
 the same name always gives the same id; `unique` gives every submission of a batch its own id,
 never one another submission has; `folder_name` turns an id into one folder name, and no two ids
-into the same one.
+into the same one. `text` caps any other text a submission controls (an error message, a class
+name), for the worker and the grader alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+MAX_TEXT = 500  # characters of student-controlled text (an error message, a class name) the grader keeps
 MAX_ID = 100  # characters of an id; longer names keep their start and a digest of the whole
 MAX_ID_BYTES = 200  # and bytes of it in UTF-8 (a folder named after it must fit in 255)
 SAFE_IN_FOLDER = frozenset("._@+-")  # kept as they are in folder names, with letters and digits
@@ -118,3 +121,13 @@ def unique(found: list[tuple[str, Path]]) -> list[Found]:
                 f"({path_text(notebook)}) is graded as '{renamed}'")
         result.append(Found(renamed, notebook, note))
     return result
+
+
+def text(value: Any, limit: int = MAX_TEXT) -> str:
+    """Student-controlled text as the grader keeps it: a string (anything else is empty), at most
+    `limit` characters, encodable as UTF-8 (lone surrogates, which JSON allows, become '?')."""
+    if not isinstance(value, str):
+        return ""
+    if len(value) > limit:
+        value = value[:limit] + f"... [{len(value) - limit} more characters]"
+    return value.encode("utf-8", "replace").decode("utf-8")

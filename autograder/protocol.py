@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .names import MAX_TEXT, text  # noqa: F401  (the worker's and the grader's cap on student text)
+
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is a protocol violation
 MAX_TOKENS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' a bounded frame may hold: what parsing it builds
@@ -194,19 +196,6 @@ def _type_name(value: Any) -> str:
 
 
 # -- values: grader side ---------------------------------------------------------------------------
-
-
-MAX_TEXT = 500  # characters of student-controlled text (an error message, a class name) the grader keeps
-
-
-def text(value: Any, limit: int = MAX_TEXT) -> str:
-    """Student-controlled text as the grader keeps it: a string (anything else is empty), at most
-    `limit` characters, encodable as UTF-8 (lone surrogates, which JSON allows, become '?')."""
-    if not isinstance(value, str):
-        return ""
-    if len(value) > limit:
-        value = value[:limit] + f"... [{len(value) - limit} more characters]"
-    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 class Unsupported:

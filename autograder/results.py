@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .protocol import text
+from .names import text
 
 STATUSES = ("graded", "invalid", "timeout", "crashed")
 OUTCOMES = ("passed", "failed", "error", "timeout")
