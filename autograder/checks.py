@@ -1,50 +1,18 @@
 """Comparisons for hidden tests (the `check` fixture), done in the grader on plain data.
 
-Each failure is a `Mismatch` whose message is the feedback a student reads: what was called,
-what came back and what was expected, on one small input, in one or two lines.
+Each failure is a `Mismatch` (`mismatch.py`) whose message is the feedback a student reads: what was
+called, what came back and what was expected, on one small input, in one or two lines.
 """
 
 from __future__ import annotations
 
-import reprlib
 from typing import Any
 
 import numpy as np
 
 from .config import Tolerance
+from .mismatch import Mismatch, call_text, show  # noqa: F401  (the failure every comparison raises)
 from .protocol import Unsupported
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlist = _SHORT.maxtuple = 8
-_SHORT.maxlevel = 3
-_SHORT.maxstring = _SHORT.maxother = 90
-_SHORT.maxlong = 40
-
-
-class Mismatch(AssertionError):
-    """A student's value is not the expected one; the message is the student's feedback."""
-
-
-def show(value: Any) -> str:
-    """A short, readable rendering of a value for feedback."""
-    if isinstance(value, np.ndarray):
-        if value.size > 12:
-            return f"an array of shape {value.shape}"
-        body = np.array2string(value, precision=6, separator=", ", suppress_small=False).replace("\n", "")
-        return f"np.array({body})" if value.ndim else f"{value.item()!r}"
-    if isinstance(value, (float, np.floating)):
-        text = f"{float(value):.6g}"
-        return text if any(c in text for c in ".einf") else text + ".0"
-    if isinstance(value, tuple) and len(value) <= 4:
-        return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    text = _SHORT.repr(value)  # never the whole repr of a value a student made huge
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def call_text(name: str, *args: Any, **kwargs: Any) -> str:
-    inside = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(inside)})"
 
 
 def numeric(got: Any, call: str) -> np.ndarray:

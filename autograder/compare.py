@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .checks import Checker, Mismatch, call_text, numeric, show
+from .checks import Checker, numeric
+from .mismatch import Mismatch, call_text, show
 from .errors import AutograderError, NotPlainData, StudentError
 from .misconceptions import Catalogue
 from .session import MissingFunction

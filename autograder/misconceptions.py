@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import Mismatch
+from .mismatch import Mismatch
 from .errors import ConfigError
 
 CATALOGUE_FILE = "misconceptions.py"

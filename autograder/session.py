@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol, references
-from .checks import Mismatch, call_text
+from .mismatch import Mismatch, call_text
 from .config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields

@@ -7,7 +7,6 @@ import ast
 import inspect
 
 import nbformat
-import numpy as np
 import pytest
 from nbclient import NotebookClient
 

@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch
+from autograder.mismatch import Mismatch
 from autograder.config import load_assignment
 from autograder.errors import ConfigError
 from autograder.grade import Grader

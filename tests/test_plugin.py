@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from autograder.checks import Mismatch
+from autograder.mismatch import Mismatch
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.plugin import classify
 from autograder.sandbox import build_launch
