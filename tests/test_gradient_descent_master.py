@@ -11,7 +11,8 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.config import load_assignment
-from autograder.release import normalized, release_into
+from autograder.generate import release_into
+from autograder.release import normalized
 from conftest import REPO, load_solutions
 
 ref = load_solutions("gradient_descent")

@@ -11,7 +11,8 @@ import pytest
 
 from autograder.config import load_assignment
 from autograder.errors import ReleaseError
-from autograder.release import normalized, release, release_into, secret_lines, solution_leaks
+from autograder.generate import release_into
+from autograder.release import normalized, release, secret_lines, solution_leaks
 from conftest import REPO
 from toycourse import make_course, master_notebook, stub_of
 
