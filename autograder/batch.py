@@ -18,7 +18,7 @@ from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 from .results import GradeReport, SubmissionResult
-from .sandbox import Launch
+from .launch import Launch
 from .worker_process import Worker
 
 

@@ -157,7 +157,7 @@ def _early_worker(args, assignment, launch):
     """When this process grades one notebook, or with --jobs 1, its worker starts now, before anything
     else is imported: the worker's preload (most of a second) overlaps the grader's start."""
     from .discovery import discover
-    from .sandbox import start_worker
+    from .launch import start_worker
 
     if args.scheduler or args.resume or (args.jobs != 1 and len(discover(assignment, args.paths)) != 1):
         return None

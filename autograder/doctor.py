@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from . import sandbox
+from .launch import WORKER_UID, package_dir
 
 
 @dataclass
@@ -44,14 +45,14 @@ def diagnose() -> Diagnosis:
     add(Finding("bubblewrap usable", problem is None, problem or "namespaces: mount, pid, ipc, uts, net"))
     root = os.geteuid() == 0
     how = ("a uid of its own per grader process, dropped to with setpriv (running as root)" if root
-           else f"uid {sandbox.WORKER_UID} through a user namespace")
+           else f"uid {WORKER_UID} through a user namespace")
     add(Finding("unprivileged worker user", problem is None, how if problem is None else "worker runs as this user"))
     limit = ("RLIMIT_NPROC applies, per grader process" if root else
              "RLIMIT_NPROC applies; --jobs workers share this user's budget")
     add(Finding("process limit", problem is None or not root,
                 limit if problem is None or not root else "ignored: the worker would run as root"))
     try:
-        launch = sandbox.build_launch(sandbox.package_dir())
+        launch = sandbox.build_launch(package_dir())
         fresh = sandbox.fresh_tmp(launch)
         add(Finding("a fresh /tmp per submission", fresh is None, fresh or
                     "a new tmpfs in namespaces of its own, capped in bytes and files, gone after it"))
@@ -62,7 +63,7 @@ def diagnose() -> Diagnosis:
         add(Finding(f"hard limit on {name}", True, _limit_text(resource.getrlimit(limit)[1])))
     mode = os.environ.get(sandbox.MODE_VARIABLE, "auto")
     try:
-        launch = sandbox.build_launch(sandbox.package_dir())
+        launch = sandbox.build_launch(package_dir())
         diagnosis.launch_mode = ("bubblewrap sandbox" if not launch.missing else "plain process") + \
             f" ({sandbox.MODE_VARIABLE}={mode})"
         diagnosis.missing = list(launch.missing)

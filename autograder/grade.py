@@ -20,7 +20,8 @@ from .config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
 from .results import GradeReport, SubmissionResult
-from .sandbox import Launch, build_launch
+from .launch import Launch
+from .sandbox import build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
 from .session import StudentSession
 from .worker_process import Worker

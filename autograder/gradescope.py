@@ -21,6 +21,7 @@ from pathlib import Path
 from .config import Assignment, load_assignment
 from .errors import AutograderError, UsageError
 from .grade import Grader
+from .launch import package_dir
 from .results import SubmissionResult
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
@@ -46,7 +47,7 @@ set -euo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 PYTHON="${{PYTHON:-/autograder/venv/bin/python}}"
 export PYTHONPATH="$ROOT/source/package${{PYTHONPATH:+:$PYTHONPATH}}"
-exec "$PYTHON" -m autograder.gradescope "$ROOT" {name}
+exec "$PYTHON" -m {module} "$ROOT" {name}
 """
 
 
@@ -62,10 +63,9 @@ def build(assignment: Assignment, output: Path) -> Path:
     temporary = output.with_name(output.name + ".tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_text(archive, "setup.sh", SETUP.format(name=assignment.name), executable=True)
-        _add_text(archive, "run_autograder", RUN.format(name=assignment.name), executable=True)
+        _add_text(archive, "run_autograder", RUN.format(name=assignment.name, module=__spec__.name), executable=True)
         _add_text(archive, "package/pyproject.toml", package_metadata())
-        package = Path(__file__).resolve().parent
-        _add_tree(archive, package, "package/autograder", suffixes=(".py",))
+        _add_tree(archive, package_dir(), "package/autograder", suffixes=(".py",))
         course = assignment.root
         for folder in (assignment.suite_dir, assignment.source_dir, assignment.release_dir):
             _add_tree(archive, folder, f"course/{folder.relative_to(course).as_posix()}")
@@ -141,7 +141,7 @@ def run(root: Path, name: str) -> int:
     started = time.monotonic()
     results = Path(root) / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
-    print(f"grading with the autograder package in {Path(__file__).resolve().parent}")
+    print(f"grading with the autograder package in {package_dir()}")
     try:
         assignment = load_assignment(name, Path(root) / "source" / "course")
         notebook = submitted_notebook(Path(root) / "submission", assignment)
@@ -163,7 +163,7 @@ def run(root: Path, name: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m autograder.gradescope ROOT ASSIGNMENT", file=sys.stderr)
+        print(f"usage: python -m {__spec__.name} ROOT ASSIGNMENT", file=sys.stderr)
         return 2
     return run(Path(args[0]), args[1])
 

@@ -23,10 +23,12 @@ from pathlib import Path
 from . import protocol
 from .config import Assignment
 from .errors import AutograderError, UsageError
+from .launch import package_dir
 from .results import PartResult, SubmissionResult
 from .session import longest
 from .worker_process import START_TIMEOUT
 
+HOST_MODULE = f"{__package__}.host"  # a grader process: `python -m` this
 MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed
 SPARE_SECONDS = 60.0  # beyond a submission's own limits before its grader process counts as hung
 
@@ -84,7 +86,7 @@ class GraderProcess:
             try:
                 if self.process is None or self.process.poll() is not None:
                     self.stop()
-                    self.process = subprocess.Popen([sys.executable, "-m", "autograder.host", str(os.getpid()),
+                    self.process = subprocess.Popen([sys.executable, "-m", HOST_MODULE, str(os.getpid()),
                                                      str(assignment.root), assignment.name],
                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
                 protocol.write_frame(self.process.stdin.fileno(), request, self.deadline)
@@ -129,7 +131,7 @@ class GraderProcess:
 
 def _env() -> dict[str, str]:
     """This environment, with the autograder importable even when it is not installed."""
-    package_parent = str(Path(__file__).resolve().parent.parent)
+    package_parent = str(package_dir().parent)
     paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 

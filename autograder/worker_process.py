@@ -19,7 +19,8 @@ from typing import Any
 
 from . import protocol
 from .errors import WorkerCrashed
-from .sandbox import Launch, forget_probe, start_worker
+from .launch import Launch, start_worker
+from .sandbox import forget_probe
 
 MARGIN = 5.0  # seconds the grader waits beyond the worker's own deadlines before killing it
 START_TIMEOUT = 60.0
@@ -30,7 +31,7 @@ class Worker:
     """One worker process (zygote); restarted transparently if it dies."""
 
     def __init__(self, launch: Launch, process: subprocess.Popen | None = None):
-        """`process`: one already started with `sandbox.start_worker(launch)`, its "ready" not read yet."""
+        """`process`: one already started with `launch.start_worker(launch)`, its "ready" not read yet."""
         self.launch = launch
         self.process = process
         self.starting = process is not None  # spawned, its "ready" not read yet

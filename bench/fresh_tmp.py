@@ -22,11 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.config import load_assignment  # noqa: E402
-from autograder.sandbox import build_launch, with_files  # noqa: E402
+from autograder.launch import WORKER_MODULE, with_files  # noqa: E402
+from autograder.sandbox import build_launch  # noqa: E402
 
 INSIDE = '''
 import json, os, shutil, statistics, sys, tempfile, time
-from autograder.worker import scratch
+from WORKER_MODULE import scratch
 release, runs = sys.argv[1], int(sys.argv[2])
 limits = {"scratch_mb": 1024, "scratch_files": 10000}
 result = {}
@@ -44,7 +45,7 @@ for fresh in (True, False):
         times.append(time.perf_counter() - started)
     result["fresh" if fresh else "shared"] = statistics.median(times)
 print(json.dumps(result))
-'''
+'''.replace("WORKER_MODULE", WORKER_MODULE)
 
 
 def main() -> None:

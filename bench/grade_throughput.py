@@ -36,6 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from autograder.launch import WORKER_MODULE  # noqa: E402
+from autograder.parallel import HOST_MODULE  # noqa: E402
 from floor import floor_seconds  # noqa: E402
 from variants import VARIANTS, answers_of  # noqa: E402
 
@@ -77,9 +79,9 @@ class Watch:
 
     def role(self, process: psutil.Process, roles: dict[int, str]) -> str | None:
         command = " ".join(process.cmdline())
-        if (process.pid == self.root.pid and "--jobs 1" in command) or "autograder.host" in command:
+        if (process.pid == self.root.pid and "--jobs 1" in command) or HOST_MODULE in command:
             return "grader"
-        if "autograder.worker" in command and "bwrap" not in process.name():
+        if WORKER_MODULE in command and "bwrap" not in process.name():
             return "child" if roles.get(process.ppid()) == "zygote" else "zygote"
         return None
 
@@ -182,7 +184,7 @@ def breakdown(folder: Path, chosen: dict[str, str], floors: dict, runs: int = 3)
         total = 0.0
         for process in psutil.Process().children(recursive=True):
             try:
-                if "autograder.worker" in " ".join(process.cmdline()):
+                if WORKER_MODULE in " ".join(process.cmdline()):
                     t = process.cpu_times()
                     total += t.user + t.system + t.children_user + t.children_system
             except psutil.Error:

@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from autograder.config import load_assignment  # noqa: E402
 from autograder.course_folders import CourseFolders  # noqa: E402
 from autograder.exports import write_csv, write_json  # noqa: E402
+from autograder.parallel import HOST_MODULE  # noqa: E402
 from autograder.feedback import write_feedback  # noqa: E402
 from autograder.gradebook import GradebookWriter  # noqa: E402
 from autograder.report import write_report  # noqa: E402
@@ -108,7 +109,7 @@ def grade(root: Path, jobs: int) -> dict:
         try:
             peak["grader"] = max(peak["grader"], main.memory_info().rss)
             for child in main.children(recursive=True):
-                kind = "grader processes" if "autograder.host" in " ".join(child.cmdline()) else "workers"
+                kind = "grader processes" if HOST_MODULE in " ".join(child.cmdline()) else "workers"
                 peak[kind] = max(peak[kind], child.memory_info().rss)
         except psutil.Error:
             pass

@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from autograder import protocol
 from autograder.protocol import Unsupported
-from autograder.sandbox import Launch, build_launch
+from autograder.launch import Launch
+from autograder.sandbox import build_launch
 from autograder.session import MissingFunction, StudentSession
 from autograder.worker_process import MARGIN, Worker
 from toycourse import make_course, notebook_runner, wire
@@ -289,7 +291,7 @@ def test_exec_runs_provided_code_in_the_students_namespace(run):
 
 def test_a_worker_that_answers_outside_the_protocol_gives_not_plain_data(run):
     # the student's code rewrites the worker's encoder: the grader's strict decoding still holds
-    session = run(["import sys\nsys.modules['autograder.protocol'].encode = "
+    session = run([f"import sys\nsys.modules['{protocol.__name__}'].encode = "
                    "lambda value, _depth=0: {'__ndarray__': 'not an array', 'x': [value]}",
                    "def square(x):\n    return x * x"])
     with pytest.raises(NotPlainData, match=r"square\(2\) returned something the grader cannot read"):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import textwrap
+from pathlib import Path
+
+from autograder import protocol
+from autograder.launch import package_dir
 
 MARKER = "adversarial-marker-7f3c"  # in the argv of every process a submission starts
 
@@ -154,7 +158,7 @@ TAMPER_CELLS = [
     "numpy.testing.assert_allclose = lambda *a, **k: None\nbuiltins.abs = lambda x: 0\n"
     "builtins.all = lambda x: True\nbuiltins.round = lambda *a: 0",
     "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: float",
-    "import autograder.protocol as protocol\n"
+    f"import {protocol.__name__} as protocol\n"
     "protocol.encode = lambda value, _depth=0: {'__pickle__': 'gASVCAAAAAAAAACMBG5vcGWULg=='}",
 ]
 
@@ -333,7 +337,7 @@ def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, t
     if sandboxed:  # in a plain process these would really change files: only run them sandboxed
         targets = [f"{repo}/README.md", f"{repo}/.gitignore", f"{repo}/nbgrader_config.py",
                    f"{repo}/solutions/student_admissions_data.py", f"{repo}/.git/HEAD",
-                   "/opt/autograder/autograder/protocol.py", "/assignment/toy.ipynb", "/usr/bin/sleep"]
+                   f"/opt/autograder/autograder/{Path(protocol.__file__).relative_to(package_dir()).as_posix()}", "/assignment/toy.ipynb", "/usr/bin/sleep"]
         removable = [f"{course}/solutions/toy.py", f"{course}/assignments/toy/test_square.py"]
         found["write-repo"] = (GOOD_SQUARE, [GOOD_CUBE, _writes_cell(targets, removable)])
     return found

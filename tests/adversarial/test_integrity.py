@@ -25,6 +25,8 @@ import nbformat
 import psutil
 import pytest
 from nbformat.v4 import new_code_cell
+from autograder.launch import WORKER_MODULE
+from autograder.parallel import HOST_MODULE
 from toycourse import REFERENCE, SUITE, make_course, stub_of
 
 from .scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, PLANT, STOP_WORKER, TOML, report
@@ -144,7 +146,7 @@ def peak_of_graders(process: psutil.Popen, peak: list[float], stop: threading.Ev
         for member in family:
             try:
                 command = " ".join(member.cmdline())
-                if "autograder.worker" in command or "bwrap" in command or "setpriv" in command:
+                if WORKER_MODULE in command or "bwrap" in command or "setpriv" in command:
                     continue
                 peak[0] = max(peak[0], member.memory_info().rss / 1024 / 1024)
             except psutil.Error:
@@ -206,7 +208,7 @@ def leftover_graders(root: Path) -> list[str]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
         command = " ".join(process.info["cmdline"] or [])
-        if "autograder.host" in command or ("autograder.worker" in command and "/assignment" in command):
+        if HOST_MODULE in command or (WORKER_MODULE in command and "/assignment" in command):
             found.append(f"{process.pid}: {command[:200]}")
     return found
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli, sandbox
+from autograder import launch as launches
 from autograder.errors import UsageError
 from autograder.pythonview import INSIDE_VENV
 
@@ -47,7 +48,7 @@ def test_without_bwrap_auto_falls_back_and_bwrap_mode_refuses(monkeypatch, tmp_p
 
 
 def test_sandbox_binds_only_what_the_worker_needs(tmp_path):
-    launch = sandbox.bwrap_launch(tmp_path, "/usr/bin/bwrap")
+    launch = launches.bwrap_launch(tmp_path, "/usr/bin/bwrap")
     argv = launch.argv
     sources = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
     assert str(REPO) not in sources and "/" not in sources and "/root" not in sources
@@ -55,7 +56,7 @@ def test_sandbox_binds_only_what_the_worker_needs(tmp_path):
     for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
                  "--new-session"):
         assert flag in argv
-    assert str(sandbox.worker_uid()) in argv
+    assert str(launches.worker_uid()) in argv
     assert not [v for v in launch.env.values() if str(REPO) in v]
 
 
@@ -78,11 +79,11 @@ def test_grade_warns_when_not_sandboxed(monkeypatch, tmp_path, capsys):
 
 def test_as_root_each_grader_process_gets_a_worker_uid_of_its_own():
     if os.geteuid() != 0:
-        assert sandbox.worker_uid() == sandbox.WORKER_UID == 65534  # inside a user namespace
+        assert launches.worker_uid() == launches.WORKER_UID == 65534  # inside a user namespace
         return
     uids = set()
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", "from autograder import sandbox; print(sandbox.worker_uid())"],
+        done = subprocess.run([sys.executable, "-c", f"from {launches.__name__} import worker_uid; print(worker_uid())"],
                               capture_output=True, text=True, check=True, cwd=REPO)
         uids.add(int(done.stdout))
     assert len(uids) == 2 and all(uid > 65534 and uid != os.getuid() for uid in uids)
@@ -114,7 +115,7 @@ def test_python_in_the_sandbox_names_neither_the_repository_nor_the_venv(tmp_pat
     if launch.missing:
         pytest.skip(f"needs the bubblewrap sandbox ({'; '.join(launch.missing)})")
     python = launch.argv[:launch.argv.index("-m")]
-    with sandbox.with_files([*python, "-c", WHAT_PYTHON_SHOWS], launch.files) as (argv, fds):
+    with launches.with_files([*python, "-c", WHAT_PYTHON_SHOWS], launch.files) as (argv, fds):
         done = subprocess.run(argv, env=launch.env, pass_fds=fds, capture_output=True, text=True,
                               timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]  # numpy, pandas and matplotlib import
@@ -125,7 +126,7 @@ def test_python_in_the_sandbox_names_neither_the_repository_nor_the_venv(tmp_pat
         secrets.append(str(Path(sys.prefix).resolve()))
     leaks = {(key, secret) for key, value in shown.items() for secret in secrets if secret in json.dumps(value)}
     assert not leaks
-    worker_argv = launch.argv[launch.argv.index(sandbox.WORKER_ARGS[0]) - 1:]  # the interpreter onwards
+    worker_argv = launch.argv[launch.argv.index(launches.WORKER_ARGS[0]) - 1:]  # the interpreter onwards
     assert not [arg for arg in worker_argv if any(secret in arg for secret in secrets)]
 
 
@@ -134,13 +135,13 @@ def test_a_worker_starts_from_a_font_list_made_in_a_sandbox_that_names_no_host_f
     launch = sandbox.build_launch(tmp_path)
     if launch.missing:
         pytest.skip(f"needs the bubblewrap sandbox ({'; '.join(launch.missing)})")
-    fonts = {path: content.decode() for path, content in launch.files.items() if path.startswith(sandbox.INSIDE_FONTS)}
+    fonts = {path: content.decode() for path, content in launch.files.items() if path.startswith(launches.INSIDE_FONTS)}
     assert fonts and all(json.loads(text)["ttflist"] for text in fonts.values())  # Matplotlib's own format
     assert not [path for path in fonts.values() if str(REPO) in path or str(Path(sys.prefix).resolve()) in path]
-    code = ("from autograder.worker import zygote; import time; started = time.perf_counter(); zygote.preload()\n"
+    code = (f"from {launches.WORKER_MODULE} import zygote; import time; started = time.perf_counter(); zygote.preload()\n"
             "import matplotlib; print(matplotlib.get_cachedir())")
     python = launch.argv[:launch.argv.index("-m")]
-    with sandbox.with_files([*python, "-c", code], launch.files) as (argv, fds):
+    with launches.with_files([*python, "-c", code], launch.files) as (argv, fds):
         done = subprocess.run(argv, env=launch.env, pass_fds=fds, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "/tmp/matplotlib"  # the worker's own cache folder, started from the list
