@@ -254,7 +254,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from .authoring import create_assignment
+    from .new import create_assignment
 
     root = find_course_root(args.course) if args.course else find_course_root()
     for path in create_assignment(args.assignment, root):
