@@ -55,7 +55,7 @@ with the reference; `check.close`'s message is the feedback the student reads.""
 import numpy as np
 import pytest
 
-from autograder.checks import call_text
+from autograder.authoring import call_text
 
 
 @pytest.mark.visible  # a public check: `autograder check` runs it for students before they submit

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.errors import DataFileError
+from autograder.authoring import DataFileError
 
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "source" / "gradient-descent" / "data.csv"
 COLUMNS = ("x1", "x2", "label")

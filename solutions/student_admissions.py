@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autograder.datafile import read_table
-from autograder.errors import DataFileError
+from autograder.authoring import DataFileError, read_table
 
 FEATURES = ["gre", "gpa", "rank_1", "rank_2", "rank_3", "rank_4"]
 COLUMNS = {"admit": int, "gre": float, "gpa": float, "rank": int}

@@ -132,7 +132,7 @@ def test_catalogue_files_are_checked(tmp_path):
         folder = tmp_path / f"suite{number}"
         folder.mkdir()
         (folder / "misconceptions.py").write_text(
-            f"from autograder.misconceptions import Misconception as M\nF = abs\n{body}\n")
+            f"from autograder.authoring import Misconception as M\nF = abs\n{body}\n")
         with pytest.raises(ConfigError) as raised:
             load_catalogue(folder)
         assert raised.value.key == key and "misconceptions.py" in raised.value.path

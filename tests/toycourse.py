@@ -60,7 +60,7 @@ SUITE = '''\
 import numpy as np
 import pytest
 
-from autograder.checks import call_text
+from autograder.authoring import call_text
 
 
 @pytest.mark.points(1)

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, show
+from autograder.authoring import Mismatch, call_text, show
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ w_i <- w_i + alpha (y - y_hat) x_i and b <- b + alpha (y - y_hat).
 
 import numpy as np
 
-from autograder.misconceptions import Misconception
+from autograder.authoring import Misconception
 
 
 def sigma(x):

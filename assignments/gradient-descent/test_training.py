@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, named_arrays, show
-from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from autograder.authoring import (Mismatch, NotPlainData, StudentError, WorkerCrashed, WorkerTimeout, call_text,
+                                  named_arrays, show)
 
 RESULTS = ("weights", "bias", "losses", "accuracies")
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, call_text, numeric, show
-from autograder.errors import AutograderError
-from autograder.misconceptions import load_catalogue
+from autograder.authoring import AutograderError, Mismatch, call_text, load_catalogue, numeric, show
 
 X = np.array([0.5, -1.0])
 WEIGHTS = np.array([0.2, 0.4])

@@ -7,7 +7,7 @@ lesson: h = sum_i w_i x_i, y_hat = f(h) = sigma(h), delta = (y - y_hat) f'(h), w
 
 import numpy as np
 
-from autograder.misconceptions import Misconception
+from autograder.authoring import Misconception
 
 
 def sigma(x):
