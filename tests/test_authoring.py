@@ -9,8 +9,8 @@ import pytest
 
 import autograder.authoring as authoring
 from autograder import checks, datafile, errors, misconceptions, mismatch, new
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "autograder"
 
 
