@@ -25,7 +25,7 @@ from .checks import named_arrays, numeric
 from .misconceptions import Misconception, load_catalogue
 
 if TYPE_CHECKING:  # at run time, read on first use (`__getattr__`): it imports pandas
-    from .datafile import read_table
+    from .course.datafile import read_table
 
 __all__ = [
     "AutograderError", "ConfigError", "DataFileError", "Misconception", "Mismatch", "NotPlainData",
@@ -36,7 +36,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "read_table":  # pandas only for the references that read a table
-        from .datafile import read_table
+        from .course.datafile import read_table
 
         return read_table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

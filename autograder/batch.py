@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Assignment
+from .course.config import Assignment
 from .errors import UsageError
-from .discovery import discover
+from .course.discovery import discover
 from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path

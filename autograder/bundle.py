@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Assignment
+from .course.config import Assignment
 from .errors import UsageError
 
 BUNDLES_VARIABLE = "AUTOGRADER_BUNDLES"  # where a worker keeps unpacked bundles (default: its user cache)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .config import Assignment, list_assignments, load_assignment
+from .course.config import Assignment, list_assignments, load_assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .grade import Grader
 from .notebook_file import parse_notebook_json, read_bytes

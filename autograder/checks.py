@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Tolerance
+from .course.config import Tolerance
 from .mismatch import Mismatch, call_text, show  # noqa: F401  (the failure every comparison raises)
 from .protocol import Unsupported
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import find_course_root, load_assignment
+from .course.config import find_course_root, load_assignment
 from .errors import AutograderError, ExitCode
 
 # Imported where used, not here: a command that grades one notebook starts its worker first (`_early_worker`),
@@ -156,7 +156,7 @@ def cmd_grade(args) -> int:
 def _early_worker(args, assignment, launch):
     """When this process grades one notebook, or with --jobs 1, its worker starts now, before anything
     else is imported: the worker's preload (most of a second) overlaps the grader's start."""
-    from .discovery import discover
+    from .course.discovery import discover
     from .launch import start_worker
 
     if args.scheduler or args.resume or (args.jobs != 1 and len(discover(assignment, args.paths)) != 1):

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 
 from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
-from .config import Assignment
+from .course.config import Assignment
 from .errors import InvalidSubmission, UsageError
 from .host import close_idle_graders, grade_sent
 from .notebook_file import read_bytes

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import Assignment
+from .course.config import Assignment
 from .errors import InvalidSubmission, SubmissionFilesError
 from .executed import executed_notebook
 from .feedback import write_page

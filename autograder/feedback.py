@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from . import plots
-from .config import Assignment
+from .course.config import Assignment
 from .names import folder_name
 from .results import GradeReport, PartResult, SubmissionResult, TestResult
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import Assignment
+from .course.config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
 from .results import GradeReport, SubmissionResult
@@ -25,7 +25,7 @@ from .sandbox import build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
 from .session import StudentSession
 from .worker_process import Worker
-from .discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
+from .course.discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
 from .submission import grade_id, load_submission, nbgrader_metadata
 from .suite import Suite
 

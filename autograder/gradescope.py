@@ -18,7 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .config import Assignment, load_assignment
+from .course.config import Assignment, load_assignment
 from .errors import AutograderError, UsageError
 from .grade import Grader
 from .launch import package_dir

@@ -26,7 +26,7 @@ if __name__ == "__main__":
     sys.modules.setdefault("rfc3987_syntax", None)
 
 from . import protocol  # noqa: E402
-from .config import load_assignment  # noqa: E402
+from .course.config import load_assignment  # noqa: E402
 from .errors import AutograderError  # noqa: E402
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import protocol
-from .config import Assignment
+from .course.config import Assignment
 from .errors import AutograderError, UsageError
 from .launch import package_dir
 from .results import PartResult, SubmissionResult

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from .checks import Checker
-from .config import Tolerance
+from .course.config import Tolerance
 from .compare import Compare
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .misconceptions import load_catalogue

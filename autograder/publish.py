@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .config import Assignment
-from .discovery import survey
+from .course.config import Assignment
+from .course.discovery import survey
 from .errors import SubmissionFilesError
 from .results import GradeReport, SubmissionResult
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import plots
-from .config import Assignment
+from .course.config import Assignment
 from .errors import UsageError
 from .results import GradeReport
 

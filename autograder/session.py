@@ -12,7 +12,7 @@ from typing import Any
 
 from . import protocol, references
 from .mismatch import Mismatch, call_text
-from .config import Limits
+from .course.config import Limits
 from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
 

@@ -12,7 +12,7 @@ from types import ModuleType
 import nbformat
 import pytest
 
-from .config import Assignment
+from .course.config import Assignment
 from .errors import ConfigError
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import Assignment
+from .course.config import Assignment
 from .grade import Grader
 from .results import SubmissionResult
 

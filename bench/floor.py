@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import StudentError
 from autograder.session import MissingFunction
 from autograder.suite import Suite

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.config import load_assignment  # noqa: E402
+from autograder.course.config import load_assignment  # noqa: E402
 from autograder.launch import WORKER_MODULE, with_files  # noqa: E402
 from autograder.sandbox import build_launch  # noqa: E402
 

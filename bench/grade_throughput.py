@@ -177,7 +177,7 @@ def nbgrader_autograde(folder: Path, course: Path) -> Run:
 def breakdown(folder: Path, chosen: dict[str, str], floors: dict, runs: int = 3) -> list[float]:
     """Where one submission's CPU goes beyond its floor, per variant (medians of `runs`): the grader, the
     worker (warm, as in a batch). Returns the overhead of each variant."""
-    from autograder.config import load_assignment
+    from autograder.course.config import load_assignment
     from autograder.grade import Grader
 
     def worker_cpu() -> float:

@@ -38,7 +38,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.config import load_assignment  # noqa: E402
+from autograder.course.config import load_assignment  # noqa: E402
 from autograder.course_folders import CourseFolders  # noqa: E402
 from autograder.exports import write_csv, write_json  # noqa: E402
 from autograder.parallel import HOST_MODULE  # noqa: E402

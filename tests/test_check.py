@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from autograder.check import CheckReport, find_assignment, format_report, run_checks
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import UsageError
 from autograder.grade import Grader
 from conftest import REPO

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import Checker, named_arrays, numeric
-from autograder.config import Tolerance
+from autograder.course.config import Tolerance
 from autograder.mismatch import Mismatch
 from autograder.protocol import Unsupported
 

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.checks import Checker, Mismatch
 from autograder.compare import Compare, one_of
-from autograder.config import Tolerance
+from autograder.course.config import Tolerance
 from autograder.errors import StudentError
 from autograder.misconceptions import Catalogue, Diagnosed, Misconception
 from autograder.sandbox import build_launch

@@ -13,7 +13,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.grade import grade_batch
 from conftest import REPO
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.feedback import feedback_path, render, write_all, write_feedback
 from autograder.grade import Grader
 from autograder.results import SubmissionResult

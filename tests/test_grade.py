@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import ConfigError, UsageError
-from autograder.discovery import survey
+from autograder.course.discovery import survey
 from autograder.grade import Grader, discover, grade_batch, student_of
 from toycourse import make_course
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import ConfigError, GradebookError
 from autograder.gradebook import GradebookWriter, default_url, part_cells
 from autograder.release import release

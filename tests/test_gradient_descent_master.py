@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.config import load_assignment
-from autograder.generate import release_into
+from autograder.course.config import load_assignment
+from autograder.course.generate import release_into
 from autograder.release import normalized
 from conftest import REPO, load_solutions
 

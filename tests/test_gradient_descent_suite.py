@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.grade import Grader
 from conftest import REPO
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.mismatch import Mismatch
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import ConfigError
 from autograder.grade import Grader
 from autograder.misconceptions import FEEDBACK_CHARS, Catalogue, Diagnosed, Misconception, diagnose, load_catalogue

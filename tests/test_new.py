@@ -12,7 +12,7 @@ import pytest
 
 from autograder.new import create_assignment, planned_files
 from autograder.cli import main
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import ExitCode, UsageError
 from conftest import REPO
 

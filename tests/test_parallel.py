@@ -102,7 +102,7 @@ def test_a_broken_suite_stops_the_batch_with_its_config_error(tmp_path):
 def test_a_grader_process_is_given_up_only_after_every_budget_of_its_submission(name, display):
     """A slow but legitimate submission (its notebook run again after each hanging cell, every part's
     calls used up, its outputs' run of its own) must be graded, never reported as a crashed process."""
-    from autograder.config import load_assignment
+    from autograder.course.config import load_assignment
     from autograder.parallel import task_limit
     from autograder.session import StudentSession
     from conftest import REPO

@@ -16,7 +16,7 @@ from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from autograder.cli import main
-from autograder.generate import nbgrader_config
+from autograder.course.generate import nbgrader_config
 
 from toybatch import ANSWERS, toy_class
 

@@ -9,9 +9,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.config import load_assignment
+from autograder.course.config import load_assignment
 from autograder.errors import ReleaseError
-from autograder.generate import release_into
+from autograder.course.generate import release_into
 from autograder.release import normalized, release, secret_lines, solution_leaks
 from conftest import REPO
 from toycourse import make_course, master_notebook, stub_of

@@ -126,7 +126,7 @@ class Course:
         self.submissions = root / "submissions"
 
     def assignment(self):
-        from autograder.config import load_assignment
+        from autograder.course.config import load_assignment
 
         return load_assignment(NAME, self.root)
 

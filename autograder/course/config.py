@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, UsageError
+from ..errors import ConfigError, UsageError
 
 CONFIG_NAME = "assignment.toml"
 

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import names
+from .. import names
 from .config import Assignment
-from .errors import UsageError
-from .names import Found
+from ..errors import UsageError
+from ..names import Found
 
 
 SUBMITTED = "submitted"  # nbgrader's folder of collected submissions: submitted/<student>/<assignment>/

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .config import Assignment
-from .errors import ReleaseError
+from ..errors import ReleaseError
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.config import Limits, Tolerance, find_course_root, list_assignments, load_assignment
+from autograder.course.config import Limits, Tolerance, find_course_root, list_assignments, load_assignment
 from autograder.errors import ConfigError, ExitCode, UsageError
 from toycourse import TOML, make_course
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.datafile import read_table
+from autograder.course.datafile import read_table
 from autograder.errors import DataFileError, ExitCode
 
 COLUMNS = {"score": float, "group": int}
