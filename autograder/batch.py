@@ -18,8 +18,8 @@ from .names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 from .results import GradeReport, SubmissionResult
-from .launch import Launch
-from .worker_process import Worker
+from .running.launch import Launch
+from .running.worker_process import Worker
 
 
 @dataclass

@@ -12,7 +12,7 @@ import numpy as np
 
 from .course.config import Tolerance
 from .mismatch import Mismatch, call_text, show  # noqa: F401  (the failure every comparison raises)
-from .protocol import Unsupported
+from .running.protocol import Unsupported
 
 
 def numeric(got: Any, call: str) -> np.ndarray:

@@ -141,7 +141,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .sandbox import build_launch
+    from .running.sandbox import build_launch
 
     assignment = _assignment(args)
     launch = build_launch(assignment.release_dir)
@@ -157,12 +157,12 @@ def _early_worker(args, assignment, launch):
     """When this process grades one notebook, or with --jobs 1, its worker starts now, before anything
     else is imported: the worker's preload (most of a second) overlaps the grader's start."""
     from .course.discovery import discover
-    from .launch import start_worker
+    from .running.launch import start_worker
 
     if args.scheduler or args.resume or (args.jobs != 1 and len(discover(assignment, args.paths)) != 1):
         return None
     process = start_worker(launch)
-    from .worker_process import Worker
+    from .running.worker_process import Worker
 
     return Worker(launch, process)
 

@@ -30,7 +30,7 @@ from .errors import InvalidSubmission, SubmissionFilesError
 from .executed import executed_notebook
 from .feedback import write_page
 from .gradebook import TIMESTAMP_MB, course_directory, read_timestamp
-from .notebook_file import read_bytes
+from .running.notebook_file import read_bytes
 from .results import SubmissionResult
 
 TIMESTAMP = "timestamp.txt"  # nbgrader's submission time, beside each submitted notebook

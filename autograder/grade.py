@@ -20,13 +20,13 @@ from .course.config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .plugin import Outcome
 from .results import GradeReport, SubmissionResult
-from .launch import Launch
-from .sandbox import build_launch
+from .running.launch import Launch
+from .running.sandbox import build_launch
 from .scoring import rounded_sum, score_parts, zero_parts
-from .session import StudentSession
-from .worker_process import Worker
+from .running.session import StudentSession
+from .running.worker_process import Worker
 from .course.discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
-from .submission import grade_id, load_submission, nbgrader_metadata
+from .running.submission import grade_id, load_submission, nbgrader_metadata
 from .suite import Suite
 
 

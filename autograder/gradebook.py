@@ -22,10 +22,10 @@ import nbformat
 
 from .course.config import Assignment
 from .errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
-from .notebook_file import read_bytes
+from .running.notebook_file import read_bytes
 from .course.generate import alembic_on_path
 from .results import SubmissionResult
-from .submission import grade_id
+from .running.submission import grade_id
 
 QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
 QUIET.addHandler(logging.NullHandler())

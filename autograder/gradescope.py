@@ -21,7 +21,7 @@ from pathlib import Path
 from .course.config import Assignment, load_assignment
 from .errors import AutograderError, UsageError
 from .grade import Grader
-from .launch import package_dir
+from .running.launch import package_dir
 from .results import SubmissionResult
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")

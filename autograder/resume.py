@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from .errors import InvalidSubmission, UsageError
-from .notebook_file import read_bytes
+from .running.notebook_file import read_bytes
 from .results import SubmissionResult
 
 VERSION = 1

@@ -16,7 +16,7 @@ from .course.config import Assignment
 from .errors import ConfigError
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
-from .submission import grade_id
+from .running.submission import grade_id
 
 
 def pytest_args(assignment: Assignment) -> list[str]:

@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.course.config import load_assignment  # noqa: E402
-from autograder.launch import WORKER_MODULE, with_files  # noqa: E402
-from autograder.sandbox import build_launch  # noqa: E402
+from autograder.running.launch import WORKER_MODULE, with_files  # noqa: E402
+from autograder.running.sandbox import build_launch  # noqa: E402
 
 INSIDE = '''
 import json, os, shutil, statistics, sys, tempfile, time

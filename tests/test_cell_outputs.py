@@ -13,8 +13,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.grade import Grader
-from autograder.sandbox import build_launch
-from autograder.worker_process import Worker, cell_outcomes
+from autograder.running.sandbox import build_launch
+from autograder.running.worker_process import Worker, cell_outcomes
 from toycourse import TOML, make_course, notebook_runner, wire
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,7 @@ import pytest
 from autograder.checks import Checker, named_arrays, numeric
 from autograder.course.config import Tolerance
 from autograder.mismatch import Mismatch
-from autograder.protocol import Unsupported
+from autograder.running.protocol import Unsupported
 
 
 @pytest.fixture

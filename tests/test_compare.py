@@ -14,9 +14,9 @@ from autograder.compare import Compare, one_of
 from autograder.course.config import Tolerance
 from autograder.errors import StudentError
 from autograder.misconceptions import Catalogue, Diagnosed, Misconception
-from autograder.sandbox import build_launch
-from autograder.session import MissingFunction, StudentSession
-from autograder.worker_process import Worker
+from autograder.running.sandbox import build_launch
+from autograder.running.session import MissingFunction, StudentSession
+from autograder.running.worker_process import Worker
 from autograder.suite import Suite
 from toycourse import make_course, wire
 

@@ -236,8 +236,8 @@ def test_a_missing_master_or_release(tmp_path):
 
 
 def test_a_worker_started_early_grades_and_one_grader_starts_its_own_before_its_set_up(course, tmp_path):
-    from autograder.sandbox import build_launch
-    from autograder.worker_process import Worker
+    from autograder.running.sandbox import build_launch
+    from autograder.running.worker_process import Worker
 
     assignment = course.assignment()
     early = Worker(build_launch(assignment.release_dir)).spawn()  # what `grade` does for one notebook

@@ -160,7 +160,7 @@ def test_a_long_batch_keeps_nothing_of_the_submissions_it_graded(request):
 
     import _pytest.main
 
-    from autograder.session import StudentSession
+    from autograder.running.session import StudentSession
 
     assignment = load_assignment("gradient-descent", REPO)
     with Grader(assignment) as grader:

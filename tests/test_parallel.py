@@ -104,7 +104,7 @@ def test_a_grader_process_is_given_up_only_after_every_budget_of_its_submission(
     calls used up, its outputs' run of its own) must be graded, never reported as a crashed process."""
     from autograder.course.config import load_assignment
     from autograder.parallel import task_limit
-    from autograder.session import StudentSession
+    from autograder.running.session import StudentSession
     from conftest import REPO
 
     assignment = load_assignment(name, REPO)

@@ -187,7 +187,7 @@ def make_course(tmp_path: Path, answer_source: str = ANSWER, suite: str | dict[s
 def notebook_runner(worker, limits):
     """run(sources, skip=(), display=False, **limit_changes) -> a StudentSession on `worker` whose notebook
     has run; every session is closed on exit."""
-    from autograder.session import StudentSession
+    from autograder.running.session import StudentSession
 
     sessions = []
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .pythonview import SHOWN_SYSTEM_DIRS, python_view
 
 FRESH_TMP_VARIABLE = "AUTOGRADER_FRESH_TMP"  # off: no namespaces per submission (a folder in the shared /tmp)

@@ -15,8 +15,8 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidSubmission
-from .names import path_text
+from ..errors import InvalidSubmission
+from ..names import path_text
 
 if TYPE_CHECKING:
     import nbformat

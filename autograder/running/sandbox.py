@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .launch import (FRESH_TMP_VARIABLE, INSIDE_FONTS, WORKER_GID, WORKER_MODULE, Launch, bwrap_help,  # noqa: F401
                      bwrap_launch, package_dir, plain_launch, with_files, worker_uid)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
-from .errors import WorkerCrashed
+from ..errors import WorkerCrashed
 from .launch import Launch, start_worker
 from .sandbox import forget_probe
 

@@ -11,8 +11,8 @@ import os
 import textwrap
 from pathlib import Path
 
-from autograder import protocol
-from autograder.launch import package_dir
+from autograder.running import protocol
+from autograder.running.launch import package_dir
 
 MARKER = "adversarial-marker-7f3c"  # in the argv of every process a submission starts
 

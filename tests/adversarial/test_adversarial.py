@@ -22,7 +22,7 @@ from toycourse import REFERENCE, SUITE, make_course
 
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
-from autograder.sandbox import build_launch, fresh_tmp, worker_uid
+from autograder.running.sandbox import build_launch, fresh_tmp, worker_uid
 
 from .scenarios import BROKEN_FILES, CUBE_REFERENCE, CUBE_SUITE, MARKER, TOML, scenarios
 

@@ -25,7 +25,7 @@ import nbformat
 import psutil
 import pytest
 from nbformat.v4 import new_code_cell
-from autograder.launch import WORKER_MODULE
+from autograder.running.launch import WORKER_MODULE
 from autograder.parallel import HOST_MODULE
 from toycourse import REFERENCE, SUITE, make_course, stub_of
 

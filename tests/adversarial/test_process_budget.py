@@ -7,7 +7,7 @@ import os
 import pytest
 from toycourse import TOML, make_course
 
-from autograder import sandbox
+from autograder.running import sandbox
 from autograder.batch import run_batch
 
 pytestmark = pytest.mark.slow

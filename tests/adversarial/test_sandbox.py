@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, sandbox
-from autograder import launch as launches
+from autograder import cli
+from autograder.running import sandbox
+from autograder.running import launch as launches
 from autograder.errors import UsageError
-from autograder.pythonview import INSIDE_VENV
+from autograder.running.pythonview import INSIDE_VENV
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from toycourse import REFERENCE, SUITE, make_course
 
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
-from autograder.sandbox import build_launch, fresh_tmp
+from autograder.running.sandbox import build_launch, fresh_tmp
 
 from .scenarios import CUBE_REFERENCE, CUBE_SUITE, LEFT_BEHIND, TOML
 from .test_adversarial import graded_fully, reported

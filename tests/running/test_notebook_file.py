@@ -12,8 +12,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.errors import ExitCode, InvalidSubmission
 from autograder.names import path_text
-from autograder.notebook_file import read_notebook
-from autograder.submission import load_submission
+from autograder.running.notebook_file import read_notebook
+from autograder.running.submission import load_submission
 from toycourse import make_course, notebook
 
 

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from autograder import protocol
-from autograder.protocol import ProtocolError, Unsupported, decode, encode
+from autograder.running import protocol
+from autograder.running.protocol import ProtocolError, Unsupported, decode, encode
 
 
 def roundtrip(value):

@@ -6,8 +6,8 @@ import resource
 
 import numpy as np
 
-from autograder import protocol
-from autograder.references import answer
+from autograder.running import protocol
+from autograder.running.references import answer
 
 
 class Reference:

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from autograder import protocol
-from autograder.protocol import Unsupported
-from autograder.launch import Launch
-from autograder.sandbox import build_launch
-from autograder.session import MissingFunction, StudentSession
-from autograder.worker_process import MARGIN, Worker
+from autograder.running import protocol
+from autograder.running.protocol import Unsupported
+from autograder.running.launch import Launch
+from autograder.running.sandbox import build_launch
+from autograder.running.session import MissingFunction, StudentSession
+from autograder.running.worker_process import MARGIN, Worker
 from toycourse import make_course, notebook_runner, wire
 
 

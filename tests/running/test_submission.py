@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from autograder.submission import PUT_BACK, grade_id, load_submission, locked_cells
+from autograder.running.submission import PUT_BACK, grade_id, load_submission, locked_cells
 from toycourse import ANSWER, CHECK, PROVIDED, make_course, notebook
 
 
