@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import (AutograderError, ConfigError, DataFileError, NotPlainData, StudentError, WorkerCrashed,
                      WorkerTimeout)
 from .mismatch import Mismatch, call_text, show
-from .checks import named_arrays, numeric
-from .misconceptions import Misconception, load_catalogue
+from .suite.assertions import named_arrays, numeric
+from .suite.misconceptions import Misconception, load_catalogue
 
 if TYPE_CHECKING:  # at run time, read on first use (`__getattr__`): it imports pandas
     from .course.datafile import read_table

@@ -18,16 +18,16 @@ import nbformat
 
 from .course.config import Assignment
 from .errors import ConfigError, InvalidSubmission, UsageError
-from .plugin import Outcome
+from .suite.plugin import Outcome
 from .results import GradeReport, SubmissionResult
 from .running.launch import Launch
 from .running.sandbox import build_launch
-from .scoring import rounded_sum, score_parts, zero_parts
+from .suite.scoring import rounded_sum, score_parts, zero_parts
 from .running.session import StudentSession
 from .running.worker_process import Worker
 from .course.discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
 from .running.submission import grade_id, load_submission, nbgrader_metadata
-from .suite import Suite
+from .suite.runner import Suite
 
 
 class Grader:

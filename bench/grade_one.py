@@ -29,7 +29,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 from autograder.course.config import load_assignment  # noqa: E402
 from autograder.grade import Grader  # noqa: E402
 from autograder.running.sandbox import build_launch  # noqa: E402
-from autograder.suite import load_reference  # noqa: E402
+from autograder.suite.runner import load_reference  # noqa: E402
 
 
 def floor_seconds(assignment, runs: int) -> float:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import autograder.authoring as authoring
-from autograder import checks, errors, misconceptions, mismatch, new
+from autograder.suite import assertions as checks, misconceptions
+from autograder import errors, mismatch, new
 from autograder.course import datafile
 from conftest import REPO
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from .course.config import Tolerance
-from .mismatch import Mismatch, call_text, show  # noqa: F401  (the failure every comparison raises)
-from .running.protocol import Unsupported
+from ..course.config import Tolerance
+from ..mismatch import Mismatch, call_text, show  # noqa: F401  (the failure every comparison raises)
+from ..running.protocol import Unsupported
 
 
 def numeric(got: Any, call: str) -> np.ndarray:

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .checks import Checker
-from .course.config import Tolerance
+from .assertions import Checker
+from ..course.config import Tolerance
 from .compare import Compare
-from .errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .misconceptions import load_catalogue
 from .refcache import ReferenceCache
 

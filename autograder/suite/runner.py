@@ -12,11 +12,11 @@ from types import ModuleType
 import nbformat
 import pytest
 
-from .course.config import Assignment
-from .errors import ConfigError
+from ..course.config import Assignment
+from ..errors import ConfigError
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
-from .running.submission import grade_id
+from ..running.submission import grade_id
 
 
 def pytest_args(assignment: Assignment) -> list[str]:

@@ -7,10 +7,10 @@ exactly (three tests of 0.1 make 0.3, not 0.30000000000000004).
 
 from __future__ import annotations
 
-from .course.config import Assignment
-from .errors import ConfigError
+from ..course.config import Assignment
+from ..errors import ConfigError
 from .plugin import Outcome
-from .results import PartResult, TestResult
+from ..results import PartResult, TestResult
 
 PRECISION = 9  # decimals kept in scores
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import Checker, named_arrays, numeric
+from autograder.suite.assertions import Checker, named_arrays, numeric
 from autograder.course.config import Tolerance
 from autograder.mismatch import Mismatch
 from autograder.running.protocol import Unsupported

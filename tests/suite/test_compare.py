@@ -9,15 +9,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.checks import Checker, Mismatch
-from autograder.compare import Compare, one_of
+from autograder.suite.assertions import Checker, Mismatch
+from autograder.suite.compare import Compare, one_of
 from autograder.course.config import Tolerance
 from autograder.errors import StudentError
-from autograder.misconceptions import Catalogue, Diagnosed, Misconception
+from autograder.suite.misconceptions import Catalogue, Diagnosed, Misconception
 from autograder.running.sandbox import build_launch
 from autograder.running.session import MissingFunction, StudentSession
 from autograder.running.worker_process import Worker
-from autograder.suite import Suite
+from autograder.suite.runner import Suite
 from toycourse import make_course, wire
 
 

@@ -14,7 +14,8 @@ from autograder.mismatch import Mismatch
 from autograder.course.config import load_assignment
 from autograder.errors import ConfigError
 from autograder.grade import Grader
-from autograder.misconceptions import FEEDBACK_CHARS, Catalogue, Diagnosed, Misconception, diagnose, load_catalogue
+from autograder.suite.misconceptions import (FEEDBACK_CHARS, Catalogue, Diagnosed, Misconception, diagnose,
+                                             load_catalogue)
 from conftest import REPO
 
 TOL = (1e-6, 1e-8)

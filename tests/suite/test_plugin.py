@@ -8,11 +8,11 @@ import pytest
 
 from autograder.mismatch import Mismatch
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
-from autograder.plugin import classify
+from autograder.suite.plugin import classify
 from autograder.running.sandbox import build_launch
 from autograder.running.session import MissingFunction, StudentSession
 from autograder.running.worker_process import Worker
-from autograder.suite import Suite
+from autograder.suite.runner import Suite
 from toycourse import make_course, wire
 
 # -- classify --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.batch import run_batch
-from autograder.refcache import CACHE_DIR, ReferenceCache, fingerprint
+from autograder.suite.refcache import CACHE_DIR, ReferenceCache, fingerprint
 
 from toycourse import REFERENCE, make_course
 
@@ -186,7 +186,7 @@ def test_batches_and_grader_processes_share_one_reference_computation(tmp_path):
 
 def test_the_key_does_not_depend_on_where_the_course_is(tmp_path):
     """A course moved or copied (the Gradescope image, another machine) keeps its cache."""
-    from autograder.suite import load_reference
+    from autograder.suite.runner import load_reference
 
     keys = []
     for place in ("here", "there"):

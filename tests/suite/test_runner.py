@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.errors import ConfigError
-from autograder.suite import Suite, load_reference, master_sources, suite_files
+from autograder.suite.runner import Suite, load_reference, master_sources, suite_files
 from toycourse import make_course
 
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from autograder.errors import ConfigError
-from autograder.plugin import Outcome
-from autograder.scoring import score_parts, test_points as points_of, zero_parts
+from autograder.suite.plugin import Outcome
+from autograder.suite.scoring import score_parts, test_points as points_of, zero_parts
 from toycourse import make_course
 
 
