@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         from rich.console import Console
         from rich.text import Text
 
-        from .terminal import text
+        from .outputs.terminal import text
 
         # plain text: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
         Console(stderr=True).print(Text("error: ", style="bold red") + text(str(error)), highlight=False,
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def _say(message: str) -> None:
     from rich.console import Console
 
-    from .terminal import say
+    from .outputs.terminal import say
 
     say(Console(stderr=True), message)
 
@@ -171,10 +171,10 @@ def _grade(args, assignment, launch, worker) -> int:
     from rich.console import Console
 
     from .batch import finish, run_batch
-    from .exports import write_csv, write_json
+    from .outputs.exports import write_csv, write_json
     from .publish import Publisher
-    from .table import print_table
-    from .terminal import say
+    from .outputs.table import print_table
+    from .outputs.terminal import say
 
     err = Console(stderr=True)
     if launch.missing:
@@ -211,7 +211,7 @@ def _show(err, show) -> None:
     try:
         show()
     except Exception as error:
-        from .terminal import say
+        from .outputs.terminal import say
 
         say(err, f"warning: the score table could not be shown ({type(error).__name__}: {error}); "
                  "the results are in the files above")
@@ -232,14 +232,14 @@ def cmd_validate(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .gradescope import build
+    from .outputs.gradescope import build
 
     print(f"Gradescope autograder: {build(_assignment(args), args.output)}")
     return ExitCode.OK
 
 
 def cmd_report(args) -> int:
-    from .report import write_report
+    from .outputs.report import write_report
 
     print(f"class report: {write_report(_assignment(args), args.json, args.output)}")
     return ExitCode.OK

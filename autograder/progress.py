@@ -11,7 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text
 
 from .results import SubmissionResult
-from .terminal import say
+from .outputs.terminal import say
 
 
 class RateColumn(ProgressColumn):

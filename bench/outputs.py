@@ -27,7 +27,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 from autograder.course.config import load_assignment  # noqa: E402
-from autograder.course_folders import CourseFolders  # noqa: E402
+from autograder.outputs.course_folders import CourseFolders  # noqa: E402
 from autograder.grade import Grader  # noqa: E402
 from autograder.running.sandbox import build_launch  # noqa: E402
 

@@ -39,12 +39,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.course.config import load_assignment  # noqa: E402
-from autograder.course_folders import CourseFolders  # noqa: E402
-from autograder.exports import write_csv, write_json  # noqa: E402
+from autograder.outputs.course_folders import CourseFolders  # noqa: E402
+from autograder.outputs.exports import write_csv, write_json  # noqa: E402
 from autograder.parallel import HOST_MODULE  # noqa: E402
-from autograder.feedback import write_feedback  # noqa: E402
-from autograder.gradebook import GradebookWriter  # noqa: E402
-from autograder.report import write_report  # noqa: E402
+from autograder.outputs.feedback import write_feedback  # noqa: E402
+from autograder.outputs.gradebook import GradebookWriter  # noqa: E402
+from autograder.outputs.report import write_report  # noqa: E402
 from autograder.results import GradeReport  # noqa: E402
 
 ASSIGNMENT = "gradient-descent"

@@ -17,8 +17,8 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-from .running.notebook_file import notebook_from_bytes
-from .running.submission import grade_id, nbgrader_metadata, numbered_cells
+from ..running.notebook_file import notebook_from_bytes
+from ..running.submission import grade_id, nbgrader_metadata, numbered_cells
 
 BACKTICKS = re.compile(r"`+")
 KEPT_METADATA = ("kernelspec", "language_info")  # of the master's notebook metadata

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from .results import GradeReport
+from ..results import GradeReport
 
 
 def write_json(report: GradeReport, path: Path) -> None:

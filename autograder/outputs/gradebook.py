@@ -20,12 +20,12 @@ from pathlib import Path
 
 import nbformat
 
-from .course.config import Assignment
-from .errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
-from .running.notebook_file import read_bytes
-from .course.generate import alembic_on_path
-from .results import SubmissionResult
-from .running.submission import grade_id
+from ..course.config import Assignment
+from ..errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
+from ..running.notebook_file import read_bytes
+from ..course.generate import alembic_on_path
+from ..results import SubmissionResult
+from ..running.submission import grade_id
 
 QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
 QUIET.addHandler(logging.NullHandler())
@@ -58,7 +58,7 @@ def course_directory(assignment: Assignment):
     """nbgrader's CourseDirectory for the course, with the course's nbgrader_config.py."""
     from nbgrader.coursedir import CourseDirectory
 
-    from .course.generate import nbgrader_config
+    from ..course.generate import nbgrader_config
 
     return CourseDirectory(config=nbgrader_config(assignment.root))
 
@@ -202,7 +202,7 @@ def record_master(assignment: Assignment, url: str) -> None:
     own converter records it, run on a scratch copy of the course so release/ is left as it is."""
     if _recorded(assignment, url):
         return
-    from .course.generate import release_into
+    from ..course.generate import release_into
 
     with tempfile.TemporaryDirectory(prefix="autograder-record-") as scratch:
         try:

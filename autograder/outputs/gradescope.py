@@ -18,11 +18,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from .course.config import Assignment, load_assignment
-from .errors import AutograderError, UsageError
-from .grade import Grader
-from .running.launch import package_dir
-from .results import SubmissionResult
+from ..course.config import Assignment, load_assignment
+from ..errors import AutograderError, UsageError
+from ..grade import Grader
+from ..running.launch import package_dir
+from ..results import SubmissionResult
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 SETUP = """\

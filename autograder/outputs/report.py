@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import plots
-from .course.config import Assignment
-from .errors import UsageError
-from .results import GradeReport
+from ..course.config import Assignment
+from ..errors import UsageError
+from ..results import GradeReport
 
 TOP = 10  # rows in the failing-tests and slowest tables
 STYLE = """

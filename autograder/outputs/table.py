@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .results import GradeReport
+from ..results import GradeReport
 from .terminal import text
 
 

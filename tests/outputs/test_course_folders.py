@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from autograder.course_folders import CourseFolders
+from autograder.outputs.course_folders import CourseFolders
 from autograder.errors import SubmissionFilesError
-from autograder.executed import executed_notebook
+from autograder.outputs.executed import executed_notebook
 from autograder.results import SubmissionResult
 
 from toycourse import make_course

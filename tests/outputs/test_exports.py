@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from autograder.exports import write_csv, write_json
+from autograder.outputs.exports import write_csv, write_json
 from autograder.results import GradeReport, PartResult, SubmissionResult
 
 

@@ -15,7 +15,7 @@ import pytest
 from matplotlib import image
 
 from autograder.course.config import load_assignment
-from autograder.feedback import feedback_path, render, write_all, write_feedback
+from autograder.outputs.feedback import feedback_path, render, write_all, write_feedback
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 

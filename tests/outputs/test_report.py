@@ -12,8 +12,8 @@ from matplotlib import image
 
 from autograder.cli import main
 from autograder.errors import UsageError
-from autograder.exports import write_json
-from autograder.report import render, summarize, write_report
+from autograder.outputs.exports import write_json
+from autograder.outputs.report import render, summarize, write_report
 from autograder.results import GradeReport
 
 from toybatch import toy_graded  # noqa: F401  (the fixture)
