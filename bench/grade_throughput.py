@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from autograder.running.launch import WORKER_MODULE  # noqa: E402
-from autograder.parallel import HOST_MODULE  # noqa: E402
+from autograder.batch.parallel import HOST_MODULE  # noqa: E402
 from floor import floor_seconds  # noqa: E402
 from variants import VARIANTS, answers_of  # noqa: E402
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from autograder.course.config import load_assignment  # noqa: E402
 from autograder.outputs.course_folders import CourseFolders  # noqa: E402
 from autograder.outputs.exports import write_csv, write_json  # noqa: E402
-from autograder.parallel import HOST_MODULE  # noqa: E402
+from autograder.batch.parallel import HOST_MODULE  # noqa: E402
 from autograder.outputs.feedback import write_feedback  # noqa: E402
 from autograder.outputs.gradebook import GradebookWriter  # noqa: E402
 from autograder.outputs.report import write_report  # noqa: E402

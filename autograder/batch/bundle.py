@@ -24,8 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course.config import Assignment
-from .errors import UsageError
+from ..course.config import Assignment
+from ..errors import UsageError
 
 BUNDLES_VARIABLE = "AUTOGRADER_BUNDLES"  # where a worker keeps unpacked bundles (default: its user cache)
 SKIPPED = (".ipynb_checkpoints", "__pycache__", ".autograder")

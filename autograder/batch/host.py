@@ -25,12 +25,12 @@ if __name__ == "__main__":
     # for ~1 s per process start; nbformat's schemas check no formats, so our grader processes skip it.
     sys.modules.setdefault("rfc3987_syntax", None)
 
-from .running import protocol  # noqa: E402
-from .course.config import load_assignment  # noqa: E402
-from .errors import AutograderError  # noqa: E402
+from ..running import protocol  # noqa: E402
+from ..course.config import load_assignment  # noqa: E402
+from ..errors import AutograderError  # noqa: E402
 
 if TYPE_CHECKING:
-    from .grade import Grader
+    from ..grade import Grader
 
 PR_SET_PDEATHSIG = 1
 
@@ -79,7 +79,7 @@ def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
     if batch != _batch["token"]:  # a new batch on a long-lived process
         close_graders()
         _batch["token"] = batch
-    from .grade import Grader
+    from ..grade import Grader
 
     grader = _graders.get((root, assignment, display))
     if grader is None:
@@ -108,8 +108,8 @@ def close_idle_graders() -> None:
 def start_early(root: str, assignment: str) -> None:
     """Start the worker for the batch's assignment now, before the grader's imports (a failure here is
     the first Grader's to report)."""
-    from .running.sandbox import build_launch
-    from .running.worker_process import Worker
+    from ..running.sandbox import build_launch
+    from ..running.worker_process import Worker
 
     try:
         launch = build_launch(load_assignment(assignment, Path(root)).release_dir)

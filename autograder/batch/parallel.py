@@ -20,13 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .running import protocol
-from .course.config import Assignment
-from .errors import AutograderError, UsageError
-from .running.launch import package_dir
-from .results import PartResult, SubmissionResult
-from .running.session import longest
-from .running.worker_process import START_TIMEOUT
+from ..running import protocol
+from ..course.config import Assignment
+from ..errors import AutograderError, UsageError
+from ..running.launch import package_dir
+from ..results import PartResult, SubmissionResult
+from ..running.session import longest
+from ..running.worker_process import START_TIMEOUT
 
 HOST_MODULE = f"{__package__}.host"  # a grader process: `python -m` this
 MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed

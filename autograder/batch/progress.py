@@ -10,8 +10,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from .results import SubmissionResult
-from .outputs.terminal import say
+from ..results import SubmissionResult
+from ..outputs.terminal import say
 
 
 class RateColumn(ProgressColumn):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .course.config import Assignment
-from .course.discovery import survey
-from .errors import SubmissionFilesError
-from .results import GradeReport, SubmissionResult
+from ..course.config import Assignment
+from ..course.discovery import survey
+from ..errors import SubmissionFilesError
+from ..results import GradeReport, SubmissionResult
 
 
 class Publisher:
@@ -36,8 +36,8 @@ class Publisher:
         self.writer = self.folders = None
         with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
             if gradebook is not None:
-                from .outputs.course_folders import CourseFolders
-                from .outputs.gradebook import GradebookWriter, default_url
+                from ..outputs.course_folders import CourseFolders
+                from ..outputs.gradebook import GradebookWriter, default_url
 
                 self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
                 if self.writer.url == default_url(assignment):
@@ -99,7 +99,7 @@ class Publisher:
 
     def _feedback_page(self, result: SubmissionResult) -> None:
         if self.feedback is not None:
-            from .outputs.feedback import write_feedback
+            from ..outputs.feedback import write_feedback
 
             write_feedback(self.assignment, result, self.feedback)
 

@@ -13,9 +13,9 @@ import json
 import os
 from pathlib import Path
 
-from .errors import InvalidSubmission, UsageError
-from .running.notebook_file import read_bytes
-from .results import SubmissionResult
+from ..errors import InvalidSubmission, UsageError
+from ..running.notebook_file import read_bytes
+from ..results import SubmissionResult
 
 VERSION = 1
 

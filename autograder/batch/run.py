@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course.config import Assignment
-from .errors import UsageError
-from .course.discovery import discover
-from .names import Found
+from ..course.config import Assignment
+from ..errors import UsageError
+from ..course.discovery import discover
+from ..names import Found
 from .parallel import Done, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
-from .results import GradeReport, SubmissionResult
-from .running.launch import Launch
-from .running.worker_process import Worker
+from ..results import GradeReport, SubmissionResult
+from ..running.launch import Launch
+from ..running.worker_process import Worker
 
 
 @dataclass
@@ -105,7 +105,7 @@ def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, l
                         display: bool = False, worker: Worker | None = None) -> None:
     """The one-job engine: one Grader in this process (imported here: with --jobs N or a cluster, this
     process only hands out work, and pytest's and nbformat's 0.3 s of imports would only slow the start)."""
-    from .grade import Grader
+    from ..grade import Grader
 
     with Grader(assignment, launch, display=display, worker=worker) as grader:
         for task in tasks:

@@ -26,7 +26,7 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell
 from autograder.running.launch import WORKER_MODULE
-from autograder.parallel import HOST_MODULE
+from autograder.batch.parallel import HOST_MODULE
 from toycourse import REFERENCE, SUITE, make_course, stub_of
 
 from .scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, PLANT, STOP_WORKER, TOML, report

@@ -8,7 +8,7 @@ import pytest
 from toycourse import TOML, make_course
 
 from autograder.running import sandbox
-from autograder.batch import run_batch
+from autograder.batch.run import run_batch
 
 pytestmark = pytest.mark.slow
 

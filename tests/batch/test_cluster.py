@@ -15,14 +15,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from autograder import cluster as cluster_module
-from autograder.batch import run_batch
+from autograder.batch import cluster as cluster_module
+from autograder.batch.run import run_batch
 from autograder.cli import main
-from autograder.cluster import grade_on_cluster
+from autograder.batch.cluster import grade_on_cluster
 from autograder.errors import UsageError
 from autograder.grade import discover
-from autograder.parallel import Task
-from autograder.resume import journal_path
+from autograder.batch.parallel import Task
+from autograder.batch.resume import journal_path
 from autograder.results import SubmissionResult
 
 from adversarial.scenarios import STOP_WORKER

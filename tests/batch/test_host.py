@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from autograder import host
-from autograder.parallel import BatchAborted, decode_reply
+from autograder.batch import host
+from autograder.batch.parallel import BatchAborted, decode_reply
 
 from toycourse import make_course
 

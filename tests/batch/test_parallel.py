@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from autograder.batch import run_batch
+from autograder.batch.run import run_batch
 from autograder.errors import UsageError
-from autograder.parallel import BatchAborted, check_jobs
+from autograder.batch.parallel import BatchAborted, check_jobs
 
 from toycourse import make_course
 
@@ -103,7 +103,7 @@ def test_a_grader_process_is_given_up_only_after_every_budget_of_its_submission(
     """A slow but legitimate submission (its notebook run again after each hanging cell, every part's
     calls used up, its outputs' run of its own) must be graded, never reported as a crashed process."""
     from autograder.course.config import load_assignment
-    from autograder.parallel import task_limit
+    from autograder.batch.parallel import task_limit
     from autograder.running.session import StudentSession
     from conftest import REPO
 

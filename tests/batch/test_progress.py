@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from autograder.progress import BatchProgress
+from autograder.batch.progress import BatchProgress
 from autograder.results import SubmissionResult
 
 

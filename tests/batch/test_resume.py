@@ -16,7 +16,7 @@ import pytest
 
 from autograder.cli import main
 from autograder.errors import UsageError
-from autograder.resume import Journal, journal_path
+from autograder.batch.resume import Journal, journal_path
 from autograder.results import SubmissionResult
 
 from toycourse import make_course

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.batch import run_batch
+from autograder.batch.run import run_batch
 from autograder.suite.refcache import CACHE_DIR, ReferenceCache, fingerprint
 
 from toycourse import REFERENCE, make_course
