@@ -133,7 +133,7 @@ def _assignment(args):
 
 
 def cmd_release(args) -> int:
-    from .release import release
+    from .verbs.release import release
 
     target = release(_assignment(args))
     print(f"released to {target}")
@@ -218,7 +218,7 @@ def _show(err, show) -> None:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate
+    from .verbs.validate import validate
 
     result = validate(_assignment(args))
     if result.ok:
@@ -246,7 +246,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from .doctor import diagnose
+    from .verbs.doctor import diagnose
 
     for line in diagnose().lines():
         print(line)
@@ -254,7 +254,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from .new import create_assignment
+    from .verbs.new import create_assignment
 
     root = find_course_root(args.course) if args.course else find_course_root()
     for path in create_assignment(args.assignment, root):
@@ -265,7 +265,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check import find_assignment, format_report, run_checks
+    from .verbs.student_check import find_assignment, format_report, run_checks
 
     root = find_course_root(args.course) if args.course else find_course_root()
     report = run_checks(find_assignment(args.notebook, root, args.assignment), args.notebook)

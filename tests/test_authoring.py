@@ -9,7 +9,8 @@ import pytest
 
 import autograder.authoring as authoring
 from autograder.suite import assertions as checks, misconceptions
-from autograder import errors, mismatch, new
+from autograder import errors, mismatch
+from autograder.verbs import new
 from autograder.course import datafile
 from conftest import REPO
 

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from autograder.course.config import load_assignment
 from autograder.course.generate import release_into
-from autograder.release import normalized
+from autograder.verbs.release import normalized
 from conftest import REPO, load_solutions
 
 ref = load_solutions("gradient_descent")

@@ -174,7 +174,7 @@ def make_course(tmp_path: Path, answer_source: str = ANSWER, suite: str | dict[s
     master = master_notebook(answer_source)
     nbformat.write(master, course.master)
     if release:
-        from autograder.release import release as nbgrader_release
+        from autograder.verbs.release import release as nbgrader_release
 
         nbgrader_release(course.assignment())
     else:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from .running import sandbox
-from .running.launch import WORKER_UID, package_dir
+from ..running import sandbox
+from ..running.launch import WORKER_UID, package_dir
 
 
 @dataclass

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course.config import CONFIG_NAME
-from .errors import UsageError
+from ..course.config import CONFIG_NAME
+from ..errors import UsageError
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 FUNCTION = "double"  # the example answer; its part, test file and check cell are named after it

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .course.config import Assignment
-from .grade import Grader
-from .results import SubmissionResult
+from ..course.config import Assignment
+from ..grade import Grader
+from ..results import SubmissionResult
 
 
 @dataclass

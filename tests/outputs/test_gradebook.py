@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook, SubmittedAssignment
 from autograder.course.config import load_assignment
 from autograder.errors import ConfigError, GradebookError
 from autograder.outputs.gradebook import GradebookWriter, default_url, part_cells
-from autograder.release import release
+from autograder.verbs.release import release
 from autograder.results import SubmissionResult
 
 from conftest import REPO

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.new import create_assignment, planned_files
+from autograder.verbs.new import create_assignment, planned_files
 from autograder.cli import main
 from autograder.course.config import load_assignment
 from autograder.errors import ExitCode, UsageError

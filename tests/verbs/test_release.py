@@ -12,7 +12,7 @@ import pytest
 from autograder.course.config import load_assignment
 from autograder.errors import ReleaseError
 from autograder.course.generate import release_into
-from autograder.release import normalized, release, secret_lines, solution_leaks
+from autograder.verbs.release import normalized, release, secret_lines, solution_leaks
 from conftest import REPO
 from toycourse import make_course, master_notebook, stub_of
 

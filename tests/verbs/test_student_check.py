@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.check import CheckReport, find_assignment, format_report, run_checks
+from autograder.verbs.student_check import CheckReport, find_assignment, format_report, run_checks
 from autograder.course.config import load_assignment
 from autograder.errors import UsageError
 from autograder.grade import Grader
