@@ -8,20 +8,11 @@ import pytest
 
 from autograder.course.config import load_assignment
 from autograder.grade import Grader
+from answers import GRADIENT_DESCENT as ANSWERS
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-ANSWERS = {
-    "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
-    "output_formula": "def output_formula(features, weights, bias):\n"
-                      "    return sigmoid(np.dot(features, weights) + bias)",
-    "error_formula": "def error_formula(y, output):\n"
-                     "    return -y * np.log(output) - (1 - y) * np.log(1 - output)",
-    "update_weights": "def update_weights(x, y, weights, bias, learnrate):\n"
-                      "    d_error = y - output_formula(x, weights, bias)\n"
-                      "    return weights + learnrate * d_error * x, bias + learnrate * d_error",
-}
 IN_PLACE = ("def update_weights(x, y, weights, bias, learnrate):\n"
             "    d_error = y - output_formula(x, weights, bias)\n"
             "    weights += learnrate * d_error * x\n"

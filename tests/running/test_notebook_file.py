@@ -14,6 +14,7 @@ from autograder.errors import ExitCode, InvalidSubmission
 from autograder.names import path_text
 from autograder.running.notebook_file import read_notebook
 from autograder.running.submission import load_submission
+from hostile_notebooks import good_json, hostile, nested
 from toycourse import make_course, notebook
 
 
@@ -34,25 +35,6 @@ def invalid(path, max_mb: float = 20.0) -> str:
     message = str(caught.value)
     assert path_text(path.name) in message
     return message
-
-
-def good_json() -> dict:
-    return json.loads(nbformat.writes(notebook([new_code_cell("x = 1")])))
-
-
-def hostile(where: str, raw: str) -> bytes:
-    """A good notebook with the value at `where` (dotted keys, list indexes) replaced by the JSON text `raw`."""
-    data = good_json()
-    *parents, last = [int(key) if key.isdigit() else key for key in where.split(".")]
-    node = data
-    for key in parents:
-        node = node[key] if isinstance(node, list) else node.setdefault(key, {})
-    node[last] = "@HOSTILE@"
-    return json.dumps(data).replace('"@HOSTILE@"', raw).encode()
-
-
-def nested(depth: int) -> str:
-    return "[" * depth + "]" * depth
 
 
 # -- files that cannot be graded -------------------------------------------------------------------

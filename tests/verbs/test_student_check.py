@@ -16,8 +16,8 @@ from autograder.course.config import load_assignment
 from autograder.errors import UsageError
 from autograder.grade import Grader
 from conftest import REPO
-from test_gradient_descent_suite import ANSWERS
-from test_notebook_file import hostile, nested
+from answers import GRADIENT_DESCENT as ANSWERS
+from hostile_notebooks import hostile, nested
 
 NAME = "gradient-descent"
 CORRECT = ANSWERS  # right answers, as in the suite's own tests

@@ -20,8 +20,8 @@ from toycourse import REFERENCE, make_course
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
-from .scenarios import CUBE_REFERENCE, GOOD_SQUARE, report
-from .scenarios import TOML as ADVERSARIAL_TOML
+from adversarial.scenarios import CUBE_REFERENCE, GOOD_SQUARE, report
+from adversarial.scenarios import TOML as ADVERSARIAL_TOML
 
 # The adversarial course's, with both functions graded and a part's time short enough for a test
 TOML = ADVERSARIAL_TOML.replace("[limits]\n", '[functions]\ngraded = ["square", "cube"]\n\n[limits]\npart_timeout = 15\n')
