@@ -25,7 +25,7 @@ from .running.sandbox import build_launch
 from .suite.scoring import rounded_sum, score_parts, zero_parts
 from .running.session import StudentSession
 from .running.worker_process import Worker
-from .course.discovery import discover, student_of  # noqa: F401  (the pipeline's first step)
+from .course.discovery import discover
 from .running.submission import grade_id, load_submission, nbgrader_metadata
 from .suite.runner import Suite
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import autograder.authoring as authoring
-from autograder.suite import assertions as checks, misconceptions
+from autograder.suite import assertions, misconceptions
 from autograder import errors, mismatch
 from autograder.verbs import new
 from autograder.course import datafile
@@ -37,7 +37,7 @@ def course_files() -> list[Path]:
 
 
 def test_every_public_name_is_the_package_s_own_object():
-    homes = [mismatch, checks, misconceptions, errors]
+    homes = [mismatch, assertions, misconceptions, errors]
     for name in authoring.__all__:
         public = getattr(authoring, name)
         if name == "read_table":

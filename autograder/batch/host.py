@@ -1,7 +1,7 @@
 """A grader process for a parallel batch: keeps one `Grader` (and so one sandboxed worker) and grades
 the submissions it is handed, one at a time.
 
-Started by `parallel.py` as `python -m autograder.host PARENT_PID ROOT ASSIGNMENT` (requests and
+Started by `parallel.py` as `python -m autograder.batch.host PARENT_PID ROOT ASSIGNMENT` (requests and
 replies are JSON frames on stdin/stdout; its worker starts before the grader's imports, so their costs
 overlap), or used inside a Dask worker process by `cluster.py`. Either way a task
 goes in as plain strings and comes back as our own `SubmissionResult.to_dict()`: nothing the

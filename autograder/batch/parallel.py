@@ -1,7 +1,7 @@
 """Grade submissions in parallel on one machine: `jobs` grader processes, each with its own worker.
 
 The hidden suite runs in the grader process and `pytest.main` is not thread-safe, so jobs are
-processes (`python -m autograder.host`), never threads. Each keeps one `Grader` for the whole batch
+processes (`python -m autograder.batch.host`), never threads. Each keeps one `Grader` for the whole batch
 and is handed the next submission as soon as it is free. Requests and replies are JSON frames
 (`protocol`), never pickle. A grader process that dies or hangs costs only the submission it had:
 that one is tried again on a fresh process, and reported as crashed after MAX_ATTEMPTS.
@@ -71,7 +71,7 @@ def lost_result(assignment: Assignment, task: Task, why: str) -> SubmissionResul
 
 
 class GraderProcess:
-    """One `python -m autograder.host` process and the task it is grading."""
+    """One `python -m autograder.batch.host` process and the task it is grading."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None

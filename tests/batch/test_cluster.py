@@ -20,7 +20,7 @@ from autograder.batch.run import run_batch
 from autograder.cli import main
 from autograder.batch.cluster import grade_on_cluster
 from autograder.errors import UsageError
-from autograder.grade import discover
+from autograder.course.discovery import discover
 from autograder.batch.parallel import Task
 from autograder.batch.resume import journal_path
 from autograder.results import SubmissionResult

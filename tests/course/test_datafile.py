@@ -1,4 +1,4 @@
-"""autograder.datafile: a CSV reader whose errors name the file, the row and the column."""
+"""autograder.course.datafile: a CSV reader whose errors name the file, the row and the column."""
 
 from __future__ import annotations
 
