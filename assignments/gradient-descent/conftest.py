@@ -1,7 +1,7 @@
 """Fixtures shared by the gradient-descent hidden tests: comparisons with the reference, the points
 of the release, and a check that a student's function left its arguments as they were.
 
-Comparisons use the engine's `compare` fixture (autograder/compare.py): when a call on a whole
+Comparisons use the engine's `compare` fixture (autograder/suite/compare.py): when a call on a whole
 array goes wrong, the feedback repeats the call on the first wrong element (or point, `rows=True`).
 """
 

@@ -1,6 +1,6 @@
 """Fixtures shared by the student-admissions hidden tests: the order of the tests and the training data.
 
-Comparisons with the reference use the engine's `compare` fixture (autograder/compare.py): a
+Comparisons with the reference use the engine's `compare` fixture (autograder/suite/compare.py): a
 batched call that goes wrong is told on its first wrong element, and a student's error too.
 """
 

@@ -10,6 +10,7 @@ from autograder.batch.run import run_batch
 from autograder.errors import UsageError
 from autograder.batch.parallel import BatchAborted, check_jobs
 
+from conftest import REPO  # at import: a graded suite's own conftest takes the name later
 from toycourse import make_course
 
 pytestmark = pytest.mark.slow
@@ -102,10 +103,9 @@ def test_a_broken_suite_stops_the_batch_with_its_config_error(tmp_path):
 def test_a_grader_process_is_given_up_only_after_every_budget_of_its_submission(name, display):
     """A slow but legitimate submission (its notebook run again after each hanging cell, every part's
     calls used up, its outputs' run of its own) must be graded, never reported as a crashed process."""
-    from autograder.course.config import load_assignment
     from autograder.batch.parallel import task_limit
+    from autograder.course.config import load_assignment
     from autograder.running.session import StudentSession
-    from conftest import REPO
 
     assignment = load_assignment(name, REPO)
     limits, runs = assignment.limits, 1 + StudentSession.MAX_RESTARTS

@@ -33,7 +33,7 @@ def test_the_zip_holds_the_scripts_the_package_and_the_course(built):
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         pyproject = tomllib.loads(archive.read("package/pyproject.toml").decode())
         setup = archive.read("setup.sh").decode()
-    assert {"setup.sh", "run_autograder", "package/autograder/grade.py", "package/autograder/worker/child.py",
+    assert {"setup.sh", "run_autograder", "package/autograder/grade.py", "package/autograder/running/worker/child.py",
             "course/assignments/toy/assignment.toml", "course/assignments/toy/test_square.py",
             "course/solutions/toy.py", "course/source/toy/toy.ipynb", "course/release/toy/toy.ipynb"} <= names
     assert not any("__pycache__" in name for name in names)
