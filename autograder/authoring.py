@@ -18,8 +18,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (AutograderError, ConfigError, DataFileError, NotPlainData, StudentError, WorkerCrashed,
-                     WorkerTimeout)
+from .errors import (
+    AutograderError,
+    ConfigError,
+    DataFileError,
+    NotPlainData,
+    StudentError,
+    WorkerCrashed,
+    WorkerTimeout,
+)
 from .mismatch import Mismatch, call_text, show
 from .suite.assertions import named_arrays, numeric
 from .suite.misconceptions import Misconception, load_catalogue

@@ -170,9 +170,9 @@ def _early_worker(args, assignment, launch):
 def _grade(args, assignment, launch, worker) -> int:
     from rich.console import Console
 
+    from .batch.publish import Publisher
     from .batch.run import finish, run_batch
     from .outputs.exports import write_csv, write_json
-    from .batch.publish import Publisher
     from .outputs.table import print_table
     from .outputs.terminal import say
 

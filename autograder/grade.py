@@ -17,17 +17,17 @@ from pathlib import Path
 import nbformat
 
 from .course.config import Assignment
+from .course.discovery import discover
 from .errors import ConfigError, InvalidSubmission, UsageError
-from .suite.plugin import Outcome
 from .results import GradeReport, SubmissionResult
 from .running.launch import Launch
 from .running.sandbox import build_launch
-from .suite.scoring import rounded_sum, score_parts, zero_parts
 from .running.session import StudentSession
-from .running.worker_process import Worker
-from .course.discovery import discover
 from .running.submission import grade_id, load_submission, nbgrader_metadata
+from .running.worker_process import Worker
+from .suite.plugin import Outcome
 from .suite.runner import Suite
+from .suite.scoring import rounded_sum, score_parts, zero_parts
 
 
 class Grader:

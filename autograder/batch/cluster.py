@@ -20,11 +20,11 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
 from ..course.config import Assignment
 from ..errors import InvalidSubmission, UsageError
-from .host import close_idle_graders, grade_sent
 from ..running.notebook_file import read_bytes
+from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
+from .host import close_idle_graders, grade_sent
 from .parallel import Done, Task, decode_reply, lost_result, task_limit
 
 CONNECT_TIMEOUT = "20s"

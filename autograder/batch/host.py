@@ -25,9 +25,9 @@ if __name__ == "__main__":
     # for ~1 s per process start; nbformat's schemas check no formats, so our grader processes skip it.
     sys.modules.setdefault("rfc3987_syntax", None)
 
-from ..running import protocol  # noqa: E402
 from ..course.config import load_assignment  # noqa: E402
 from ..errors import AutograderError  # noqa: E402
+from ..running import protocol  # noqa: E402
 
 if TYPE_CHECKING:
     from ..grade import Grader

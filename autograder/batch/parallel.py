@@ -20,11 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..running import protocol
 from ..course.config import Assignment
 from ..errors import AutograderError, UsageError
-from ..running.launch import package_dir
 from ..results import PartResult, SubmissionResult
+from ..running import protocol
+from ..running.launch import package_dir
 from ..running.session import longest
 from ..running.worker_process import START_TIMEOUT
 

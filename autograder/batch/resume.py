@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 from ..errors import InvalidSubmission, UsageError
-from ..running.notebook_file import read_bytes
 from ..results import SubmissionResult
+from ..running.notebook_file import read_bytes
 
 VERSION = 1
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..course.config import Assignment
-from ..errors import UsageError
 from ..course.discovery import discover
+from ..errors import UsageError
 from ..names import Found
-from .parallel import Done, Task, check_jobs, grade_in_processes
-from .resume import Journal, journal_path
 from ..results import GradeReport, SubmissionResult
 from ..running.launch import Launch
 from ..running.worker_process import Worker
+from .parallel import Done, Task, check_jobs, grade_in_processes
+from .resume import Journal, journal_path
 
 
 @dataclass

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import names
-from .config import Assignment
 from ..errors import UsageError
 from ..names import Found
-
+from .config import Assignment
 
 SUBMITTED = "submitted"  # nbgrader's folder of collected submissions: submitted/<student>/<assignment>/
 

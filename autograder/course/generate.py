@@ -15,8 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .config import Assignment
 from ..errors import ReleaseError
+from .config import Assignment
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 

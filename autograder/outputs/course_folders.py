@@ -27,11 +27,11 @@ import nbformat
 
 from ..course.config import Assignment
 from ..errors import InvalidSubmission, SubmissionFilesError
+from ..results import SubmissionResult
+from ..running.notebook_file import read_bytes
 from .executed import executed_notebook
 from .feedback import write_page
 from .gradebook import TIMESTAMP_MB, course_directory, read_timestamp
-from ..running.notebook_file import read_bytes
-from ..results import SubmissionResult
 
 TIMESTAMP = "timestamp.txt"  # nbgrader's submission time, beside each submitted notebook
 SECRET = "submission_secret.txt"  # nbgrader's key of a submission's feedback, beside it too

@@ -14,10 +14,10 @@ import os
 import re
 from pathlib import Path
 
-from . import plots
 from ..course.config import Assignment
 from ..names import folder_name
 from ..results import GradeReport, PartResult, SubmissionResult, TestResult
+from . import plots
 
 MISMATCH = re.compile(r"^(?P<call>.+?) returned (?P<got>.+), expected (?P<want>.+)$")  # checks.Checker.close
 AT_LINE = re.compile(r"\(at (?P<where>(?:cell \d+, line \d+|provided code).*)\)")  # StudentError's "(at ...)"

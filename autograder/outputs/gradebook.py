@@ -21,10 +21,10 @@ from pathlib import Path
 import nbformat
 
 from ..course.config import Assignment
-from ..errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
-from ..running.notebook_file import read_bytes
 from ..course.generate import alembic_on_path
+from ..errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
 from ..results import SubmissionResult
+from ..running.notebook_file import read_bytes
 from ..running.submission import grade_id
 
 QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
@@ -134,8 +134,8 @@ class GradebookWriter:
     def _late_penalty(self, student: str) -> None:
         """nbgrader's own AssignLatePenalties with the course's configuration (its LateSubmissionPlugin),
         as `nbgrader autograde` applies it after storing the scores."""
-        from nbgrader.preprocessors import AssignLatePenalties
         from nbformat.v4 import new_notebook
+        from nbgrader.preprocessors import AssignLatePenalties
 
         late = AssignLatePenalties(config=self.config, log=QUIET)
         try:

@@ -21,8 +21,8 @@ from pathlib import Path
 from ..course.config import Assignment, load_assignment
 from ..errors import AutograderError, UsageError
 from ..grade import Grader
-from ..running.launch import package_dir
 from ..results import SubmissionResult
+from ..running.launch import package_dir
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 SETUP = """\

@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import plots
 from ..course.config import Assignment
 from ..errors import UsageError
 from ..results import GradeReport
+from . import plots
 
 TOP = 10  # rows in the failing-tests and slowest tables
 STYLE = """

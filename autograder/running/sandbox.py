@@ -20,8 +20,19 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .launch import (FRESH_TMP_VARIABLE, INSIDE_FONTS, WORKER_GID, WORKER_MODULE, Launch, bwrap_help,  # noqa: F401
-                     bwrap_launch, package_dir, plain_launch, with_files, worker_uid)
+from .launch import (  # noqa: F401
+    FRESH_TMP_VARIABLE,
+    INSIDE_FONTS,
+    WORKER_GID,
+    WORKER_MODULE,
+    Launch,
+    bwrap_help,
+    bwrap_launch,
+    package_dir,
+    plain_launch,
+    with_files,
+    worker_uid,
+)
 
 MODE_VARIABLE = "AUTOGRADER_SANDBOX"
 

@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol, references
-from ..mismatch import Mismatch, call_text
 from ..course.config import Limits
 from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from ..mismatch import Mismatch, call_text
+from . import protocol, references
 from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
 
 END_SECONDS = 10.0  # for the worker to clean up after a submission

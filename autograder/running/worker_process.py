@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol
 from ..errors import WorkerCrashed
+from . import protocol
 from .launch import Launch, start_worker
 from .sandbox import forget_probe
 

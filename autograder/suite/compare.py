@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from .assertions import Checker, numeric
-from ..mismatch import Mismatch, call_text, show
 from ..errors import AutograderError, NotPlainData, StudentError
-from .misconceptions import Catalogue
+from ..mismatch import Mismatch, call_text, show
 from ..running.session import MissingFunction
+from .assertions import Checker, numeric
+from .misconceptions import Catalogue
 
 # float32 keeps about 7 significant digits, and formulas that subtract from 1 (tanh form, 1 - s)
 # lose some of them near 0: calls with a float32 argument get at least these tolerances.

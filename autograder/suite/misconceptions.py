@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ..mismatch import Mismatch
 from ..errors import ConfigError
+from ..mismatch import Mismatch
 
 CATALOGUE_FILE = "misconceptions.py"
 HINT_CHARS = 400

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .assertions import Checker
 from ..course.config import Tolerance
-from .compare import Compare
 from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from .assertions import Checker
+from .compare import Compare
 from .misconceptions import load_catalogue
 from .refcache import ReferenceCache
 

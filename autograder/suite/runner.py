@@ -14,9 +14,9 @@ import pytest
 
 from ..course.config import Assignment
 from ..errors import ConfigError
+from ..running.submission import grade_id
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
-from ..running.submission import grade_id
 
 
 def pytest_args(assignment: Assignment) -> list[str]:

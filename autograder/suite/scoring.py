@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..course.config import Assignment
 from ..errors import ConfigError
-from .plugin import Outcome
 from ..results import PartResult, TestResult
+from .plugin import Outcome
 
 PRECISION = 9  # decimals kept in scores
 

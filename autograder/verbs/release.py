@@ -13,8 +13,9 @@ from pathlib import Path
 import nbformat
 
 from ..course.config import Assignment
-from ..errors import ReleaseError
 from ..course.generate import generate
+from ..errors import ReleaseError
+
 
 def release(assignment: Assignment) -> Path:
     """Write release/<name>/, record it in the course's gradebook, and check it holds no solution code."""

@@ -17,8 +17,8 @@ from pathlib import Path
 from ..course.config import Assignment, list_assignments, load_assignment
 from ..errors import ConfigError, InvalidSubmission, UsageError
 from ..grade import Grader
-from ..running.notebook_file import parse_notebook_json, read_bytes
 from ..running.launch import Launch
+from ..running.notebook_file import parse_notebook_json, read_bytes
 
 METADATA_KEY = "autograder"
 MAX_METADATA_MB = 50  # a larger file is not read for its metadata (grading refuses it with a message)
