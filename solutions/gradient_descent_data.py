@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-# The first seed from 0 whose sample passes tests/test_gradient_descent_data.py.
+# The first seed from 0 whose sample passes tests/assignments/test_gradient_descent_data.py.
 SEED = 0
 N_PER_LABEL = 50
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "source" / "gradient-descent" / "data.csv"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# The first seed from 0 whose sample passes tests/test_student_admissions_data.py and on which the
+# The first seed from 0 whose sample passes tests/assignments/test_student_admissions_data.py and on which the
 # reference training reaches a test accuracy of at least 0.65.
 SEED = 0
 N_ROWS = 400

@@ -276,7 +276,7 @@ def text_of_html(page: str) -> str:
 
 
 def chromium() -> str:
-    """The headless browser the rendering tests use (as tests/test_feedback.py); skips when there is none."""
+    """The headless browser the rendering tests use (as tests/outputs/test_feedback.py); skips when there is none."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):
             return path

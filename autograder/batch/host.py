@@ -90,7 +90,7 @@ def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
 
 def close_graders() -> None:
     """Stop every cached Grader's worker (edited solutions and hidden tests are imported again by
-    `suite.load_reference` and `suite.forget_other_suites` when their files change)."""
+    `runner.load_reference` and `runner.forget_other_suites` when their files change)."""
     while _graders:
         _, grader = _graders.popitem()
         grader.close()

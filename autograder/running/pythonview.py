@@ -1,6 +1,6 @@
 """The Python installation as the sandbox shows it: the worker runs this Python, and nothing it can read
 through it (pyvenv.cfg, .pth files, editable-install finders, direct_url.json, scripts) names a folder
-of the grader's. Used by sandbox.py to build the bubblewrap command.
+of the grader's. Used by launch.py to build the bubblewrap command.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSIDE_VENV = "/opt/python"
-SHOWN_SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")  # bound by sandbox.py
+SHOWN_SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")  # bound by launch.py
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
     compare("output_formula", batch, w, b, rows=True)   # a batch of points, one row each
 
 The student's function is called once on the whole batch and compared with `check.close`. On a
-mismatch, a known mistake of the suite's catalogue is named (autograder/misconceptions.py), and
+mismatch, a known mistake of the suite's catalogue is named (autograder/suite/misconceptions.py), and
 the call is repeated on the first wrong element (or row) alone: when that small call is wrong
 too, its message is the feedback, so the student reads one small input with its expected and
 actual value. Calls with a float32 argument are compared with float32's tolerances.

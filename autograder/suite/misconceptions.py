@@ -9,7 +9,7 @@ the test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback
 mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The student's
 source text is never read, and a label never changes points.
 
-The `compare` fixture (autograder/compare.py) does this on every mismatch; a hidden test comparing
+The `compare` fixture (autograder/suite/compare.py) does this on every mismatch; a hidden test comparing
 by itself uses the `misconceptions` fixture (this module's `Catalogue`):
 
     with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol, atol):

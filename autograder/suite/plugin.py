@@ -4,12 +4,12 @@ Fixtures: `student` (the submission in the worker), `reference` (the solutions m
 (comparisons), `settings` (the TOML's [suite] table), `assignment` (its config and paths),
 `master` (public source of the master's cells by grade_id), `memo` (a dict kept for the whole batch, for cheap
 values computed once per process), `cached` (`cached(reference.train, *args)`: a costly reference result,
-computed once per course and kept on disk, see autograder/refcache.py).
+computed once per course and kept on disk, see autograder/suite/refcache.py).
 `record` (`record("loss_curve", student=[...], reference=[...])` attaches plain data to the
 result as `artifacts`, for feedback plots and reports).
-`misconceptions` (the known mistakes of the suite's `misconceptions.py`, see autograder/misconceptions.py).
+`misconceptions` (the known mistakes of the suite's `misconceptions.py`, see autograder/suite/misconceptions.py).
 `compare` (`compare("sigmoid", x)`: the student's function against the reference on the same
-arguments, told on the first wrong element, known mistakes named; see autograder/compare.py).
+arguments, told on the first wrong element, known mistakes named; see autograder/suite/compare.py).
 Markers: `points(n)` (a test's points), `part(name)` (when the file name does not say it),
 `visible` (a check students may run before they submit).
 """

@@ -7,11 +7,13 @@ they saw reaches the test through the grader's own cell-error report.
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
 
 from autograder.running import protocol
+from autograder.results import SubmissionResult
 from autograder.running.launch import package_dir
 
 MARKER = "adversarial-marker-7f3c"  # in the argv of every process a submission starts
@@ -60,6 +62,18 @@ def report(body: str) -> str:
     """A cell that runs `body` (which fills the dict `seen`) and reports it as a cell error."""
     return "import json, os\nseen = {}\n" + textwrap.dedent(body) + \
         "\nraise RuntimeError('REPORT ' + json.dumps(seen, default=str))"
+
+
+def reported(result: SubmissionResult) -> dict:
+    """What a REPORT cell saw (see scenarios.report)."""
+    for error in result.cell_errors:
+        if error.get("message", "").startswith("REPORT "):
+            return json.loads(error["message"][len("REPORT "):])
+    raise AssertionError(f"no REPORT cell error in {result.cell_errors} ({result.status}: {result.message})")
+
+
+def graded_fully(result: SubmissionResult) -> None:
+    assert (result.status, result.score) == ("graded", 5.0), (result.status, result.message, result.parts)
 
 
 def _secrets_cell(paths: list[str]) -> str:
@@ -337,7 +351,7 @@ def scenarios(repo: str, course: str, port: int, sandboxed: bool) -> dict[str, t
     if sandboxed:  # in a plain process these would really change files: only run them sandboxed
         targets = [f"{repo}/README.md", f"{repo}/.gitignore", f"{repo}/nbgrader_config.py",
                    f"{repo}/solutions/student_admissions_data.py", f"{repo}/.git/HEAD",
-                   f"/opt/autograder/autograder/{Path(protocol.__file__).relative_to(package_dir()).as_posix()}", "/assignment/toy.ipynb", "/usr/bin/sleep"]
+                   f"/opt/autograder/autograder/{Path(protocol.__file__).resolve().relative_to(package_dir()).as_posix()}", "/assignment/toy.ipynb", "/usr/bin/sleep"]
         removable = [f"{course}/solutions/toy.py", f"{course}/assignments/toy/test_square.py"]
         found["write-repo"] = (GOOD_SQUARE, [GOOD_CUBE, _writes_cell(targets, removable)])
     return found

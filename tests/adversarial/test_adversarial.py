@@ -8,7 +8,6 @@ checks that the missing protection is reported instead.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import resource
 import socket
@@ -24,7 +23,7 @@ from autograder.grade import Grader
 from autograder.results import SubmissionResult
 from autograder.running.sandbox import build_launch, fresh_tmp, worker_uid
 
-from .scenarios import BROKEN_FILES, CUBE_REFERENCE, CUBE_SUITE, MARKER, TOML, scenarios
+from .scenarios import BROKEN_FILES, CUBE_REFERENCE, CUBE_SUITE, MARKER, TOML, graded_fully, reported, scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 # Files the attacks target; their hashes must not change. The whole tree's `git status` must not either.
@@ -132,18 +131,6 @@ def parts(result: SubmissionResult) -> dict[str, float]:
 
 def feedback(result: SubmissionResult, part: str) -> str:
     return " | ".join(t.feedback for p in result.parts if p.name == part for t in p.tests)
-
-
-def reported(result: SubmissionResult) -> dict:
-    """What a REPORT cell saw (see scenarios.report)."""
-    for error in result.cell_errors:
-        if error.get("message", "").startswith("REPORT "):
-            return json.loads(error["message"][len("REPORT "):])
-    raise AssertionError(f"no REPORT cell error in {result.cell_errors} ({result.status}: {result.message})")
-
-
-def graded_fully(result: SubmissionResult) -> None:
-    assert (result.status, result.score) == ("graded", 5.0), (result.status, result.message, result.parts)
 
 
 # -- the batch as a whole --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 
 
-FONTS = "/opt/fonts"  # sandbox.INSIDE_FONTS: Matplotlib's font list, when the grader has one
+FONTS = "/opt/fonts"  # launch.INSIDE_FONTS: Matplotlib's font list, when the grader has one
 
 
 def preload() -> None:

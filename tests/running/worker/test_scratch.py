@@ -21,7 +21,7 @@ from autograder.results import SubmissionResult
 from autograder.running.sandbox import build_launch, fresh_tmp
 
 from adversarial.scenarios import CUBE_REFERENCE, CUBE_SUITE, LEFT_BEHIND, TOML
-from adversarial.test_adversarial import graded_fully, reported
+from adversarial.scenarios import graded_fully, reported
 
 SCRATCH_FILES = 2000
 SCRATCH_BYTES = 32 * 1024 * 1024
