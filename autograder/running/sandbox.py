@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .launch import (  # noqa: F401
+from .launch import (
     FRESH_TMP_VARIABLE,
     INSIDE_FONTS,
     WORKER_GID,

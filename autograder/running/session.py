@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import names
 from ..course.config import Limits
 from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from ..mismatch import Mismatch, call_text
@@ -123,7 +124,7 @@ class StudentSession:
 
     def _failure(self, reply: dict) -> str:
         if "setup" in reply:
-            return f"the notebook could not be started: {protocol.text(reply['setup'])}"
+            return f"the notebook could not be started: {names.text(reply['setup'])}"
         if "oversized" in reply:
             return f"the notebook's cells sent back {reply['oversized']}; print less"
         cell = f" in cell {reply['cell']}" if isinstance(reply.get("cell"), int) else ""

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import names
 from ..errors import WorkerCrashed
 from . import protocol
 from .launch import Launch, start_worker
@@ -119,30 +120,30 @@ class Worker:
         self.stop()
 
 
-TEXT_LIMITS = {"type": 100, "message": protocol.MAX_TEXT, "where": 300}
+TEXT_LIMITS = {"type": 100, "message": names.MAX_TEXT, "where": 300}
 MAX_NAMES = 40  # names listed when a function is missing
 
 
 def clean_reply(reply: dict) -> dict:
     """The fields of a worker's reply that the grader reads, as bounded plain values: the child wrote
-    them, so each has its expected type (or is dropped) and every text is capped (`protocol.text`)."""
+    them, so each has its expected type (or is dropped) and every text is capped (`names.text`)."""
     clean: dict[str, Any] = {"ok": reply.get("ok") is True}
     for key in ("timeout", "whole", "ready", "missing"):
         if key in reply:
             clean[key] = bool(reply[key])
     for key in ("crashed", "oversized", "setup", "restart"):
         if key in reply:
-            clean[key] = protocol.text(reply[key]) or "no reason given"
+            clean[key] = names.text(reply[key]) or "no reason given"
     if type(reply.get("cell")) is int:
         clean["cell"] = reply["cell"]
     if isinstance(reply.get("defined"), list):
-        clean["defined"] = [protocol.text(n, 100) for n in reply["defined"][:MAX_NAMES] if isinstance(n, str)]
+        clean["defined"] = [names.text(n, 100) for n in reply["defined"][:MAX_NAMES] if isinstance(n, str)]
     if "error" in reply:
         clean["error"] = error_fields(reply["error"])
     if isinstance(reply.get("used"), list):
-        clean["used"] = [protocol.text(n, 100) for n in reply["used"][:MAX_NAMES] if isinstance(n, str)]
+        clean["used"] = [names.text(n, 100) for n in reply["used"][:MAX_NAMES] if isinstance(n, str)]
     if reply.get("event") == "reference":  # a stand-in's question (worker/standins.py), answered by references.py
-        clean.update(event="reference", name=protocol.text(reply.get("name"), 100),
+        clean.update(event="reference", name=names.text(reply.get("name"), 100),
                      id=reply["id"] if type(reply.get("id")) is int else 0)
     for key in ("value", "cells", "args", "kwargs"):  # decoded strictly by their readers
         if key in reply:
@@ -153,8 +154,8 @@ def clean_reply(reply: dict) -> dict:
 def error_fields(error: Any) -> dict[str, str]:
     """An error the worker described, as {type, message, where}, each capped."""
     if not isinstance(error, dict):
-        return {"type": "", "message": protocol.text(error), "where": ""}
-    return {key: protocol.text(error.get(key), limit) for key, limit in TEXT_LIMITS.items()}
+        return {"type": "", "message": names.text(error), "where": ""}
+    return {key: names.text(error.get(key), limit) for key, limit in TEXT_LIMITS.items()}
 
 
 def cell_outcomes(raw: Any, sent: list[dict], output_limit: int,
@@ -171,8 +172,8 @@ def cell_outcomes(raw: Any, sent: list[dict], output_limit: int,
         numbers.discard(number)
         status = item.get("status") if item.get("status") in CELL_STATUSES else "error"
         error = item.get("error")
-        error = error_fields(error) if isinstance(error, dict) else (protocol.text(error) or None)
-        outcomes.append(CellOutcome(number, status, error, protocol.text(item.get("output"), output_limit),
+        error = error_fields(error) if isinstance(error, dict) else (names.text(error) or None)
+        outcomes.append(CellOutcome(number, status, error, names.text(item.get("output"), output_limit),
                                     shown.outputs(item.get("outputs"), output_limit)))
     return outcomes
 
@@ -199,7 +200,7 @@ MAX_IMAGE_CHARS_EACH = 4 * ((MAX_IMAGE_BYTES + 2) // 3)  # its base64 characters
 MAX_IMAGE_CHARS = 8 * 1024 * 1024  # base64 characters of all the figures of a notebook
 MAX_OUTPUT_CHARS = 4_000_000  # characters of text in all the outputs of a notebook
 MAX_TRACEBACK = 64  # lines of a traceback: a header, 30 frames of two lines, a note, the error
-ERROR_LIMITS = {"ename": 100, "evalue": protocol.MAX_TEXT}
+ERROR_LIMITS = {"ename": 100, "evalue": names.MAX_TEXT}
 LINE_LIMIT = 300
 
 
@@ -226,7 +227,7 @@ class CellOutputs:
 
     def _text_output(self, kind: Any, item: Any, output_limit: int) -> dict | None:
         if kind in ("stream", "result") and isinstance(item.get("text"), str) and item["text"]:
-            text = protocol.text(item["text"], output_limit if kind == "stream" else MAX_RESULT)
+            text = names.text(item["text"], output_limit if kind == "stream" else MAX_RESULT)
             if not self._spend(len(text)):
                 return None
             if kind == "stream":
@@ -235,8 +236,8 @@ class CellOutputs:
                     "metadata": {}}
         if kind == "error" and isinstance(item.get("traceback"), list) and all(
                 isinstance(item.get(key), str) for key in ERROR_LIMITS):
-            fields = {key: protocol.text(item[key], limit) for key, limit in ERROR_LIMITS.items()}
-            lines = [protocol.text(line, LINE_LIMIT) for line in item["traceback"][:MAX_TRACEBACK]
+            fields = {key: names.text(item[key], limit) for key, limit in ERROR_LIMITS.items()}
+            lines = [names.text(line, LINE_LIMIT) for line in item["traceback"][:MAX_TRACEBACK]
                      if isinstance(line, str)]
             if not self._spend(sum(map(len, [*fields.values(), *lines]))):
                 return None

@@ -17,6 +17,7 @@ import tokenize
 import types
 from typing import Any
 
+from ... import names
 from .. import protocol
 
 RESULT_CHARS = 10_000  # characters of a result's repr kept, as Out[n]
@@ -116,7 +117,7 @@ class Figures:
 
 def error_output(ename: str, evalue: str, trace: types.TracebackType | None) -> dict:
     """An error as Jupyter shows it, with the student's own frames only (cells and provided code)."""
-    ename, evalue = _line(ename, 100), str(evalue)[:protocol.MAX_TEXT]
+    ename, evalue = _line(ename, 100), str(evalue)[:names.MAX_TEXT]
     frames = [(tb.tb_frame.f_code, tb.tb_lineno) for tb in _walk(trace)
               if tb.tb_frame.f_code.co_filename.startswith(STUDENT_FILES)]
     lines = [_line(f"{ename:<41} Traceback (most recent call last)")]
