@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import autograder.authoring as authoring
-from autograder.suite import assertions, misconceptions
+import package_imports
 from autograder import errors, mismatch
-from autograder.verbs import new
 from autograder.course import datafile
+from autograder.suite import assertions, misconceptions
+from autograder.verbs import new
 from conftest import REPO
 
 PACKAGE = REPO / "autograder"
@@ -19,13 +19,7 @@ PACKAGE = REPO / "autograder"
 
 def imported_modules(source: str) -> set[str]:
     """Every module an import in `source` names (relative imports as written, with their dots)."""
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            found.add("." * node.level + (node.module or ""))
-    return found
+    return {module for module, _ in package_imports.imports(source)}
 
 
 def ours(modules: set[str]) -> set[str]:
@@ -68,14 +62,6 @@ def test_no_module_of_the_package_imports_the_public_one():
     for path in PACKAGE.rglob("*.py"):
         if path == PACKAGE / "authoring.py":
             continue
-        package = path.relative_to(REPO).parent.parts  # a module's package, or an __init__'s own
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                base = list(package[:len(package) - node.level + 1]) if node.level else []
-                base += (node.module or "").split(".") if node.module else []
-                named = [".".join([*base, alias.name]) for alias in node.names] + [".".join(base)]
-            elif isinstance(node, ast.Import):
-                named = [alias.name for alias in node.names]
-            else:
-                continue
-            assert "autograder.authoring" not in named, f"{path}:{node.lineno}"
+        package = ".".join(path.relative_to(REPO).parent.parts)  # a module's package, or an __init__'s own
+        for module, names in package_imports.imports(path.read_text(), package):
+            assert "autograder.authoring" not in [module, *(f"{module}.{name}" for name in names)], path
