@@ -145,9 +145,9 @@ def cmd_grade(args) -> int:
 
     assignment = _assignment(args)
     launch = build_launch(assignment.release_dir)
-    worker = _early_worker(args, assignment, launch)
+    worker, surveyed = _early_worker(args, assignment, launch)
     try:
-        return _grade(args, assignment, launch, worker)
+        return _grade(args, assignment, launch, worker, surveyed)
     finally:
         if worker is not None:
             worker.stop()  # the Grader stopped it, or nothing was left to grade
@@ -155,23 +155,30 @@ def cmd_grade(args) -> int:
 
 def _early_worker(args, assignment, launch):
     """When this process grades one notebook, or with --jobs 1, its worker starts now, before anything
-    else is imported: the worker's preload (most of a second) overlaps the grader's start."""
-    from .course.discovery import discover
+    else is imported: the worker's preload (most of a second) overlaps the grader's start. Returns the
+    worker (or None) and the survey of the submissions when it took one to decide (else None)."""
+    from .course.discovery import survey
     from .running.launch import start_worker
 
-    if args.scheduler or args.resume or (args.jobs != 1 and len(discover(assignment, args.paths)) != 1):
-        return None
+    if args.scheduler or args.resume:
+        return None, None
+    surveyed = None
+    if args.jobs != 1:
+        surveyed = survey(assignment, args.paths)
+        if len(surveyed.found) != 1:
+            return None, surveyed
     process = start_worker(launch)
     from .running.worker_process import Worker
 
-    return Worker(launch, process)
+    return Worker(launch, process), surveyed
 
 
-def _grade(args, assignment, launch, worker) -> int:
+def _grade(args, assignment, launch, worker, surveyed) -> int:
     from rich.console import Console
 
     from .batch.publish import Publisher
     from .batch.run import finish, run_batch
+    from .course.discovery import survey
     from .outputs.exports import write_csv, write_json
     from .outputs.table import print_table
     from .outputs.terminal import say
@@ -181,12 +188,14 @@ def _grade(args, assignment, launch, worker) -> int:
         say(err, f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
                  "Run `autograder doctor` for details.")
 
-    with Publisher(assignment, args.paths, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
+    if surveyed is None:  # one look at the paths: the batch and what is shown of it agree
+        surveyed = survey(assignment, args.paths)
+    with Publisher(assignment, surveyed, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
         for note in publish.renamed:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
                         resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch,
-                        display=publish.display, worker=worker)
+                        display=publish.display, worker=worker, found=surveyed.found)
         publish.catch_up(run.report)
     report = run.report
     if args.json:  # every result is written before anything more is shown

@@ -14,15 +14,16 @@ from pathlib import Path
 from rich.console import Console
 
 from ..course.config import Assignment
-from ..course.discovery import survey
+from ..course.discovery import Survey
 from ..errors import SubmissionFilesError
 from ..results import GradeReport, SubmissionResult
 
 
 class Publisher:
-    def __init__(self, assignment: Assignment, paths: list[Path], console: Console,
+    def __init__(self, assignment: Assignment, surveyed: Survey, console: Console,
                  gradebook: str | None = None, feedback: Path | None = None):
-        """`gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL.
+        """`surveyed`: the batch's submissions and the notebooks left out (`discovery.survey`).
+        `gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL.
         With the course's own, submissions from its submitted/ folder also get their autograded/ notebook
         (as it ran: `display` asks the batch for the outputs) and their page in its feedback/ folder."""
         from .progress import BatchProgress
@@ -42,7 +43,6 @@ class Publisher:
                 self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
                 if self.writer.url == default_url(assignment):
                     self.folders = CourseFolders(assignment)
-            surveyed = survey(assignment, paths)
             found = surveyed.found
             # ids that were taken, notebooks left out: the CLI warns of them before grading
             self.renamed = [f.note for f in found if f.note] + surveyed.skipped

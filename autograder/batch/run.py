@@ -34,19 +34,21 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
               scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
               on_result: Callable[[SubmissionResult], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None,
-              launch: Launch | None = None, display: bool = False, worker: Worker | None = None) -> BatchRun:
+              launch: Launch | None = None, display: bool = False, worker: Worker | None = None,
+              found: list[Found] | None = None) -> BatchRun:
     """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
     `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
     is told once, before grading starts, how many will be graded and how many the journal holds.
     `display`: each result carries what its cells showed (`SubmissionResult.outputs`). `worker`: one already
-    started for this assignment, used when this process grades (one job)."""
+    started for this assignment, used when this process grades (one job). `found`: the submissions under
+    `paths` when the caller has already looked (`discovery.survey`)."""
     if resume and json_path is None:
         raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
                          "that file (FILE.partial.jsonl); run again with the same --json")
     if scheduler and jobs is not None:
         raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
     jobs = 1 if scheduler else check_jobs(jobs)
-    submissions = discover(assignment, paths)
+    submissions = discover(assignment, paths) if found is None else found
     results: list[SubmissionResult | None] = [None] * len(submissions)
     journal = Journal(journal_path(json_path), assignment.name, resume,
                       assignment.limits.max_notebook_mb) if json_path else None
