@@ -42,12 +42,13 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
 
 
 def a_class(size: int) -> GradeReport:
-    """Results with every kind of field a real one has: tests, notes, cell errors, artifacts, odd text."""
+    """Results with every kind of field a real one has: tests, notes, cell errors, artifacts, odd text
+    (characters that `str.splitlines` takes for line ends, which the JSON must escape)."""
     from autograder.results import TestResult
 
     submissions = []
     for number in range(size):
-        tests = [TestResult(f"test_{n}", "failed", 0.0, 1.0, f"f(x) returned {n}\nexpected \u00e9 \"quoted\"")
+        tests = [TestResult(f"test_{n}", "failed", 0.0, 1.0, f"f(x) returned {n}\nexpected \u00e9 \"quoted\" \u2028\x0b\x85\r")
                  for n in range(10)]
         submissions.append(SubmissionResult(
             student=f"s{number:04d}", notebook=f"s{number:04d}.ipynb", status="graded", score=1.25,
