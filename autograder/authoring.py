@@ -16,7 +16,9 @@ docs/AUTHORING.md describes each of them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import (
     AutograderError,
@@ -31,8 +33,8 @@ from .mismatch import Mismatch, call_text, show
 from .suite.assertions import named_arrays, numeric
 from .suite.misconceptions import Misconception, load_catalogue
 
-if TYPE_CHECKING:  # at run time, read on first use (`__getattr__`): it imports pandas
-    from .course.datafile import read_table
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AutograderError", "ConfigError", "DataFileError", "Misconception", "Mismatch", "NotPlainData",
@@ -41,9 +43,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "read_table":  # pandas only for the references that read a table
-        from .course.datafile import read_table
+def read_table(path: Path | str, columns: Mapping[str, type]) -> pd.DataFrame:
+    """The CSV file's `columns` (name -> int or float) as a DataFrame, every cell checked; a
+    DataFileError says which cell is wrong and how to fix it. pandas is imported by the first call, not
+    with this module: a reference that imports `read_table` costs no pandas until it reads a table."""
+    from .course import datafile
 
-        return read_table
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return datafile.read_table(path, columns)

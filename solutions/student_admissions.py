@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from autograder.authoring import DataFileError, read_table
+
+if TYPE_CHECKING:  # pandas is imported when data is read (read_table), not with the reference
+    import pandas as pd
 
 FEATURES = ["gre", "gpa", "rank_1", "rank_2", "rank_3", "rank_4"]
 COLUMNS = {"admit": int, "gre": float, "gpa": float, "rank": int}
