@@ -28,9 +28,8 @@ class Prepared:
 
 
 @pytest.fixture(scope="session")
-def prepared(reference, assignment, settings, memo) -> Prepared:
-    """Read and split in the grader, once per batch."""
+def prepared(reference, assignment, settings, memo, cached) -> Prepared:
+    """Read and split in the grader once per course (`cached` keys it by the data file's content)."""
     if "prepared" not in memo:
-        data = reference.load_data(assignment.release_dir / settings["data"])
-        memo["prepared"] = Prepared(*reference.prepare_data(data))
+        memo["prepared"] = Prepared(*cached(reference.training_data, assignment.release_dir / settings["data"]))
     return memo["prepared"]

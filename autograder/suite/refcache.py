@@ -11,7 +11,8 @@ its first class without running the reference at all.
 
 The key is a SHA-256 of everything the result depends on: the source of every Python file in the
 reference's folder (`solutions/`), the function's file and name, its arguments (arrays by dtype, shape and
-bytes), and the NumPy and Python versions. Editing a solution or the data makes a new key.
+bytes; a file, passed as a `pathlib.Path`, by its name and content, not where it is), and the NumPy and
+Python versions. Editing a solution or the data makes a new key.
 
 Results are plain data (arrays, numbers, strings and tuples, lists or dicts of them), stored with
 `np.savez` and read with `allow_pickle=False`: a cache file is never code. They come back read-only,
@@ -117,6 +118,12 @@ def _hash_value(digest: Any, value: Any, where: str) -> None:
             raise TypeError(f"cached({where}): an argument is an array of Python objects; pass numbers")
         digest.update(f"nd {array.dtype.str} {array.shape} {type(value).__name__}".encode() + b"\0")
         digest.update(array.tobytes())
+    elif isinstance(value, Path):  # a data file: editing it computes again, moving the course does not
+        try:
+            content = value.read_bytes()
+        except OSError as error:  # the function will say what is wrong with it; nothing is kept then
+            content = f"unreadable: {type(error).__name__}".encode()
+        digest.update(f"file {value.name!r} {len(content)}".encode() + b"\0" + hashlib.sha256(content).digest())
     elif value is None or isinstance(value, (bool, int, float, complex, str)):
         digest.update(f"{type(value).__name__} {value!r}".encode() + b"\0")
     elif isinstance(value, (tuple, list)):
@@ -130,7 +137,7 @@ def _hash_value(digest: Any, value: Any, where: str) -> None:
             _hash_value(digest, value[name], where)
     else:
         raise TypeError(f"cached({where}): cannot key an argument of type {type(value).__name__}; "
-                        "pass arrays, numbers, strings, or tuples, lists and dicts of them")
+                        "pass arrays, numbers, strings, files (pathlib.Path), or tuples, lists and dicts of them")
 
 
 def _flatten(value: Any, arrays: dict[str, np.ndarray], where: str) -> Any:

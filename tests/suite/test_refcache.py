@@ -99,6 +99,35 @@ def test_int_and_float_arguments_are_different_keys(tmp_path, solutions):
     assert train.calls == 3
 
 
+def test_a_data_file_is_keyed_by_its_name_and_content_not_by_where_it_is(tmp_path, solutions):
+    train = Counted(result)
+    here, there = tmp_path / "here" / "data.csv", tmp_path / "there" / "data.csv"
+    for path in (here, there):
+        path.parent.mkdir()
+        path.write_text("a\n1\n")
+    cache = new_cache(tmp_path, solutions)
+    assert cache.key(train, (here,), {}) == cache.key(train, (there,), {})
+    cache(train, here)
+    new_cache(tmp_path, solutions)(train, there)  # the same data in another place: read back
+    assert train.calls == 1
+    there.write_text("a\n2\n")  # the data edited: computed again
+    new_cache(tmp_path, solutions)(train, there)
+    other = tmp_path / "there" / "other.csv"
+    other.write_text("a\n1\n")  # another file with the same bytes is another input
+    new_cache(tmp_path, solutions)(train, other)
+    assert train.calls == 3
+
+
+def test_a_missing_data_file_is_left_to_the_function_to_report(tmp_path, solutions):
+    def read(path):
+        return np.loadtxt(path)
+
+    read.__qualname__ = "read"
+    with pytest.raises(OSError):
+        new_cache(tmp_path, solutions)(read, tmp_path / "missing.csv")
+    assert not list((tmp_path / "cache").glob("*.npz"))
+
+
 def test_editing_the_reference_solutions_computes_again(tmp_path, solutions):
     train = Counted(result)
     new_cache(tmp_path, solutions)(train, 1)
