@@ -20,7 +20,9 @@ from .refcache import CACHE_DIR, ReferenceCache, fingerprint
 
 
 def pytest_args(assignment: Assignment) -> list[str]:
-    """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are ours)."""
+    """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are ours), and no plugin
+    but ours and pytest's own: one installed in the grader's environment for something else (that shuffles
+    or reseeds tests, or adds timeouts) must not change a grade, nor cost each grader process its import."""
     return [
         str(assignment.suite_dir),
         "-c", os.devnull,
@@ -28,6 +30,7 @@ def pytest_args(assignment: Assignment) -> list[str]:
         "--import-mode=importlib",
         "--assert=plain",
         "--capture=sys",
+        "--disable-plugin-autoload",
         "-p", "no:cacheprovider",
         "-p", "no:terminal",
         "-p", "no:warnings",

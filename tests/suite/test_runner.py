@@ -36,6 +36,20 @@ def test_two_assignments_with_the_same_test_file_names_run_their_own_tests(tmp_p
         assert [(o.name, o.outcome, o.feedback) for o in beta] == [("test_beta", "failed", "beta fails")]
 
 
+def test_pytest_plugins_installed_in_the_grader_s_environment_do_not_join_the_hidden_suite(tmp_path, monkeypatch):
+    """A plugin that pip installed for something else (one that shuffles tests, reseeds, times out, or as
+    here fails every test) must not change a grade: the suite runs with our plugin and pytest's own only."""
+    site = tmp_path / "site"
+    (site / "failing_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "failing_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: failing-plugin\nVersion: 1.0\n")
+    (site / "failing_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pytest11]\nfailing = failing_plugin\n")
+    (site / "failing_plugin.py").write_text(
+        "def pytest_runtest_call(item):\n    raise AssertionError('failed by a plugin of the environment')\n")
+    monkeypatch.syspath_prepend(str(site))
+    course = make_course(tmp_path / "course", suite="def test_alpha():\n    assert True\n")
+    assert [(o.name, o.outcome) for o in suite_of(course).run(None)] == [("test_alpha", "passed")]
+
+
 @pytest.mark.parametrize("step", ["run", "collect"])
 def test_a_hidden_suite_that_does_not_import_is_a_config_error(tmp_path, step):
     course = make_course(tmp_path, suite="def test_broken(:\n    pass\n")
