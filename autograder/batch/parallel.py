@@ -25,7 +25,6 @@ from ..errors import AutograderError, UsageError
 from ..results import PartResult, SubmissionResult
 from ..running import protocol
 from ..running.launch import package_dir
-from ..running.session import longest
 from ..running.worker_process import START_TIMEOUT
 
 HOST_MODULE = f"{__package__}.host"  # a grader process: `python -m` this
@@ -182,6 +181,8 @@ def task_limit(assignment: Assignment, display: bool = False) -> float:
     """The longest grading one submission may take in a grader process (or a Dask task) before that
     process counts as hung: every wait inside has its own deadline, so this is a last resort, above
     everything the submission's own budgets allow (`session.longest`)."""
+    from ..running.session import longest  # with the grading side's imports (NumPy): not at this module's
+
     return longest(assignment.limits, len(assignment.parts), display) + START_TIMEOUT + SPARE_SECONDS
 
 

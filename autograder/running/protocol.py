@@ -18,12 +18,14 @@ import math
 import os
 import select
 import struct
+import sys
 import time
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..names import text
+
+if TYPE_CHECKING:  # imported where an array is written or read: a process that only hands out work,
+    import numpy as np  # or starts a worker, does not pay 0.06 s for it
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is a protocol violation
@@ -157,9 +159,10 @@ def _encode(value: Any, depth: int, budget: list[int]) -> Any:
         return value if abs(value) < 2**63 else float(value)
     if kind is float:
         return _float(value)
-    if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
+    np = sys.modules.get("numpy")  # no value is NumPy's before NumPy is imported
+    if np is not None and isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
         return {"__ndarray__": _npy(np.asarray(value))}
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         if value.dtype.kind not in ARRAY_KINDS:
             return {"__unsupported__": f"numpy array of dtype {value.dtype}"}
         return {"__ndarray__": _npy(np.asarray(value).view(np.ndarray))}
@@ -182,6 +185,8 @@ def _float(value: float) -> Any:
 
 
 def _npy(array: np.ndarray) -> str:
+    import numpy as np
+
     buffer = io.BytesIO()
     # not np.ascontiguousarray: it turns 0-d arrays (numpy scalars) into shape (1,)
     np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
@@ -235,6 +240,8 @@ def decode(data: Any, _depth: int = 0) -> Any:
 
 
 def _load_npy(payload: str) -> np.ndarray:
+    import numpy as np
+
     try:
         array = np.load(io.BytesIO(base64.b64decode(payload, validate=True)), allow_pickle=False)
     except Exception as error:  # malformed bytes are a protocol error, whatever numpy raises

@@ -338,3 +338,16 @@ def test_objects_count_more_than_list_items_before_a_frame_is_parsed(pipe):
     os.write(write_end, protocol.HEADER.pack(len(data)) + data)
     with pytest.raises(protocol.FrameTooLarge):
         protocol.read_frame(read_end, max_tokens=900 * protocol.OBJECT_WEIGHT - 1)
+
+
+def test_numpy_is_imported_by_the_first_array_not_by_the_wire_format():
+    """A command with --jobs 2 starts its grader processes first: what it imports before (the wire format,
+    the process engine) must not include NumPy's 0.06 s. An array still goes through once NumPy is in use."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import autograder.running.protocol as p, autograder.batch.parallel; "
+            "print('numpy' in sys.modules); import numpy; "
+            "print(p.decode(p.encode(numpy.arange(3.0))).tolist(), p.encode(numpy.float32(0.5)) != 0.5)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["False", "[0.0, 1.0, 2.0] True"]
