@@ -10,7 +10,7 @@ from pathlib import Path
 from .course.config import find_course_root, load_assignment
 from .errors import AutograderError, ExitCode
 
-# Imported where used, not here: a command that grades one notebook starts its worker first (`_early_worker`),
+# Imported where used, not here: a command starts its worker, or its grader processes, first (`_early_start`),
 # and every import before that is on the way of its result (rich alone takes 30 ms).
 
 
@@ -145,35 +145,42 @@ def cmd_grade(args) -> int:
 
     assignment = _assignment(args)
     launch = build_launch(assignment.release_dir)
-    worker, surveyed = _early_worker(args, assignment, launch)
+    worker, processes, surveyed = _early_start(args, assignment, launch)
     try:
-        return _grade(args, assignment, launch, worker, surveyed)
+        return _grade(args, assignment, launch, worker, processes, surveyed)
     finally:
         if worker is not None:
             worker.stop()  # the Grader stopped it, or nothing was left to grade
+        for process in processes:
+            process.stop(kill=True)  # the batch stopped them, or nothing was left to grade
 
 
-def _early_worker(args, assignment, launch):
-    """When this process grades one notebook, or with --jobs 1, its worker starts now, before anything
-    else is imported: the worker's preload (most of a second) overlaps the grader's start. Returns the
-    worker (or None) and the survey of the submissions when it took one to decide (else None)."""
+def _early_start(args, assignment, launch):
+    """What takes longest to start starts now, before anything else is imported, so that its start
+    overlaps this process's: the worker when this process grades (one notebook, or --jobs 1; its preload
+    is most of a second), else the grader processes (each starts its own worker). Returns the worker (or
+    None), the grader processes, and the survey of the submissions when it took one to decide (else None)."""
     from .course.discovery import survey
-    from .running.launch import start_worker
 
-    if args.scheduler or args.resume:
-        return None, None
+    if args.scheduler or args.resume:  # a cluster grades; or the journal decides what is left
+        return None, [], None
     surveyed = None
     if args.jobs != 1:
+        from .batch.parallel import check_jobs, start_processes
+
         surveyed = survey(assignment, args.paths)
-        if len(surveyed.found) != 1:
-            return None, surveyed
-    process = start_worker(launch)
+        count = min(check_jobs(args.jobs), len(surveyed.found))
+        if count > 1:
+            return None, start_processes(assignment, count), surveyed
+        if count == 0:
+            return None, [], surveyed
+    from .running.launch import start_worker
     from .running.worker_process import Worker
 
-    return Worker(launch, process), surveyed
+    return Worker(launch, start_worker(launch)), [], surveyed
 
 
-def _grade(args, assignment, launch, worker, surveyed) -> int:
+def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
     from rich.console import Console
 
     from .batch.publish import Publisher
@@ -195,7 +202,8 @@ def _grade(args, assignment, launch, worker, surveyed) -> int:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
                         resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch,
-                        display=publish.display, worker=worker, found=surveyed.found)
+                        display=publish.display, worker=worker, processes=processes,
+                        found=surveyed.found)
         publish.catch_up(run.report)
     report = run.report
     if args.json:  # every result is written before anything more is shown

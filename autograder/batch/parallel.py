@@ -77,6 +77,13 @@ class GraderProcess:
         self.task: Task | None = None
         self.deadline = 0.0
 
+    def start(self, assignment: Assignment) -> GraderProcess:
+        """Start the process (and so its worker) now, ahead of its first submission. OSError if it cannot."""
+        self.process = subprocess.Popen([sys.executable, "-m", HOST_MODULE, str(os.getpid()),
+                                         str(assignment.root), assignment.name],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
+        return self
+
     def give(self, assignment: Assignment, task: Task, seconds: float, display: bool = False) -> bool:
         request = {"root": str(assignment.root), "assignment": assignment.name,
                    "student": task.student, "notebook": str(task.notebook), "display": display}
@@ -85,9 +92,7 @@ class GraderProcess:
             try:
                 if self.process is None or self.process.poll() is not None:
                     self.stop()
-                    self.process = subprocess.Popen([sys.executable, "-m", HOST_MODULE, str(os.getpid()),
-                                                     str(assignment.root), assignment.name],
-                                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
+                    self.start(assignment)
                 protocol.write_frame(self.process.stdin.fileno(), request, self.deadline)
                 return True
             except (OSError, protocol.ProtocolError):  # it could not be started, it is gone, or it hangs
@@ -135,12 +140,29 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
+def start_processes(assignment: Assignment, count: int) -> list[GraderProcess]:
+    """`count` grader processes for the assignment, started now (one that cannot be is tried again, and
+    reported, when it is given a submission); the caller stops them, or hands them to `grade_in_processes`."""
+    processes = [GraderProcess() for _ in range(count)]
+    for process in processes:
+        try:
+            process.start(assignment)
+        except OSError:
+            process.process = None
+    return processes
+
+
 def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done,
-                       display: bool = False) -> None:
-    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes."""
+                       display: bool = False, started: Sequence[GraderProcess] = ()) -> None:
+    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes. `started`: grader
+    processes already started for this assignment (`start_processes`), used first; this call stops them."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
     limit = task_limit(assignment, display)
-    workers = [GraderProcess() for _ in range(max(1, min(jobs, len(tasks))))]
+    count = max(1, min(jobs, len(tasks)))
+    workers = [*started, *(GraderProcess() for _ in range(count - len(started)))]
+    for spare in workers[count:]:  # more were started than there is work for
+        spare.stop()
+    del workers[count:]
 
     def lost(worker: GraderProcess, why: str) -> None:
         task = worker.task

@@ -7,7 +7,7 @@ runs them (apart from `seconds`). One bad submission never stops the batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from ..names import Found
 from ..results import GradeReport, SubmissionResult
 from ..running.launch import Launch
 from ..running.worker_process import Worker
-from .parallel import Done, Task, check_jobs, grade_in_processes
+from .parallel import Done, GraderProcess, Task, check_jobs, grade_in_processes
 from .resume import Journal, journal_path
 
 
@@ -35,12 +35,14 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
               on_result: Callable[[SubmissionResult], None] | None = None,
               on_plan: Callable[[int, int], None] | None = None,
               launch: Launch | None = None, display: bool = False, worker: Worker | None = None,
-              found: list[Found] | None = None) -> BatchRun:
+              processes: Sequence[GraderProcess] = (), found: list[Found] | None = None) -> BatchRun:
     """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
     `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
     is told once, before grading starts, how many will be graded and how many the journal holds.
     `display`: each result carries what its cells showed (`SubmissionResult.outputs`). `worker`: one already
-    started for this assignment, used when this process grades (one job). `found`: the submissions under
+    started for this assignment, used when this process grades (one job); `processes`: grader processes
+    already started for it (`parallel.start_processes`), used with more than one job (the caller stops
+    whichever were not). `found`: the submissions under
     `paths` when the caller has already looked (`discovery.survey`)."""
     if resume and json_path is None:
         raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
@@ -66,7 +68,7 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             on_result(result)
 
     try:
-        _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker)
+        _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker, processes)
     finally:
         if journal:
             journal.close()
@@ -89,7 +91,8 @@ def _unfinished(submissions: list[Found], journal: Journal | None,
 
 
 def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str | None, done: Done,
-           launch: Launch | None, display: bool = False, worker: Worker | None = None) -> None:
+           launch: Launch | None, display: bool = False, worker: Worker | None = None,
+           processes: Sequence[GraderProcess] = ()) -> None:
     """Hand the tasks to one engine: a Dask cluster, local grader processes, or this process."""
     if not tasks:
         return
@@ -98,7 +101,7 @@ def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str 
 
         grade_on_cluster(assignment, tasks, scheduler, done, display=display)
     elif min(jobs, len(tasks)) > 1:
-        grade_in_processes(assignment, tasks, jobs, done, display=display)
+        grade_in_processes(assignment, tasks, jobs, done, display=display, started=processes)
     else:
         grade_here_in_order(assignment, tasks, done, launch, display, worker)
 

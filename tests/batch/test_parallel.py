@@ -8,7 +8,7 @@ import pytest
 
 from autograder.batch.run import run_batch
 from autograder.errors import UsageError
-from autograder.batch.parallel import BatchAborted, check_jobs
+from autograder.batch.parallel import BatchAborted, check_jobs, start_processes
 
 from conftest import REPO  # at import: a graded suite's own conftest takes the name later
 from toycourse import make_course
@@ -47,6 +47,25 @@ def test_two_jobs_give_the_same_results_in_the_same_order_as_one(tmp_path):
     assert [s.score for s in two.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0, 0.0]
     assert [s.status for s in two.report.submissions][-1] == "invalid"
     assert two.graded == 6 and two.resumed == 0
+
+
+def test_grader_processes_started_ahead_grade_the_batch_and_are_stopped_with_it(tmp_path):
+    """The command starts its grader processes (and so their workers) before its own imports; the batch
+    grades with those and stops every one, including one more than there was work for."""
+    course = make_course(tmp_path)
+    class_of(course)
+    started = start_processes(course.assignment(), 3)
+    pids = {process.process.pid for process in started}
+    assert len(pids) == 3 and all(process.process.poll() is None for process in started)
+    graders = set()
+    run = run_batch(course.assignment(), [course.submissions], jobs=2, processes=started,
+                    on_result=lambda result: graders.update(p.process.pid for p in started if p.process))
+    assert [s.score for s in run.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0, 0.0]
+    assert graders and graders <= pids
+    assert all(process.process is None for process in started)  # stopped and reaped
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 # A hidden test that kills its own grader process for one submission: the grader dies, the batch does not.
