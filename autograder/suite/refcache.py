@@ -11,8 +11,10 @@ its first class without running the reference at all.
 
 The key is a SHA-256 of everything the result depends on: the source of every Python file in the
 reference's folder (`solutions/`), the function's file and name, its arguments (arrays by dtype, shape and
-bytes; a file, passed as a `pathlib.Path`, by its name and content, not where it is), and the NumPy and
-Python versions. Editing a solution or the data makes a new key.
+bytes; a file, passed as a `pathlib.Path`, by its name and content, not where it is), the code of the one
+helper of ours a reference computes with (`read_table`), and the NumPy, pandas and Python versions.
+Editing a solution or the data makes a new key. A path that is not a readable file (a folder, a missing
+file) is no key: the function then runs every time and nothing is kept.
 
 Results are plain data (arrays, numbers, strings and tuples, lists or dicts of them), stored with
 `np.savez` and read with `allow_pickle=False`: a cache file is never code. They come back read-only,
@@ -24,6 +26,8 @@ so a test cannot change what the next submission is compared with. A cache that 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -39,12 +43,30 @@ ENV = "AUTOGRADER_CACHE"
 
 
 def fingerprint(reference_dir: Path) -> str:
-    """What every reference result depends on besides its arguments: the reference sources, NumPy, Python."""
-    digest = hashlib.sha256(f"numpy {np.__version__} python {platform.python_version()}".encode())
+    """What every reference result depends on besides its arguments: the reference sources, `read_table`'s
+    code, NumPy, pandas, Python."""
+    versions = f"numpy {np.__version__} pandas {_version('pandas')} python {platform.python_version()}"
+    digest = hashlib.sha256(versions.encode())
+    # read_table's module, found without importing it (that would import pandas)
+    digest.update(Path(importlib.util.find_spec(f"{_PACKAGE}.course.datafile").origin).read_bytes() + b"\0")
     for path in sorted(reference_dir.rglob("*.py")):
         if "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(reference_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+_PACKAGE = __package__.rpartition(".")[0]
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+class _NotAFile(Exception):
+    """A path argument that is not a readable file: it cannot be keyed by its content."""
 
 
 class ReferenceCache:
@@ -56,7 +78,10 @@ class ReferenceCache:
         self.memory: dict[str, Any] = {}
 
     def __call__(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
-        key = self.key(function, args, kwargs)
+        try:
+            key = self.key(function, args, kwargs)
+        except _NotAFile:  # its result could not be told from another's: computed, never kept
+            return function(*args, **kwargs)
         if key in self.memory:
             return self.memory[key]
         value = self._read(key)
@@ -121,8 +146,8 @@ def _hash_value(digest: Any, value: Any, where: str) -> None:
     elif isinstance(value, Path):  # a data file: editing it computes again, moving the course does not
         try:
             content = value.read_bytes()
-        except OSError as error:  # the function will say what is wrong with it; nothing is kept then
-            content = f"unreadable: {type(error).__name__}".encode()
+        except OSError:  # a folder, a missing file: the function says what is wrong with it, or runs
+            raise _NotAFile(value) from None
         digest.update(f"file {value.name!r} {len(content)}".encode() + b"\0" + hashlib.sha256(content).digest())
     elif value is None or isinstance(value, (bool, int, float, complex, str)):
         digest.update(f"{type(value).__name__} {value!r}".encode() + b"\0")

@@ -128,6 +128,32 @@ def test_a_missing_data_file_is_left_to_the_function_to_report(tmp_path, solutio
     assert not list((tmp_path / "cache").glob("*.npz"))
 
 
+def test_a_folder_or_a_missing_file_is_never_kept_under_a_key_that_ignores_its_data(tmp_path, solutions):
+    """A function that reads a folder, or falls back to defaults when its file is missing, runs every time."""
+    def total(path):
+        return float(sum(len(p.read_bytes()) for p in path.iterdir())) if path.is_dir() else -1.0
+
+    total.__qualname__ = "total"
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.csv").write_text("1\n")
+    assert new_cache(tmp_path, solutions)(total, folder) == 2.0
+    (folder / "b.csv").write_text("22\n")
+    assert new_cache(tmp_path, solutions)(total, folder) == 5.0
+    assert new_cache(tmp_path, solutions)(total, tmp_path / "missing") == -1.0
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*.npz"))
+
+
+def test_another_pandas_makes_another_fingerprint(solutions, monkeypatch):
+    """A reference that reads its data with read_table computes with pandas: another version, another key."""
+    import importlib.metadata
+
+    before = fingerprint(solutions)
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1" if name == "pandas" else real(name))
+    assert fingerprint(solutions) != before
+
+
 def test_editing_the_reference_solutions_computes_again(tmp_path, solutions):
     train = Counted(result)
     new_cache(tmp_path, solutions)(train, 1)
