@@ -19,6 +19,9 @@ from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
 
 
+PYTEST_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")  # what would add options or plugins to a run
+
+
 def pytest_args(assignment: Assignment) -> list[str]:
     """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are ours), and no plugin
     but ours and pytest's own: one installed in the grader's environment for something else (that shuffles
@@ -89,9 +92,7 @@ class Suite:
         self.plugin.only_visible = only_visible
         forget_other_suites(self.assignment)
         try:
-            with warnings.catch_warnings():  # the caller's filters (e.g. "error") must not change outcomes
-                warnings.simplefilter("ignore")
-                code = pytest.main(pytest_args(self.assignment), plugins=[self.plugin])
+            code = self._pytest()
         finally:
             self.plugin.session = None
             remember_suite_files(self.assignment)
@@ -107,13 +108,22 @@ class Suite:
         """The suite's tests without running them (for invalid submissions and validation)."""
         self.plugin.only_visible = False
         forget_other_suites(self.assignment)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            code = pytest.main([*pytest_args(self.assignment), "--collect-only"], plugins=[self.plugin])
+        code = self._pytest("--collect-only")
         remember_suite_files(self.assignment)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
         return list(self.plugin.outcomes.values())
+
+    def _pytest(self, *extra: str) -> int:
+        """pytest.main on the suite, the same wherever the grader runs: the caller's warning filters (e.g.
+        "error") and the pytest settings of its environment (PYTEST_ADDOPTS, PYTEST_PLUGINS) do not apply."""
+        saved = {name: os.environ.pop(name) for name in PYTEST_ENVIRONMENT if name in os.environ}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pytest.main([*pytest_args(self.assignment), *extra], plugins=[self.plugin])
+        finally:
+            os.environ.update(saved)
 
 
 def forget_other_suites(assignment: Assignment) -> None:

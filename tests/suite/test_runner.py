@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from autograder.errors import ConfigError
@@ -36,9 +38,12 @@ def test_two_assignments_with_the_same_test_file_names_run_their_own_tests(tmp_p
         assert [(o.name, o.outcome, o.feedback) for o in beta] == [("test_beta", "failed", "beta fails")]
 
 
-def test_pytest_plugins_installed_in_the_grader_s_environment_do_not_join_the_hidden_suite(tmp_path, monkeypatch):
-    """A plugin that pip installed for something else (one that shuffles tests, reseeds, times out, or as
-    here fails every test) must not change a grade: the suite runs with our plugin and pytest's own only."""
+@pytest.mark.parametrize("route", ["entry point", "PYTEST_PLUGINS", "PYTEST_ADDOPTS"])
+def test_pytest_plugins_and_options_of_the_grader_s_environment_do_not_join_the_hidden_suite(tmp_path, monkeypatch,
+                                                                                            route):
+    """A plugin pip installed for something else (one that shuffles tests, reseeds, times out, or as here fails
+    every test), or pytest settings in the environment of whoever runs the grader, must not change a grade:
+    the suite runs with our plugin and pytest's own, and our options only."""
     site = tmp_path / "site"
     (site / "failing_plugin-1.0.dist-info").mkdir(parents=True)
     (site / "failing_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: failing-plugin\nVersion: 1.0\n")
@@ -46,8 +51,27 @@ def test_pytest_plugins_installed_in_the_grader_s_environment_do_not_join_the_hi
     (site / "failing_plugin.py").write_text(
         "def pytest_runtest_call(item):\n    raise AssertionError('failed by a plugin of the environment')\n")
     monkeypatch.syspath_prepend(str(site))
+    if route == "PYTEST_PLUGINS":
+        monkeypatch.setenv("PYTEST_PLUGINS", "failing_plugin")
+    elif route == "PYTEST_ADDOPTS":
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p failing_plugin -k no_such_test")
+    before = {name: os.environ.get(name) for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     course = make_course(tmp_path / "course", suite="def test_alpha():\n    assert True\n")
     assert [(o.name, o.outcome) for o in suite_of(course).run(None)] == [("test_alpha", "passed")]
+    assert [o.name for o in suite_of(course).collect()] == ["test_alpha"]
+    assert {name: os.environ.get(name) for name in before} == before  # the grader's own is as it was
+
+
+def test_a_plugin_a_suite_names_in_its_conftest_is_loaded(tmp_path):
+    """With no plugin loaded from the environment, a suite that needs one says so: pytest_plugins = ["anyio"]."""
+    pytest.importorskip("anyio", reason="anyio (a Jupyter dependency) is not installed")
+    suite = {
+        "conftest.py": "import pytest\npytest_plugins = ['anyio']\n\n\n@pytest.fixture\ndef anyio_backend():\n"
+                       "    return 'asyncio'\n",
+        "test_square.py": "import pytest\n\n\n@pytest.mark.anyio\nasync def test_async():\n    assert True\n",
+    }
+    course = make_course(tmp_path, suite=suite)
+    assert [(o.name, o.outcome) for o in suite_of(course).run(None)] == [("test_async", "passed")]
 
 
 @pytest.mark.parametrize("step", ["run", "collect"])
