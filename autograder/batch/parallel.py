@@ -142,13 +142,18 @@ def _env() -> dict[str, str]:
 
 def start_processes(assignment: Assignment, count: int) -> list[GraderProcess]:
     """`count` grader processes for the assignment, started now (one that cannot be is tried again, and
-    reported, when it is given a submission); the caller stops them, or hands them to `grade_in_processes`."""
+    reported, when it is given a submission); the caller stops them, or hands them to `run_batch`."""
     processes = [GraderProcess() for _ in range(count)]
-    for process in processes:
-        try:
-            process.start(assignment)
-        except OSError:
-            process.process = None
+    try:
+        for process in processes:
+            try:
+                process.start(assignment)
+            except OSError:
+                process.process = None
+    except BaseException:  # Ctrl-C while they start: none is left behind
+        for process in processes:
+            process.stop(kill=True)
+        raise
     return processes
 
 

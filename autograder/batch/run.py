@@ -41,40 +41,44 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
     is told once, before grading starts, how many will be graded and how many the journal holds.
     `display`: each result carries what its cells showed (`SubmissionResult.outputs`). `worker`: one already
     started for this assignment, used when this process grades (one job); `processes`: grader processes
-    already started for it (`parallel.start_processes`), used with more than one job (the caller stops
-    whichever were not). `found`: the submissions under
+    already started for it (`parallel.start_processes`), used with more than one job and stopped at the
+    end either way. `found`: the submissions under
     `paths` when the caller has already looked (`discovery.survey`)."""
-    if resume and json_path is None:
-        raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
-                         "that file (FILE.partial.jsonl); run again with the same --json")
-    if scheduler and jobs is not None:
-        raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
-    jobs = 1 if scheduler else check_jobs(jobs)
-    submissions = discover(assignment, paths) if found is None else found
-    results: list[SubmissionResult | None] = [None] * len(submissions)
-    journal = Journal(journal_path(json_path), assignment.name, resume,
-                      assignment.limits.max_notebook_mb) if json_path else None
-    tasks = _unfinished(submissions, journal, results)
-    if on_plan:
-        on_plan(len(tasks), len(submissions) - len(tasks))
-
-    def done(task: Task, result: SubmissionResult, graded: bool) -> None:
-        if task.note:  # its id is not the one its name gives: say so where the student and the TA look
-            result.notes.insert(0, task.note)
-        results[task.index] = result
-        if journal and graded:  # a result of a lost grader process is graded again on --resume
-            journal.record(result, task.notebook)
-        if on_result:
-            on_result(result)
-
     try:
-        _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker, processes)
+        if resume and json_path is None:
+            raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
+                             "that file (FILE.partial.jsonl); run again with the same --json")
+        if scheduler and jobs is not None:
+            raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
+        jobs = 1 if scheduler else check_jobs(jobs)
+        submissions = discover(assignment, paths) if found is None else found
+        results: list[SubmissionResult | None] = [None] * len(submissions)
+        journal = Journal(journal_path(json_path), assignment.name, resume,
+                          assignment.limits.max_notebook_mb) if json_path else None
+        tasks = _unfinished(submissions, journal, results)
+        if on_plan:
+            on_plan(len(tasks), len(submissions) - len(tasks))
+
+        def done(task: Task, result: SubmissionResult, graded: bool) -> None:
+            if task.note:  # its id is not the one its name gives: say so where the student and the TA look
+                result.notes.insert(0, task.note)
+            results[task.index] = result
+            if journal and graded:  # a result of a lost grader process is graded again on --resume
+                journal.record(result, task.notebook)
+            if on_result:
+                on_result(result)
+
+        try:
+            _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker, processes)
+        finally:
+            if journal:
+                journal.close()
+        report = GradeReport(assignment.name, [r for r in results if r is not None])
+        return BatchRun(report, graded=len(tasks), resumed=len(submissions) - len(tasks),
+                        journal=journal.path if journal else None)
     finally:
-        if journal:
-            journal.close()
-    report = GradeReport(assignment.name, [r for r in results if r is not None])
-    return BatchRun(report, graded=len(tasks), resumed=len(submissions) - len(tasks),
-                    journal=journal.path if journal else None)
+        for process in processes:  # those the engine did not use (or already stopped)
+            process.stop(kill=True)
 
 
 def _unfinished(submissions: list[Found], journal: Journal | None,

@@ -68,6 +68,19 @@ def test_grader_processes_started_ahead_grade_the_batch_and_are_stopped_with_it(
             os.waitpid(pid, os.WNOHANG)
 
 
+def test_grader_processes_started_ahead_are_stopped_when_the_batch_does_not_use_them(tmp_path):
+    course = make_course(tmp_path)
+    course.released_with("a-right", RIGHT)  # one submission: graded in this process
+    unused = start_processes(course.assignment(), 2)
+    run = run_batch(course.assignment(), [course.submissions], jobs=2, processes=unused)
+    assert [s.score for s in run.report.submissions] == [3.0]
+    refused = start_processes(course.assignment(), 2)
+    with pytest.raises(UsageError, match="--resume needs --json"):
+        run_batch(course.assignment(), [course.submissions], jobs=2, resume=True, processes=refused)
+    for process in unused + refused:
+        assert process.process is None  # stopped and reaped
+
+
 # A hidden test that kills its own grader process for one submission: the grader dies, the batch does not.
 DEADLY_SUITE = '''\
 import os
