@@ -152,7 +152,7 @@ def cmd_grade(args) -> int:
         if worker is not None:
             worker.stop()  # the Grader stopped it, or nothing was left to grade
         for process in processes:
-            process.stop(kill=True)  # the batch stopped them, or nothing was left to grade
+            process.stop(kill=True)  # the batch stopped them, or it never ran (the gradebook could not be opened, say)
 
 
 def _early_start(args, assignment, launch):

@@ -148,8 +148,8 @@ def start_processes(assignment: Assignment, count: int) -> list[GraderProcess]:
         for process in processes:
             try:
                 process.start(assignment)
-            except OSError:
-                process.process = None
+            except OSError:  # left unstarted: `give` starts it, or reports its submission
+                pass
     except BaseException:  # Ctrl-C while they start: none is left behind
         for process in processes:
             process.stop(kill=True)
