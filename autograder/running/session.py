@@ -18,6 +18,8 @@ from . import protocol, references
 from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
 
 END_SECONDS = 10.0  # for the worker to clean up after a submission
+PART_SECONDS = 10.0  # for the worker to start a part's process (worker/parts.py)
+NO_PART = object()  # no part's process is running
 KEEPING_INPUTS = "autograder_call_keeping_inputs"
 # Public helper run in the student's namespace: it calls one of the notebook's functions and sends
 # back its value and the arguments as the call left them. It holds nothing secret; the grader compares.
@@ -73,6 +75,7 @@ class StudentSession:
         self.isolating = False  # the current part's tests isolate each function (begin_part)
         self.part: str | None = None
         self.part_started: dict[str, float] = {}
+        self.forked: object = NO_PART  # the part whose process the calls go to (worker/parts.py)
         self.used: list[str] = []  # the stand-ins the last call asked (what its value depended on)
         self.whole = limits.timeout + parts * limits.part_timeout  # every budget: the worker's own last resort
 
@@ -100,7 +103,7 @@ class StudentSession:
             reply = self.worker.request({**start, "display": True} if self.display else start,
                                         self.limits.timeout, self._max_bytes)
             if reply.get("ok"):
-                self.alive = True
+                self.alive, self.forked = True, NO_PART
                 self.shown = CellOutputs()
                 self.execution.cells = cell_outcomes(reply.get("cells"), cells, self._output_limit, self.shown)
                 for number in skipped:
@@ -203,6 +206,8 @@ class StudentSession:
         if not self.alive:
             self._restart()
             remaining, used_up = self._remaining()
+        if self.forked is not self.part:
+            self._start_part(remaining)
         limit = min(timeout or self.limits.call_timeout, remaining)
         reply = self._exchange({**message, "timeout": limit}, limit)
         if reply.get("ok"):
@@ -211,8 +216,9 @@ class StudentSession:
         if "oversized" in reply:
             raise NotPlainData(f"{what} returned {reply['oversized']}")
         if reply.get("timeout"):
-            if "whole" in reply:  # the zygote killed it: the notebook has to run again
-                self.alive = False
+            if "whole" in reply:  # the zygote killed the part's process, or everything when the time is up
+                self.forked = NO_PART
+                self.alive = self.alive and not reply["whole"]
             text = f"{what} did not return within {limit:g} s (an endless loop?)"
             if name and blame:
                 self.timed_out[name] = text
@@ -220,9 +226,19 @@ class StudentSession:
         if reply.get("missing"):
             raise MissingFunction(_missing_message(name, reply.get("defined", []), self.execution))
         if "crashed" in reply:
-            self.alive = False
+            self.forked = NO_PART
+            self.alive = self.alive and reply.get("part") is True  # a part's process: the notebook's stays
             raise WorkerCrashed(f"the notebook's process ended while running {what}: {reply['crashed']}")
         raise _student_error(what, reply.get("error") or error_fields(None))
+
+    def _start_part(self, remaining: float) -> None:
+        """The current part's calls go to a process of their own, forked from the state the notebook left:
+        nothing an earlier part did, in memory or in files, is seen by this one (worker/parts.py)."""
+        reply = self.worker.request({"op": "part"}, min(PART_SECONDS, max(remaining, 1.0)))
+        if not reply.get("ok"):
+            self.alive = False
+            raise WorkerCrashed(f"the tests could not be started: {reply.get('crashed') or 'no answer'}")
+        self.forked = self.part
 
     def _exchange(self, message: dict, limit: float) -> dict:
         """Send a request; answer the stand-ins' questions it raises (within the same time) until its reply."""

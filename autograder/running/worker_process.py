@@ -128,7 +128,7 @@ def clean_reply(reply: dict) -> dict:
     """The fields of a worker's reply that the grader reads, as bounded plain values: the child wrote
     them, so each has its expected type (or is dropped) and every text is capped (`names.text`)."""
     clean: dict[str, Any] = {"ok": reply.get("ok") is True}
-    for key in ("timeout", "whole", "ready", "missing"):
+    for key in ("timeout", "whole", "ready", "missing", "part"):
         if key in reply:
             clean[key] = bool(reply[key])
     for key in ("crashed", "oversized", "setup", "restart"):

@@ -139,7 +139,7 @@ def test_a_worker_starts_from_a_font_list_made_in_a_sandbox_that_names_no_host_f
     fonts = {path: content.decode() for path, content in launch.files.items() if path.startswith(launches.INSIDE_FONTS)}
     assert fonts and all(json.loads(text)["ttflist"] for text in fonts.values())  # Matplotlib's own format
     assert not [path for path in fonts.values() if str(REPO) in path or str(Path(sys.prefix).resolve()) in path]
-    code = (f"from {launches.WORKER_MODULE} import zygote; import time; started = time.perf_counter(); zygote.preload()\n"
+    code = (f"from {launches.WORKER_MODULE}.preload import preload; import time; started = time.perf_counter(); preload()\n"
             "import matplotlib; print(matplotlib.get_cachedir())")
     python = launch.argv[:launch.argv.index("-m")]
     with launches.with_files([*python, "-c", code], launch.files) as (argv, fds):

@@ -20,21 +20,24 @@ BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the not
 PR_SET_DUMPABLE = 4
 
 
-def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, int], reply: int,
-                fresh_tmp: bool) -> None:
+def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, ...], reply: int,
+                fresh_tmp: bool, report: int | None = None) -> None:
     """Runs in the forked child before any student code: its own session, files and limits."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
         os.dup2(devnull, fd)
-    os.closerange(3, min(keep))
-    os.closerange(min(keep) + 1, max(keep))
-    os.closerange(max(keep) + 1, 1024)
+    kept = sorted({*keep, *(() if report is None else (report,))})
+    for low, high in zip([2, *kept], [*kept, 1024]):
+        os.closerange(low + 1, high)
     try:
-        folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp)
+        folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp, report)
     except scratch.SetupFailed as error:
         protocol.write_frame(reply, {"ok": False, "setup": str(error)})
         os._exit(0)
+    finally:
+        if report is not None:
+            os.close(report)  # said (or not) before any student code runs
     os.chdir(folder)
     sys.path.insert(0, folder)  # as Jupyter does: the notebook's folder, the submission's own
     os.environ["HOME"] = folder
@@ -64,6 +67,21 @@ def wait_for(pid: int, seconds: float) -> int | None:
         time.sleep(0.005)
 
 
+def end_child(pid: int, grace: float) -> str:
+    """Kill child `pid` (after `grace` seconds to end by itself) and say how it ended."""
+    code = wait_for(pid, grace)
+    if code is None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            code = os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            pass
+    return "it was already gone" if code is None else describe_status(code)
+
+
 def own_state() -> tuple:
     """This process's resource limits, priority, CPUs and scheduling policy: what a child inherits and a
     process of the same user can change from outside (prlimit, setpriority, sched_setaffinity)."""
@@ -90,41 +108,78 @@ def _current_address_space() -> int:
     return 0
 
 
-def kill_descendants() -> None:
-    """SIGKILL every process below this one (orphans were re-parented here), until none is left."""
+def kill_descendants(keep: tuple[int, ...] = ()) -> None:
+    """SIGKILL every process below this one (orphans were re-parented here) but those in `keep`, until
+    none is left; the processes below a kept one go too."""
     me = os.getpid()
     for _ in range(50):
-        children = _descendants(me)
-        if not children:
+        doomed = [pid for pid in _descendants(me) if pid not in keep]
+        if not doomed:
             break
-        for pid in children:
+        for pid in doomed:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         _reap()
-        time.sleep(0.01)
+        time.sleep(0.002)
     _reap()
 
 
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
+def children(parent: int) -> list[int]:
+    """The live processes whose parent is `parent`."""
+    return [pid for pid, (ppid, _) in _table().items() if ppid == parent]
+
+
+def _table() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, state) of every process this one can see that has not ended (zombies are left out:
+    they run nothing, and one whose parent is stopped stays until that parent runs again)."""
+    table: dict[int, tuple[int, bytes]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as handle:
                 fields = handle.read().rsplit(b")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
+            if fields[0] not in (b"Z", b"X"):
+                table[int(entry)] = (int(fields[1]), fields[0])
         except (OSError, IndexError, ValueError):
             continue
+    return table
+
+
+def _descendants(root: int) -> list[int]:
+    table = _table()
     found, frontier = [], [root]
     while frontier:
         parent = frontier.pop()
-        kids = [pid for pid, ppid in parents.items() if ppid == parent]
+        kids = [pid for pid, (ppid, _) in table.items() if ppid == parent]
         found.extend(kids)
         frontier.extend(kids)
     return found
+
+
+def inner_pid(pid: int) -> int | None:
+    """`pid` as the process's own PID namespace numbers it (the last NSpid of its status), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def ended_status(pid: int) -> int | None:
+    """The wait status of process `pid` that has ended and whose parent has not collected it yet (a zombie:
+    its /proc/PID/stat shows its exit code to a process of the same user), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return int(fields[49]) if fields[0] in (b"Z", b"X") else None
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _reap() -> None:

@@ -25,6 +25,7 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -49,10 +50,14 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True) -> tuple[str, bool]:
+def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True,
+          report: int | None = None) -> tuple[str, bool]:
     """Make the submission's working folder and copy the release into it: (folder, private /tmp?).
-    `fresh_tmp=False` (the worker's --shared-tmp) never tries namespaces."""
-    private = fresh_tmp and _private_tmp(int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
+    `fresh_tmp=False` (the worker's --shared-tmp) never tries namespaces. `report`: a Unix socket to send
+    a descriptor of the new /tmp on, before any student code runs (the zygote restores the submission's
+    files through it, worker/parts.py)."""
+    size, files = int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"])
+    private = fresh_tmp and _private_tmp(size, files, report)
     folder = WORKDIR if private else fallback
     try:
         os.makedirs(folder, exist_ok=True)
@@ -63,7 +68,7 @@ def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True)
     return folder, private
 
 
-def _private_tmp(size: int, files: int) -> bool:
+def _private_tmp(size: int, files: int, report: int | None = None) -> bool:
     """A new tmpfs on /tmp in namespaces of this process's own, returning in the first process of its
     PID namespace; False (nothing changed, no fork) when refused."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -84,6 +89,8 @@ def _private_tmp(size: int, files: int) -> bool:
                 _write("/proc/sys/user/max_user_namespaces", "0")
             except OSError:
                 pass
+            if report is not None:
+                _send_folder(report, PRIVATE_TMP)
     except OSError:
         mounted = False
     _become_first_process(libc)  # the PID namespace is made: only a new process can be in it
@@ -91,11 +98,21 @@ def _private_tmp(size: int, files: int) -> bool:
     return mounted
 
 
+def _send_folder(report: int, path: str) -> None:
+    folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        socket.send_fds(socket.socket(fileno=os.dup(report)), [b"tmp"], [folder])
+    finally:
+        os.close(folder)
+
+
 def _become_first_process(libc) -> None:
-    """Fork: the child, process 1 of the new PID namespace, returns; this process waits and ends as it ends."""
+    """Fork: the child, process 1 of the new PID namespace, returns; this process waits and ends as it ends.
+    It runs no student code and is not dumpable: no process of the submission can read or write its memory."""
     pid = os.fork()
     if pid == 0:
         return
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     _drop_capabilities(libc)
     for fd in range(3, 1024):  # the submission's process holds the pipes; their ends close with it
         try:

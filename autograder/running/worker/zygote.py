@@ -11,12 +11,15 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 
 from .. import protocol
 from . import processes, scratch
+from .parts import PartFailed, Parts, submission_folder
+from .preload import preload
 from .processes import BROKEN_WORKER
 
 GRACE = 2.0  # seconds a child gets beyond its soft timeout before it is killed
@@ -28,28 +31,6 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 
 
-FONTS = "/opt/fonts"  # launch.INSIDE_FONTS: Matplotlib's font list, when the grader has one
-
-
-def preload() -> None:
-    """The heavy imports every notebook needs, done once before any fork; Matplotlib starts from the
-    font list the grader hands the sandbox (copied to a cache folder it can write), if any."""
-    if os.path.isdir(FONTS):
-        cache = os.path.join(tempfile.gettempdir(), "matplotlib")
-        os.makedirs(cache, mode=0o700, exist_ok=True)
-        for name in os.listdir(FONTS):
-            shutil.copyfile(os.path.join(FONTS, name), os.path.join(cache, name))
-        os.environ["MPLCONFIGDIR"] = cache
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    import numpy  # noqa: F401
-    import pandas  # noqa: F401
-
-    from . import child  # noqa: F401  (imports IPython's transformer)
-
-
 class Zygote:
     def __init__(self, release_dir: str, control_in: int, control_out: int, own_tmp: bool = False,
                  fresh_tmp: bool = True):
@@ -59,6 +40,10 @@ class Zygote:
         self.own_tmp = own_tmp  # the sandbox gave this worker a /tmp of its own: emptied between submissions
         self.child_pid: int | None = None
         self.to_child = self.from_child = -1
+        self.to_child_read = -1  # the zygote's own copy of the child's end: what a dead part left unread is dropped
+        self.parts: Parts | None = None  # the processes of the parts, once the notebook has run
+        self.folder_socket: socket.socket | None = None
+        self.caps = (0, 0)  # (bytes, files) the submission's folders may hold
         self.scratch: str | None = None
         self.deadline = 0.0  # the whole submission's hard deadline (the notebook's time and every part's)
         self.cells_deadline = 0.0  # the hard deadline of its cells (the notebook's time)
@@ -88,6 +73,8 @@ class Zygote:
             elif op == "end":
                 self.finish()
                 reply = {"ok": True, **({"restart": self.broken} if self.broken else {})}
+            elif op == "part":
+                reply = self.part()
             elif op in ("call", "exec"):
                 reply = self.relay(request, float(request.get("timeout") or 10))
             else:
@@ -106,8 +93,8 @@ class Zygote:
         self.deadline = time.monotonic() + float(limits["whole"])  # the notebook's and every part's time
         self.cells_deadline = min(time.monotonic() + float(limits["timeout"]), self.deadline)  # the cells' own
         self.max_reply = int(float(limits["max_reply_mb"]) * 1024 * 1024)
-        caps = (int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
-        self.watch = caps if self.own_tmp else None
+        self.caps = (int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"]))
+        self.watch = self.caps if self.own_tmp else None
         try:
             self.scratch = tempfile.mkdtemp(prefix="submission-")  # used when the child gets no /tmp of its own
         except OSError as error:
@@ -115,31 +102,52 @@ class Zygote:
             return {"ok": False, "setup": f"no folder could be made for the submission ({error.strerror})"}
         to_child_r, self.to_child = os.pipe()
         self.from_child, from_child_w = os.pipe()
+        self.folder_socket, report = socket.socketpair()  # the child sends its own /tmp's descriptor on it
         pid = os.fork()
         if pid == 0:  # the child: drop every trusted descriptor, then become the student's process
             try:
                 os.close(self.to_child)
                 os.close(self.from_child)
                 processes.enter_child(self.release_dir, self.scratch, limits, keep=(to_child_r, from_child_w),
-                                      reply=from_child_w, fresh_tmp=self.fresh_tmp)
+                                      reply=from_child_w, fresh_tmp=self.fresh_tmp, report=report.fileno())
                 from . import child
 
                 child.main(to_child_r, from_child_w, request)
             finally:
                 os._exit(BROKEN_WORKER)
-        os.close(to_child_r)
+        self.to_child_read = to_child_r
         os.close(from_child_w)
+        report.close()
         self.child_pid = pid
         return self._await(float(limits["cell_timeout"]) + GRACE, cells=True)
+
+    def part(self) -> dict:
+        """A process of its own for the next part's calls, from the state the notebook left (parts.py)."""
+        if self.child_pid is None:
+            return {"ok": False, "crashed": "no running notebook (it crashed or timed out before)"}
+        try:
+            if self.parts is None:
+                folder = submission_folder(self.folder_socket, TMP if self.own_tmp else str(self.scratch))
+                self.folder_socket = None
+                self.parts = Parts(self.child_pid, folder, self.caps)
+            self.parts.begin(self.to_child, self.to_child_read, self.from_child)
+        except PartFailed as error:
+            self.kill_child()
+            return {"ok": False, "crashed": str(error)}
+        except OSError as error:
+            self.kill_child()
+            return {"ok": False, "crashed": f"the next tests could not be started ({error.strerror or error})"}
+        return {"ok": True}
 
     def relay(self, request: dict, timeout: float) -> dict:
         if self.child_pid is None:
             return {"ok": False, "crashed": "no running notebook (it crashed or timed out before)"}
+        if self.parts is None or self.parts.pid is None:
+            return {"ok": False, "crashed": "no process for these tests (it crashed or timed out before)", "part": True}
         try:
             protocol.write_frame(self.to_child, request, time.monotonic() + timeout + GRACE)
         except protocol.FrameTimeout:  # it stopped reading: as if it did not return
-            self.kill_child()
-            return {"ok": False, "timeout": True, "whole": False}
+            return self._timed_out(None, self.deadline)
         except (OSError, protocol.ProtocolError):
             return self._crashed()
         return self._await(timeout + GRACE)
@@ -152,12 +160,14 @@ class Zygote:
         end = self.cells_deadline if cells else self.deadline
         while True:
             deadline = min(limit, end)
-            if not self._wait_for_child(deadline):
-                self.kill_child()
-                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= end}
+            try:
+                if not self._wait_for_child(deadline):
+                    return self._timed_out(last_cell, end)
+            except EOFError:
+                return self._crashed(cell=last_cell)
             excess = self.watch and scratch.over_limit(TMP, *self.watch)
             if excess:
-                self.kill_child()
+                self._kill_running()
                 return {"ok": False, "crashed": excess, "cell": last_cell}
             try:
                 message = protocol.read_frame(self.from_child, deadline, self.max_reply, protocol.MAX_TOKENS)
@@ -166,11 +176,10 @@ class Zygote:
                     try:
                         protocol.discard(self.from_child, error.unread, deadline)
                     except (EOFError, OSError, protocol.ProtocolError):
-                        self.kill_child()
+                        self._kill_running()
                 return {"ok": False, "oversized": str(error)}
             except protocol.FrameTimeout:  # it stopped in the middle of a frame
-                self.kill_child()
-                return {"ok": False, "timeout": True, "cell": last_cell, "whole": time.monotonic() >= end}
+                return self._timed_out(last_cell, end)
             except (EOFError, protocol.ProtocolError, OSError):
                 return self._crashed(cell=last_cell)
             if cells and message.get("event") == "cell":
@@ -195,44 +204,63 @@ class Zygote:
 
     def _wait_for_child(self, deadline: float) -> bool:
         """Wait until the child sends something (True) or the deadline passes (False); in a shared
-        /tmp, look at what the submission has written there every WATCH seconds meanwhile."""
+        /tmp, look at what the submission has written there every WATCH seconds meanwhile. A part's
+        process that ends counts as sending (its end of file: the notebook's process holds the pipe too)."""
+        running = self._part_running()
+        watched = [self.from_child, *([running.ended] if running else [])]
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            ready, _, _ = select.select([self.from_child], [], [], min(remaining, WATCH) if self.watch else remaining)
-            if ready:
+            ready, _, _ = select.select(watched, [], [], min(remaining, WATCH) if self.watch else remaining)
+            if self.from_child in ready:
                 return True
+            if ready:
+                raise EOFError("the part's process ended")
             if self.watch and scratch.over_limit(TMP, *self.watch):
                 return True  # _await sees it and stops the child
 
+    def _part_running(self) -> Parts | None:
+        return self.parts if self.parts is not None and self.parts.pid is not None else None
+
+    def _timed_out(self, cell: int | None, end: float) -> dict:
+        """Stop what did not answer in time: the part's process, or everything once the submission's time is up."""
+        whole = time.monotonic() >= end
+        self._kill_running(everything=whole)
+        return {"ok": False, "timeout": True, "cell": cell, "whole": whole}
+
+    def _kill_running(self, everything: bool = False) -> None:
+        running = self._part_running()
+        if running is not None and not everything:
+            running.end()
+        else:
+            self.kill_child()
+
     def _crashed(self, cell=None) -> dict:
+        running = self._part_running()
+        if running is not None:  # its process ended: say how, then sweep what it left
+            status = running.status()
+            running.end()
+            return {"ok": False, "crashed": status, "cell": cell, "part": True}
         status = self.kill_child(grace=ENDING)  # its pipe closed: it is ending; say how, not that we killed it
         return {"ok": False, "crashed": status, "cell": cell}
 
     def kill_child(self, grace: float = 0.0) -> str:
         """Kill the child (after `grace` seconds to end by itself) and everything it started; describe how
         the child ended."""
-        status = "it was already gone"
-        if self.child_pid is not None:
-            code = processes.wait_for(self.child_pid, grace)
-            if code is None:
-                try:
-                    os.kill(self.child_pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                try:
-                    code = os.waitpid(self.child_pid, 0)[1]
-                except ChildProcessError:
-                    pass
-            if code is not None:
-                status = processes.describe_status(code)
-            self.child_pid = None
+        status = "it was already gone" if self.child_pid is None else processes.end_child(self.child_pid, grace)
+        self.child_pid = None
         processes.kill_descendants()
-        for fd in (self.to_child, self.from_child):
+        if self.parts is not None:
+            self.parts.close()
+            self.parts = None
+        if self.folder_socket is not None:
+            self.folder_socket.close()
+            self.folder_socket = None
+        for fd in (self.to_child, self.from_child, self.to_child_read):
             if fd >= 0:
                 os.close(fd)
-        self.to_child = self.from_child = -1
+        self.to_child = self.from_child = self.to_child_read = -1
         return status
 
     def finish(self) -> None:
