@@ -241,13 +241,13 @@ class StudentSession:
         self.forked = self.part
 
     def _exchange(self, message: dict, limit: float) -> dict:
-        """Send a request; answer the stand-ins' questions it raises (within the same time) until its reply."""
-        deadline = time.monotonic() + limit
+        """Send a request; answer its stand-ins' questions within its time and size (references.Call) till its reply."""
+        call = references.Call(message, time.monotonic() + limit)
         reply = self.worker.request(message, limit, self._max_bytes)
         while reply.get("event") == "reference":
-            answer = references.answer(reply, message.get("isolate", []), self.reference)
-            reply = self.worker.request(answer, max(deadline - time.monotonic(), 0.0), self._max_bytes)
-        return reply
+            answer = references.answer(reply, call, self.reference)
+            reply = self.worker.request(answer, call.remaining(), self._max_bytes)
+        return call.outcome(reply)
 
     def _restart(self) -> None:
         if self.restarts >= self.MAX_RESTARTS:

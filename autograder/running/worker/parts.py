@@ -81,10 +81,10 @@ class Parts:
             os.kill(pid, signal.SIGSTOP)
         except ProcessLookupError:
             raise PartFailed("the notebook's process is gone") from None
-        for _ in range(500):  # stopped, as /proc/PID/stat says ("T"), within a second
+        for _ in range(5000):  # stopped, as /proc/PID/stat says ("T"), within a second
             if _state(pid) in (b"T", b"t", b"Z", b"X", None):
                 return
-            time.sleep(0.002)
+            time.sleep(0.0002)
         raise PartFailed("the notebook's process could not be stopped")
 
     def status(self) -> str:

@@ -122,7 +122,7 @@ def kill_descendants(keep: tuple[int, ...] = ()) -> None:
             except ProcessLookupError:
                 pass
         _reap()
-        time.sleep(0.002)
+        time.sleep(0.0005)
     _reap()
 
 

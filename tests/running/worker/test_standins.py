@@ -128,7 +128,7 @@ def test_a_function_written_with_another_is_graded_with_the_reference_of_that_ot
 def test_a_million_calls_of_the_stand_in_cost_that_test_its_time_only(run):
     result = run.results["a-million-calls"]
     assert scores(result) == {"square": 3.0, "cube": 0.0}
-    assert "did not return within 2 s" in cube_feedback(result)
+    assert "more than 66 times" in cube_feedback(result)  # 64 for any call and 2 for its one number
     assert run.seconds["a-million-calls"] < 15  # one call's time, then the function is not called again
 
 
@@ -148,7 +148,7 @@ def test_recursion_through_the_stand_in(run):
     assert scores(run.results["deep-recursion"]) == {"square": 3.0, "cube": 2.0}
     endless = run.results["endless-recursion"]
     assert scores(endless) == {"square": 3.0, "cube": 0.0}
-    assert "RecursionError" in cube_feedback(endless) or "did not return" in cube_feedback(endless)
+    assert "more than 66 times" in cube_feedback(endless)  # each level asks once: the call's count ends it
 
 
 def test_forged_questions_get_no_reference_code_and_cost_only_their_submission(run):
