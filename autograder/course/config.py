@@ -55,7 +55,9 @@ class Assignment:
     skip_cells: tuple[str, ...] = ()  # grade_ids the worker does not run (the suite runs them itself)
     settings: dict[str, Any] = field(default_factory=dict)  # free [suite] table, handed to the tests
     graded: tuple[str, ...] = ()  # [functions] graded: the functions the students write
-    isolated: frozenset[str] = frozenset()  # parts whose tests call each function with the others' references
+    isolated: frozenset[str] = frozenset()  # parts whose tests call each function with references standing in
+    uses: dict[str, tuple[str, ...]] | None = None  # [functions] uses: graded function -> those it calls; None:
+    # read from the reference's code (suite/dependencies.py, which also checks it)
 
     def isolates(self, part: str) -> bool:
         return part in self.isolated
@@ -143,18 +145,42 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
 
 
 def _functions(path: Path, table: dict, parts: dict) -> dict[str, Any]:
-    """[functions] graded (the functions students write) and isolated (the parts whose tests isolate
-    them; default: the parts named like a graded function, so an integration part runs them together)."""
-    unknown = set(table) - {"graded", "isolated"}
+    """[functions] graded (the functions students write), isolated (the parts whose tests isolate them;
+    default: the parts named like a graded function, so an integration part runs them together) and uses
+    (which graded functions each one calls; default: read from the reference when the suite is loaded)."""
+    unknown = set(table) - {"graded", "isolated", "uses"}
     if unknown:
-        raise ConfigError(path, f"functions.{sorted(unknown)[0]}", "unknown setting (known: graded, isolated)")
+        raise ConfigError(path, f"functions.{sorted(unknown)[0]}", "unknown setting (known: graded, isolated, uses)")
     graded = tuple(_strings(path, table, "functions.graded"))
     default = [part for part in parts if part in graded]
     isolated = _strings(path, table, "functions.isolated") if "isolated" in table else default
     strays = [part for part in isolated if part not in parts]
     if strays:
         raise ConfigError(path, "functions.isolated", f"'{strays[0]}' is not a part (parts: {', '.join(parts)})")
-    return {"graded": graded, "isolated": frozenset(isolated)}
+    uses = _uses(path, table["uses"], graded) if "uses" in table else None
+    return {"graded": graded, "isolated": frozenset(isolated), "uses": uses}
+
+
+def _uses(path: Path, table: Any, graded: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """[functions] uses = { error_term = ["sigmoid_prime"], ... }: graded names only; a function not listed
+    uses none. Whether it has a circle, or lets a stand-in compute the function under test, is checked
+    against the reference when the suite is loaded (suite/dependencies.py)."""
+    if not isinstance(table, dict):
+        raise ConfigError(path, "functions.uses", 'must be a table, e.g. `uses = { error_term = ["sigmoid_prime"] }`')
+    known = ", ".join(graded) or "none"
+    uses = {}
+    for name in table:
+        key = f"functions.uses.{name}"
+        if name not in graded:
+            raise ConfigError(path, key, f"'{name}' is not a graded function (graded: {known}); "
+                              "add it to `graded` or remove it from `uses`")
+        used = _strings(path, table, key)
+        strays = [use for use in used if use not in graded]
+        if strays:
+            raise ConfigError(path, key, f"'{strays[0]}' is not a graded function (graded: {known}); "
+                              "list only graded functions: any other name is the student's own code")
+        uses[name] = tuple(used)
+    return uses
 
 
 def _table(path: Path, data: dict, key: str) -> dict:

@@ -92,6 +92,27 @@ def test_wrong_types_name_the_key(tmp_path, text, key):
     assert config_error(tmp_path, text).key == key
 
 
+FUNCTIONS = '[parts]\na = 1\n[functions]\ngraded = ["sigmoid", "sigmoid_prime"]\n'
+
+
+def test_declared_uses_are_read_and_default_to_none(tmp_path):
+    write_toml(tmp_path, FUNCTIONS + 'uses = { sigmoid_prime = ["sigmoid"] }\n')
+    assert load_assignment("toy", tmp_path).uses == {"sigmoid_prime": ("sigmoid",)}
+    write_toml(tmp_path, FUNCTIONS)
+    assert load_assignment("toy", tmp_path).uses is None  # read from the reference when the suite is loaded
+
+
+@pytest.mark.parametrize("uses, key, problem", [
+    ('uses = { sigmoid_prime = ["sigmoid", "np"] }', "functions.uses.sigmoid_prime", "'np' is not a graded function"),
+    ('uses = { slope = ["sigmoid"] }', "functions.uses.slope", "'slope' is not a graded function"),
+    ('uses = { sigmoid_prime = "sigmoid" }', "functions.uses.sigmoid_prime", "must be a list of strings"),
+    ('uses = ["sigmoid"]', "functions.uses", "must be a table"),
+])
+def test_declared_uses_name_graded_functions_only(tmp_path, uses, key, problem):
+    error = config_error(tmp_path, FUNCTIONS + uses + "\n")
+    assert error.key == key and problem in error.problem
+
+
 def test_invalid_toml(tmp_path):
     error = config_error(tmp_path, "[parts\nsquare = 1\n")
     assert error.key == "toml" and "not valid TOML" in error.problem
