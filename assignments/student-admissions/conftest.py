@@ -1,7 +1,10 @@
-"""Fixtures shared by the student-admissions hidden tests: the order of the tests and the training data.
+"""Fixtures shared by the student-admissions hidden tests: the training data.
 
 Comparisons with the reference use the engine's `compare` fixture (autograder/suite/compare.py): a
 batched call that goes wrong is told on its first wrong element, and a student's error too.
+The engine decides the order of the parts (the training first, then each function's part before
+those in which it stands in for the reference: autograder/suite/dependencies.py), so the suite does
+not sort its tests.
 """
 
 from __future__ import annotations
@@ -10,11 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-
-
-def pytest_collection_modifyitems(items) -> None:
-    """The training runs last, so that its timeout or crash cannot cost the function parts."""
-    items.sort(key=lambda item: item.path.name == "test_training.py")
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ class Outcome:
 
 
 class GradingPlugin:
-    def __init__(self, assignment, reference: Any, master: dict[str, str], memo: dict, cache: ReferenceCache):
+    def __init__(self, assignment, reference: Any, master: dict[str, str], memo: dict, cache: ReferenceCache,
+                 order: list[str] | None = None):
+        """`order`: the parts in the order their tests run (dependencies.part_order; default: report order)."""
         self._assignment = assignment
+        self.order = {part: index for index, part in enumerate(order or assignment.parts)}
         self.reference_module = reference
         self.master_sources = master
         self.memo_store = memo
@@ -135,9 +138,9 @@ class GradingPlugin:
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         if self.only_visible:
             items[:] = [item for item in items if item.get_closest_marker("visible")]
-        # The parts' order in assignment.toml (each function before those that call it), stable within a part
-        order = {part: index for index, part in enumerate(self._assignment.parts)}
-        items.sort(key=lambda item: order.get(part_of(item), len(order)))
+        # The parts in `order` (the training, then each function's part before those it stands in for),
+        # stable within a part
+        items.sort(key=lambda item: self.order.get(part_of(item), len(self.order)))
         self.outcomes = {}
         self.artifacts = {}
         self.notes = {}

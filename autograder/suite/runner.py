@@ -15,6 +15,7 @@ import pytest
 from ..course.config import Assignment
 from ..errors import ConfigError
 from ..running.submission import grade_id
+from .dependencies import part_order, stand_ins
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
 
@@ -84,8 +85,12 @@ class Suite:
     def __init__(self, assignment: Assignment, master: nbformat.NotebookNode):
         self.assignment = assignment
         reference = load_reference(assignment)
+        # checked here, with the reference, so that an assignment whose stand-ins could answer for the
+        # function under test fails before any submission (dependencies.py)
+        self.stand_ins = stand_ins(assignment, reference)
         cache = ReferenceCache(assignment.root / CACHE_DIR, fingerprint(assignment.reference_file.parent))
-        self.plugin = GradingPlugin(assignment, reference, master_sources(master), memo={}, cache=cache)
+        self.plugin = GradingPlugin(assignment, reference, master_sources(master), memo={}, cache=cache,
+                                    order=part_order(assignment, self.stand_ins))
 
     def run(self, session, only_visible: bool = False) -> list[Outcome]:
         self.plugin.session = session
