@@ -94,7 +94,7 @@ class Grader:
         if self.display:
             result.outputs = self._outputs(submission)
         session = StudentSession(self.worker, [c.to_wire() for c in submission.cells], limits,
-                                 self.assignment.graded, self.suite.plugin.reference_module,
+                                 self.suite.stand_ins, self.suite.plugin.reference_module,
                                  parts=len(self.assignment.parts))
         try:
             execution = session.run_notebook()

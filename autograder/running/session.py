@@ -51,16 +51,16 @@ class StudentSession:
     Time: the notebook's cells have `limits.timeout`; the calls of each part's tests have
     `limits.part_timeout` of their own (`begin_part`), so a hang in one part costs no other.
     A function that ran out of time is not called again, directly or from another function.
-    Isolation: while a part that isolates is tested, calling one graded function makes every other
-    graded function a stand-in for the reference (`references.py`); `student.own.f(...)` and
-    `student.isolated.f(...)` choose explicitly.
+    Isolation: while a part that isolates is tested, calling one graded function makes those it depends
+    on (`stand_ins`, suite/dependencies.py) stand-ins for the reference (`references.py`);
+    `student.own.f(...)` and `student.isolated.f(...)` choose explicitly.
     Outputs: each cell's outcome holds what Jupyter would show (`CellOutcome.outputs`); with `display`
     the worker also renders values and figures (for a run of its own: `Grader._outputs`).
     """
 
     MAX_RESTARTS = 2
 
-    def __init__(self, worker: Worker, cells: list[dict], limits: Limits, graded: tuple[str, ...] = (),
+    def __init__(self, worker: Worker, cells: list[dict], limits: Limits, stand_ins: dict | None = None,
                  reference: Any = None, parts: int = 1, display: bool = False):
         self.worker, self.limits = worker, limits
         self.display = display  # results and figures cost the worker time: only when asked
@@ -71,7 +71,7 @@ class StudentSession:
         self.restarts = 0
         self.alive = False
         self.timed_out: dict[str, str] = {}  # function name -> message; later calls fail fast
-        self.graded, self.reference = tuple(graded), reference
+        self.stand_ins, self.reference = dict(stand_ins or {}), reference  # graded function -> its stand-ins
         self.isolating = False  # the current part's tests isolate each function (begin_part)
         self.part: str | None = None
         self.part_started: dict[str, float] = {}
@@ -178,9 +178,9 @@ class StudentSession:
         return self._request(message, timeout, what=what, blame=blame)
 
     def _standing_in(self, name: str, isolation: bool | None) -> list[str]:
-        """The graded functions that stand in for the reference while `name` is called."""
+        """The graded functions `name` depends on, which stand in for the reference while it is called."""
         isolating = self.isolating if isolation is None else isolation
-        return [g for g in self.graded if g != name] if isolating and self.reference is not None else []
+        return list(self.stand_ins.get(name, ())) if isolating and self.reference is not None else []
 
     def call_keeping_inputs(self, name: str, *args: Any) -> tuple[Any, tuple]:
         """(value, arguments as the call left them) of the student's name(*args), to see what it changes in place."""

@@ -434,10 +434,13 @@ def Reference():  # noqa: N802
     return module
 
 
-def test_the_other_graded_functions_are_the_reference_when_a_part_isolates(worker, limits):
+STAND_INS = {"square": (), "cube": ("square",)}  # cube uses square; square uses nothing
+
+
+def test_the_graded_functions_a_function_uses_are_the_reference_when_a_part_isolates(worker, limits):
     session = StudentSession(worker, wire(["def square(x):\n    return x * 3",  # wrong
                                            "def cube(x):\n    return square(x) * x"]), limits,
-                             graded=("square", "cube"), reference=Reference())
+                             stand_ins=STAND_INS, reference=Reference())
     session.run_notebook()
     try:
         assert session.cube(2.0) == 12.0 and session.used == []  # no part yet: the student's own square
@@ -447,6 +450,23 @@ def test_the_other_graded_functions_are_the_reference_when_a_part_isolates(worke
         assert session.square(2.0) == 6.0  # the function called is always the student's
         session.begin_part("training", isolating=False)
         assert session.cube(2.0) == 12.0
+    finally:
+        session.close()
+
+
+def test_a_function_it_does_not_use_is_the_students_own(worker, limits):
+    """square(x) = cube(x) / x would get the reference's square were cube a stand-in while square is tested."""
+    session = StudentSession(worker, wire(["def square(x):\n    return cube(x) / x",
+                                           "def cube(x):\n    return square(x) * x"]), limits,
+                             stand_ins=STAND_INS, reference=Reference())
+    session.run_notebook()
+    try:
+        session.begin_part("square", isolating=True)
+        with pytest.raises(StudentError, match="RecursionError"):
+            session.square(2.0)
+        assert session.used == []
+        session.begin_part("cube", isolating=True)
+        assert session.cube(2.0) == 8.0 and session.used == ["square"]  # a right cube on a wrong square
     finally:
         session.close()
 

@@ -23,8 +23,10 @@ from autograder.results import SubmissionResult
 from adversarial.scenarios import CUBE_REFERENCE, GOOD_SQUARE, report
 from adversarial.scenarios import TOML as ADVERSARIAL_TOML
 
-# The adversarial course's, with both functions graded and a part's time short enough for a test
-TOML = ADVERSARIAL_TOML.replace("[limits]\n", '[functions]\ngraded = ["square", "cube"]\n\n[limits]\npart_timeout = 15\n')
+# The adversarial course's, with both functions graded, cube declared to use square (its reference
+# computes x ** 3 itself), and a part's time short enough for a test
+TOML = ADVERSARIAL_TOML.replace("[limits]\n", '[functions]\ngraded = ["square", "cube"]\nuses = { cube = ["square"] }\n'
+                                              '\n[limits]\npart_timeout = 15\n')
 
 SUITES = {
     "test_square.py": '''
