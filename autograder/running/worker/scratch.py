@@ -22,10 +22,12 @@ that cannot be set up (a full disk) fails alone, with a message.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import shutil
 import signal
 import socket
+import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -57,15 +59,37 @@ def enter(release_dir: str, fallback: str, limits: dict, fresh_tmp: bool = True,
     a descriptor of the new /tmp on, before any student code runs (the zygote restores the submission's
     files through it, worker/parts.py)."""
     size, files = int(float(limits["scratch_mb"]) * 1024 * 1024), int(limits["scratch_files"])
-    private = fresh_tmp and _private_tmp(size, files, report)
-    folder = WORKDIR if private else fallback
-    try:
-        os.makedirs(folder, exist_ok=True)
-        copy_release(release_dir, folder)
+    try:  # held open: a course under /tmp stays readable once a new tmpfs hides the old /tmp
+        release = os.open(release_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as error:
-        raise SetupFailed(f"the submission's folder could not be set up ({error.strerror or error}); "
-                          "if the assignment's files are large, raise [limits] scratch_mb") from None
+        raise SetupFailed(f"the assignment's files could not be read ({error.strerror or error}); "
+                          "run `autograder doctor`") from None
+    try:
+        private = fresh_tmp and not _python_in_tmp() and _private_tmp(size, files, report)
+        folder = WORKDIR if private else fallback
+        try:
+            os.makedirs(folder, exist_ok=True)
+            copy_release(f"/proc/self/fd/{release}", folder)
+        except OSError as error:
+            raise SetupFailed(_setup_failure(error)) from None
+    finally:
+        os.close(release)
     return folder, private
+
+
+def _setup_failure(error: OSError) -> str:
+    text = f"the submission's folder could not be set up ({error.strerror or error})"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return text + "; if the assignment's files are large, raise [limits] scratch_mb"
+    return text + "; run `autograder doctor`"
+
+
+def _python_in_tmp() -> bool:
+    """Python or a folder it imports from lies under /tmp (a clone or a venv there, without the sandbox,
+    which shows them elsewhere): a new tmpfs on /tmp would hide them from the student's imports."""
+    folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p)]
+    return any(os.path.realpath(f) == PRIVATE_TMP or os.path.realpath(f).startswith(PRIVATE_TMP + "/")
+               for f in folders)
 
 
 def _private_tmp(size: int, files: int, report: int | None = None) -> bool:

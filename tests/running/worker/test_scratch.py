@@ -20,7 +20,7 @@ from autograder.grade import Grader
 from autograder.results import SubmissionResult
 from autograder.running.sandbox import build_launch, fresh_tmp
 
-from adversarial.scenarios import CUBE_REFERENCE, CUBE_SUITE, LEFT_BEHIND, TOML
+from adversarial.scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, LEFT_BEHIND, TOML
 from adversarial.scenarios import graded_fully, reported
 
 SCRATCH_FILES = 2000
@@ -107,3 +107,22 @@ def test_a_submission_cannot_change_what_its_worker_passes_on(run):
     graded_fully(run.results["after-renice"])
     assert reported(run.results["after-renice"]) == {"fsize": 64 * 1024 * 1024, "nice": 0,
                                                      "cpus": len(os.sched_getaffinity(0))}
+
+
+def test_a_course_under_tmp_is_graded_without_the_sandbox_too(tmp_path_factory):
+    """Without bubblewrap the fresh tmpfs on /tmp would hide a course (or its release) that lives under /tmp:
+    the release is opened before the mount and copied from that descriptor."""
+    course = make_course(tmp_path_factory.mktemp("course-under-tmp"), toml=TOML,
+                         suite={"test_square.py": SUITE, "test_cube.py": CUBE_SUITE},
+                         reference=REFERENCE + CUBE_REFERENCE)
+    assert str(course.assignment().release_dir).startswith("/tmp/")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOGRADER_SANDBOX", "off")
+        patch.setenv("AUTOGRADER_FRESH_TMP", "on")
+        launch = build_launch(course.assignment().release_dir)
+    assert launch.missing, "this test is about grading without the sandbox"
+    notebook = nbformat.read(course.released_with("under-tmp", GOOD_SQUARE), as_version=4)
+    notebook.cells.append(new_code_cell(GOOD_CUBE))
+    nbformat.write(notebook, course.submissions / "under-tmp.ipynb")
+    with Grader(course.assignment(), launch) as grader:
+        graded_fully(grader.grade("under-tmp", course.submissions / "under-tmp.ipynb"))
