@@ -471,6 +471,21 @@ def test_a_function_it_does_not_use_is_the_students_own(worker, limits):
         session.close()
 
 
+def test_a_missing_helper_stands_in_only_for_the_call(worker, limits):
+    session = StudentSession(worker, wire(["def cube(x):\n    return square(x) * x"]), limits,
+                             stand_ins=STAND_INS, reference=Reference())
+    session.run_notebook()
+    try:
+        session.begin_part("cube", isolating=True)
+        assert session.cube(2.0) == 8.0 and session.used == ["square"]
+        with pytest.raises(StudentError, match="NameError: name 'square' is not defined"):
+            session.own.cube(2.0)  # the stand-in is gone after the call
+        with pytest.raises(MissingFunction):
+            session.square(2.0)  # and never stands in for the function under test
+    finally:
+        session.close()
+
+
 def test_each_part_has_its_own_time_beyond_the_notebooks(worker, limits):
     """The worker's own deadline spans the notebook's time and every part's: calls of a later part are
     not cut when the submission as a whole has run longer than the notebook's `timeout`."""

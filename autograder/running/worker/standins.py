@@ -1,10 +1,11 @@
 """Functions that stand in for the student's own while one of their functions is called.
 
-While a hidden test calls, say, `error_term`, the other graded functions it may call
-(`sigmoid_prime`) are replaced in the notebook's namespace by stand-ins that ask the grader for
-the reference's answer (an `{"event": "reference"}` frame; the zygote relays it and the grader's
-answer), so a wrong `sigmoid_prime` costs `error_term` nothing. A function that already hung in
-this submission is replaced by one that fails at once. Both are put back when the call returns.
+While a hidden test calls, say, `error_term`, the graded functions it depends on (`sigmoid_prime`,
+the request's `isolate`) are replaced in the notebook's namespace, or added where it lacks them, by
+stand-ins that ask the grader for the reference's answer (an `{"event": "reference"}` frame; the
+zygote relays it and the grader's answer), so a wrong or missing `sigmoid_prime` costs `error_term`
+nothing. A function that already hung in this submission is replaced by one that fails at once.
+Both are put back (an added one removed) when the call returns.
 Code that captured a function before the call (a default argument, an alias) runs as it is.
 
 Plain data both ways: the arguments are encoded like a return value, the answer is decoded like
@@ -39,18 +40,28 @@ class StandIns:
     @contextlib.contextmanager
     def installed(self, namespace: dict, request: dict) -> Iterator[None]:
         """The request's `isolate` names as stand-ins for the reference, its `hung` names as failing
-        stand-ins, in `namespace` for the duration of the call."""
+        stand-ins, in `namespace` for the duration of the call. A stand-in is installed also where the
+        notebook lacks the function (a function written on top of a missing helper keeps its points;
+        the grader tells which helper to write); never for the function called."""
         self.used = set()
-        replaced = {}
-        for name, make in [*((n, self._reference) for n in _names(request.get("isolate"))),
-                           *((n, _hung) for n in _names(request.get("hung")))]:
-            if name != request.get("name") and callable(namespace.get(name)) and name not in replaced:
+        replaced, added = {}, set()
+        for name, make, missing_too in [*((n, self._reference, True) for n in _names(request.get("isolate"))),
+                                        *((n, _hung, False) for n in _names(request.get("hung")))]:
+            if name == request.get("name") or name in replaced or name in added:
+                continue
+            if callable(namespace.get(name)):
                 replaced[name] = namespace[name]
-                namespace[name] = make(name)
+            elif missing_too and name not in namespace:
+                added.add(name)
+            else:
+                continue  # a hung name the notebook no longer defines, or a name that is not a function
+            namespace[name] = make(name)
         try:
             yield
         finally:
             namespace.update(replaced)
+            for name in added:
+                namespace.pop(name, None)
 
     def _reference(self, name: str):
         def stand_in(*args: Any, **kwargs: Any) -> Any:
