@@ -39,11 +39,13 @@ class Compare:
     check: Checker
     misconceptions: Catalogue = field(default_factory=Catalogue)  # known mistakes, named in the feedback
     element_errors: bool = True  # a student's error is told on one element too (False: on the call as made)
-    note: Callable[[str], None] | None = None  # feedback for a test that passes (see `_own_helpers`)
+    note: Callable[[str], None] | None = None  # feedback for a test that passes (see `_tell_stand_ins`)
     test: Callable[[], object] = lambda: None  # the test running now: each runs a function with its own helpers once
     checked_own: set[tuple[str, object]] = field(default_factory=set)  # (function, test) already run so
     noted: set[str] = field(default_factory=set)  # functions whose helpers were found wrong: told once
+    named: set[str] = field(default_factory=set)  # functions whose stand-ins a note named: told once
     wrong: set[str] = field(default_factory=set)  # functions that failed a comparison of their own
+    missing: set[str] = field(default_factory=set)  # functions the notebook does not define (and so wrong)
     calls: dict[str, set[str]] = field(default_factory=dict)  # function -> graded functions it was seen to call
     own_checks: bool = True  # off once one hung or crashed: it must not cost the submission more time or restarts
 
@@ -57,6 +59,8 @@ class Compare:
             got = self.student.call(name, *args)
         except (StudentError, NotPlainData) as error:
             self.wrong.add(name)
+            if isinstance(error, MissingFunction):
+                self.missing.add(name)
             if retry and self.element_errors and not isinstance(error, MissingFunction):
                 self._call_one(name, args, None, rows)  # raises its own, smaller, error if it has one
             raise
@@ -73,34 +77,47 @@ class Compare:
                     value, single = one
                     self._close(name, single, value, getattr(self.reference, name)(*single))
                 raise  # that element is right on its own (or was not tried): the batched message stays
-        self._own_helpers(name, args, expected)
+        self._tell_stand_ins(name, args, expected)
         return value
 
-    def _own_helpers(self, name: str, args: tuple, expected: Any) -> None:
-        """`name` was right with the reference standing in for the graded functions it calls: when one of
-        those (or one they call) failed its own tests, run it once per test with the student's own, and
-        when that goes wrong, say which one to fix. The parts run in assignment.toml's order, so the
-        helpers' tests have run by then; a submission whose helpers pass pays nothing for this."""
+    def _tell_stand_ins(self, name: str, args: tuple, expected: Any) -> None:
+        """`name` was right with the reference standing in for the graded functions it used: say so once per
+        function, or, when one of those failed its own tests or is missing, which one to fix (`_own_helpers`)."""
         used = list(getattr(self.student, "used", []))
-        if not used or self.note is None or not self.own_checks or name in self.noted \
-                or (name, self.test()) in self.checked_own:
+        if not used or self.note is None:
             return
+        if not self._own_helpers(name, args, expected, used) and name not in self.named:
+            self.note(f"graded with the reference's {_listed(used)} in place of yours")
+        self.named.add(name)
+
+    def _own_helpers(self, name: str, args: tuple, expected: Any, used: list[str]) -> bool:
+        """When one of the functions `used` (or one they call) failed its own tests or is missing, run `name`
+        once per test with the student's own, and when that goes wrong, say which one to fix (True: said).
+        Each function's part runs before those it stands in for (dependencies.part_order), so the helpers'
+        tests have run by then; a submission whose helpers pass pays nothing for this."""
+        if not self.own_checks or name in self.noted or (name, self.test()) in self.checked_own:
+            return name in self.noted
         if not self._reachable(used) & self.wrong:  # its helpers passed their own tests (run before)
-            return
+            return False
         self.checked_own.add((name, self.test()))
-        helpers = " and ".join(f"`{helper}`" for helper in used)
         try:
             self._close(name, args, self.student.call(name, *args, isolation=False), expected)
-            return
+            return False
         except (Mismatch, StudentError, NotPlainData) as error:
             detail = str(error).splitlines()[0]
         except AutograderError as error:  # it hung or crashed: said once, and no such check again, so that
             detail = str(error).splitlines()[0]  # it costs the submission no more time or restarts
             self.own_checks = False
         self.noted.add(name)
-        culprits = " and ".join(f"`{culprit}`" for culprit in self._culprits(used))
-        self.note(f"your `{name}` is right; with your own {helpers} instead of the reference's: {detail}. "
-                  f"Fix {culprits}: its own tests say what is wrong")
+        culprits = self._culprits(used)
+        fix = [culprit for culprit in culprits if culprit not in self.missing]
+        write = [culprit for culprit in culprits if culprit in self.missing]
+        todo = ([f"Fix {_listed(fix)}: its own tests say what is wrong"] if fix else []) + \
+            ([f"Write {_listed(write)}: your notebook does not define {'it' if len(write) == 1 else 'them'}"]
+             if write else [])
+        self.note(f"your `{name}` is right; with your own {_listed(used)} instead of the reference's: {detail}. "
+                  + "; ".join(todo))
+        return True
 
     def _culprits(self, used: list[str]) -> list[str]:
         """Of the functions `used` and those they were seen to call, the ones that failed their own
@@ -160,6 +177,10 @@ class Compare:
             return None
         except AutograderError:
             return None
+
+
+def _listed(names: list[str]) -> str:
+    return " and ".join(f"`{name}`" for name in names)
 
 
 def one_of(args: tuple, index: tuple[int, ...] | None, rows: bool) -> tuple | None:

@@ -66,6 +66,7 @@ def forge(question):
 SCENARIOS = {  # name -> (square, extra cells)
     "right-through-the-stand-in": (GOOD_SQUARE, [WITH_SQUARE]),
     "wrong-square-right-cube": ("def square(x):\n    return np.asarray(x, dtype=float) * 3", [WITH_SQUARE]),
+    "no-square-right-cube": ("# square is not written yet", [WITH_SQUARE]),
     "a-million-calls": (GOOD_SQUARE, ["def cube(x):\n    for _ in range(1_000_000):\n        square(x)\n"
                                       "    return square(x) * x"]),
     "huge-argument": (GOOD_SQUARE, ["def cube(x):\n    square(np.zeros(5_000_000))\n    return square(x) * x"]),
@@ -120,11 +121,21 @@ def cube_feedback(result: SubmissionResult) -> str:
 
 
 def test_a_function_written_with_another_is_graded_with_the_reference_of_that_other(run):
-    assert scores(run.results["right-through-the-stand-in"]) == {"square": 3.0, "cube": 2.0}
+    right = run.results["right-through-the-stand-in"]
+    assert scores(right) == {"square": 3.0, "cube": 2.0}
+    assert cube_feedback(right) == "graded with the reference's `square` in place of yours | "  # said once
     wrong = run.results["wrong-square-right-cube"]
     assert scores(wrong) == {"square": 0.0, "cube": 2.0}  # the points follow the function that is wrong
     assert "your `cube` is right; with your own `square`" in cube_feedback(wrong)
     assert "Fix `square`" in cube_feedback(wrong)
+
+
+def test_a_function_written_on_top_of_a_missing_one_keeps_its_points_and_says_what_to_write(run):
+    missing = run.results["no-square-right-cube"]
+    assert scores(missing) == {"square": 0.0, "cube": 2.0}
+    assert "your notebook does not define `square`" in missing.part("square").tests[0].feedback
+    assert "with your own `square` instead of the reference's: cube(2.0) raised NameError" in cube_feedback(missing)
+    assert "Write `square`: your notebook does not define it" in cube_feedback(missing)
 
 
 def test_a_million_calls_of_the_stand_in_cost_that_test_its_time_only(run):
