@@ -77,12 +77,12 @@ TOML = f"""\
 notebook = "{{name}}.ipynb"   # in source/{{name}}/ and release/{{name}}/
 reference = "{{module}}"       # solutions/{{module}}.py
 
-[parts]  # points per part, in report order (each function before those that call it); tests in test_<part>.py
+[parts]  # points per part, in report order; tests in test_<part>.py
 {FUNCTION} = 1
 
 [functions]
-# The functions students write. In the tests of a part named like one, the others it calls are the
-# reference's (through the grader): each function scores on its own. List them all.
+# The functions students write. In the tests of a part named like one, those its reference calls are
+# the reference's (through the grader): each function scores on its own. List them all.
 graded = ["{FUNCTION}"]
 
 [limits]
