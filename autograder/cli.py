@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import settings
 from .course.config import find_course_root, load_assignment
 from .errors import AutograderError, ExitCode
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug of ours: one line, not a traceback, and what to do
         _say(f"internal error: {type(error).__name__}: {str(error)[:300]}; results written so far are "
              "kept; please report it (run with AUTOGRADER_DEBUG=1 for the traceback)")
-        if os.environ.get("AUTOGRADER_DEBUG"):
+        if settings.debug():
             raise
         return int(ExitCode.INTERNAL)
 

@@ -5,7 +5,8 @@ bytes, not text. `student_id` turns it into valid, printable, bounded text by a 
 the same name always gives the same id; `unique` gives every submission of a batch its own id,
 never one another submission has; `folder_name` turns an id into one folder name, and no two ids
 into the same one. `text` caps any other text a submission controls (an error message, a class
-name), for the worker and the grader alike.
+name), for the worker and the grader alike. `assignment_name` accepts a name from outside (a notebook's
+metadata, the command line, a Dask task) only when it is one plain folder name.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .errors import UsageError
 
 MAX_TEXT = 500  # characters of student-controlled text (an error message, a class name) the grader keeps
 MAX_ID = 100  # characters of an id; longer names keep their start and a digest of the whole
@@ -24,6 +28,8 @@ SAFE_IN_FOLDER = frozenset("._@+-")  # kept as they are in folder names, with le
 MARKUP = frozenset('<>&"')  # spelled out in ids: nbgrader's formgrader prints ids unescaped
 FORMULA = frozenset("=+-@")  # spelled out at the start of an id
 MAX_FOLDER_BYTES = 200  # a folder name longer than this keeps its start and a digest (limit: 255)
+MAX_ASSIGNMENT = 100  # characters of an assignment name: assignments/<name>/ and the like must fit anywhere
+ASSIGNMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # one folder name: no separator, no leading dot or dash
 
 
 def _windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -131,3 +137,19 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     if len(value) > limit:
         value = value[:limit] + f"... [{len(value) - limit} more characters]"
     return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def assignment_name(name: Any) -> str:
+    """`name` when it is one plain folder name (ASCII letters, digits, `-`, `_` and `.`, starting with a letter
+    or digit, at most MAX_ASSIGNMENT characters); else a UsageError saying what is allowed. Every name that
+    comes from outside passes here before it becomes a path: an absolute name or `..` would make any folder the
+    hidden suite, whose conftest.py runs in the grader."""
+    if isinstance(name, str) and len(name) <= MAX_ASSIGNMENT and ASSIGNMENT.fullmatch(name):
+        return name
+    shown = f"<{type(name).__name__}>"
+    if isinstance(name, str):
+        shown = "".join(c if c.isprintable() else _spelled(c) for c in name[:40])
+        shown += f"... ({len(name)} characters)" if len(name) > 40 else ""
+    raise UsageError(f"'{shown}' is not an assignment name: use ASCII letters, digits, '-', '_' and '.', "
+                     f"starting with a letter or digit, at most {MAX_ASSIGNMENT} characters (the name of a "
+                     "folder in the course's assignments/)")

@@ -14,7 +14,8 @@ from conftest import REPO
 PACKAGE = REPO / "autograder"
 # Lower first: a module may import only from its own tier or a lower one (docs/ARCHITECTURE.md).
 TIERS = [
-    ["autograder", "autograder.errors", "autograder.names", "autograder.results", "autograder.mismatch"],
+    ["autograder", "autograder.errors", "autograder.names", "autograder.settings", "autograder.results",
+     "autograder.mismatch"],
     ["autograder.course"],  # the course and its configuration
     ["autograder.running"],  # running student code: the untrusted side and its boundary
     ["autograder.suite"],  # the hidden suite
@@ -28,7 +29,8 @@ TIERS = [
 ]
 MAX_LINES = 300
 WORKER = "autograder.running.worker"
-WORKER_MAY_IMPORT = ("autograder.running.worker", "autograder.running.protocol", "autograder.names")
+WORKER_MAY_IMPORT = ("autograder.running.worker", "autograder.running.protocol", "autograder.names",
+                     "autograder.errors")  # errors: the exceptions names.py raises; it imports nothing
 # Modules tested through others, each with the test files that cover it.
 TESTED_ELSEWHERE = {
     "autograder.errors": ["test_cli.py", "running/test_notebook_file.py"],

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.names import MAX_ID, folder_name, path_text, student_id, unique
+from autograder.errors import ExitCode, UsageError
+from autograder.names import MAX_ASSIGNMENT, MAX_ID, assignment_name, folder_name, path_text, student_id, unique
 
 
 def name_of(raw: bytes) -> str:
@@ -65,3 +66,20 @@ def test_an_id_never_carries_markup_or_starts_a_formula_where_nbgrader_shows_it_
     assert student_id('a&b"c') == "a\\x26b\\x22c"
     assert [student_id(name) for name in ("=2+3", "+1", "-x", "@sum")] == ["\\x3d2+3", "\\x2b1", "\\x2dx", "\\x40sum"]
     assert [student_id(name) for name in ("O'Brien", "jean-luc", "a+b@c")] == ["O'Brien", "jean-luc", "a+b@c"]
+
+
+@pytest.mark.parametrize("name", ["toy", "student-admissions", "Week_3.v2", "a" * MAX_ASSIGNMENT, "2024-hw1"])
+def test_an_assignment_name_is_a_plain_folder_name(name):
+    assert assignment_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../..", "../toy", "toy/..", "/etc", "/tmp/toy", "a/b", ".hidden",
+                                  "-rf", "_private", "toy ", "to y", "toy\n", "toy\x00", "t\u00f4y", "a\\b",
+                                  "a" * (MAX_ASSIGNMENT + 1), "a" * 300, 3, None])
+def test_anything_else_is_a_usage_error_saying_what_is_allowed(name):
+    with pytest.raises(UsageError) as caught:
+        assignment_name(name)
+    message = str(caught.value)
+    assert "is not an assignment name" in message and caught.value.exit_code == ExitCode.USAGE
+    assert f"at most {MAX_ASSIGNMENT} characters" in message and "letters, digits" in message
+    assert len(message) < 400 and "\n" not in message  # a hostile name is shown written out, and short

@@ -24,10 +24,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
 from ..course.config import Assignment
 from ..errors import UsageError
+from ..names import assignment_name
 
-BUNDLES_VARIABLE = "AUTOGRADER_BUNDLES"  # where a worker keeps unpacked bundles (default: its user cache)
+BUNDLES_VARIABLE = settings.BUNDLES  # where a worker keeps unpacked bundles (default: its user cache)
 SKIPPED = (".ipynb_checkpoints", "__pycache__", ".autograder")
 
 
@@ -35,6 +37,9 @@ SKIPPED = (".ipynb_checkpoints", "__pycache__", ".autograder")
 class Bundle:
     name: str  # the assignment
     data: bytes  # the tar.gz
+
+    def __post_init__(self):
+        assignment_name(self.name)  # one plain folder name: it names folders where the bundle is unpacked
 
     @property
     def key(self) -> str:
@@ -76,16 +81,19 @@ def _without_gzip_time(data: bytes) -> bytes:
 
 
 def bundles_folder() -> Path:
-    configured = os.environ.get(BUNDLES_VARIABLE)
-    if configured:
-        return Path(configured)
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "autograder" / "bundles"
+    return settings.bundles_folder()
+
+
+def bundle_key(key: str) -> str:
+    """`key` when it is a bundle's key (32 hexadecimal digits), which names its folder; else a UsageError."""
+    if not (isinstance(key, str) and len(key) == 32 and all(c in "0123456789abcdef" for c in key)):
+        raise UsageError(f"{str(key)[:40]!r} is not a course bundle's key (32 hexadecimal digits); grade again")
+    return key
 
 
 def installed(key: str) -> Path | None:
     """The course root of bundle `key` on this machine, if it was unpacked here."""
-    root = bundles_folder() / key
+    root = bundles_folder() / bundle_key(key)
     return root if (root / ".complete").is_file() else None
 
 

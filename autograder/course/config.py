@@ -6,15 +6,21 @@ A course is a folder with `assignments/<name>/assignment.toml` (+ hidden `test_*
 
 from __future__ import annotations
 
-import os
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..errors import ConfigError, UsageError
+from ..names import assignment_name
 
 CONFIG_NAME = "assignment.toml"
+DAY = 86_400.0  # the longest time limit a setting may give
+LARGEST = 2.0 ** 20  # the largest size (MB, kB) or count a limit may give: within what the kernel takes
+MAX_POINTS = 1_000_000.0  # points of a part: any score and any sum of them stays finite
+MAX_TOLERANCE = 1e300  # finite, and a comparison with it stays finite
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,9 @@ class Assignment:
 
 
 def find_course_root(start: Path | None = None) -> Path:
-    """The nearest folder (from `start` or the working directory up) that holds `assignments/`."""
-    if env := os.environ.get("AUTOGRADER_COURSE"):
-        return Path(env).resolve()
-    here = (start or Path.cwd()).resolve()
+    """The nearest folder that holds `assignments/`, from `start` (--course) up, else from AUTOGRADER_COURSE
+    up, else from the working directory up."""
+    here = (settings.course(start) or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "assignments").is_dir():
             return folder
@@ -110,8 +115,13 @@ def list_assignments(root: Path) -> list[str]:
 
 
 def load_assignment(name: str, root: Path | None = None) -> Assignment:
+    """The assignment `name` (one plain folder name, `names.assignment_name`) of the course at `root`."""
+    name = assignment_name(name)
     root = (root or find_course_root()).resolve()
     path = root / "assignments" / name / CONFIG_NAME
+    if path.parent.resolve().parent != (root / "assignments").resolve():
+        raise UsageError(f"{root}/assignments/{name} leads out of the course's assignments/ folder (to "
+                         f"{path.parent.resolve()}); make it a folder of the course, not a link")
     if not path.is_file():
         known = ", ".join(list_assignments(root)) or "none"
         raise UsageError(f"unknown assignment '{name}': no {path} (known: {known})")
@@ -128,8 +138,9 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
     if not parts:
         raise ConfigError(path, "parts", "needs at least one part, e.g. `sigmoid = 2`")
     for part, points in parts.items():
-        if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
-            raise ConfigError(path, f"parts.{part}", f"points must be a positive number, got {points!r}")
+        if not _number_in(points, 0.0, MAX_POINTS):
+            raise ConfigError(path, f"parts.{part}", f"points must be a positive number of at most "
+                              f"{MAX_POINTS:,.0f}, got {points!r}")
     return Assignment(
         name=name,
         root=root,
@@ -212,8 +223,29 @@ def _dataclass(path: Path, data: dict, key: str, kind: type) -> Any:
         if not hasattr(defaults, name):
             known = ", ".join(kind.__dataclass_fields__)
             raise ConfigError(path, f"{key}.{name}", f"unknown setting (known: {known})")
-        expected = type(getattr(defaults, name))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(path, f"{key}.{name}", f"must be a positive number, got {value!r}")
-        values[name] = expected(value)
+        values[name] = _limit(path, f"{key}.{name}", value, type(getattr(defaults, name)), kind is Tolerance)
     return kind(**values)
+
+
+def _limit(path: Path, key: str, value: Any, expected: type, tolerance: bool) -> float | int:
+    """A finite number in range: a tolerance 0 or more, a time limit more than 0 and at most a day, any other
+    limit more than 0 and at most LARGEST, and a whole number where the limit counts (MB, kB, processes)."""
+    if tolerance:
+        if not _number_in(value, None, MAX_TOLERANCE):
+            raise ConfigError(path, key, f"must be a finite number, 0 or more, got {value!r}")
+        return float(value)
+    largest = DAY if key.endswith("timeout") else LARGEST
+    if not _number_in(value, 0.0, largest):
+        raise ConfigError(path, key, f"must be a number more than 0 and at most {largest:,.0f}, got {value!r}")
+    if expected is int and value != int(value):
+        raise ConfigError(path, key, f"must be a whole number, got {value!r}")
+    return expected(value)
+
+
+def _number_in(value: Any, above: float | None, most: float) -> bool:
+    """`value` is an int or float (not a bool), finite, more than `above` (None: 0 or more) and at most `most`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and math.isnan(value):  # an infinite one is out of every range below
+        return False
+    return (value >= 0 if above is None else value > above) and value <= most

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
+from .. import settings
 from .pythonview import SHOWN_SYSTEM_DIRS, python_view
 
-FRESH_TMP_VARIABLE = "AUTOGRADER_FRESH_TMP"  # off: no namespaces per submission (a folder in the shared /tmp)
+FRESH_TMP_VARIABLE = settings.FRESH_TMP  # off: no namespaces per submission (a folder in the shared /tmp)
 
 WORKER_UID = WORKER_GID = 65534  # "nobody": the worker's ids in a user namespace (a grader that is not root)
 
@@ -165,10 +165,7 @@ def bwrap_launch(release_dir: Path, bwrap: str, files: dict[str, bytes] | None =
 
 
 def _tmp_args() -> list[str]:
-    value = os.environ.get(FRESH_TMP_VARIABLE, "on").strip().lower()
-    if value not in ("on", "off", ""):
-        raise UsageError(f"{FRESH_TMP_VARIABLE}={value!r} is not one of on, off")
-    return ["--shared-tmp"] if value == "off" else []
+    return [] if settings.fresh_tmp() else ["--shared-tmp"]
 
 
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .. import settings
 from ..errors import UsageError
 from .launch import (
     FRESH_TMP_VARIABLE,
@@ -34,15 +35,14 @@ from .launch import (
     worker_uid,
 )
 
-MODE_VARIABLE = "AUTOGRADER_SANDBOX"
+MODE_VARIABLE = settings.SANDBOX
 
 
 
-def build_launch(release_dir: Path) -> Launch:
-    """The strongest launch that works here; `missing` says what is off and why."""
-    mode = os.environ.get(MODE_VARIABLE, "auto").strip().lower() or "auto"
-    if mode not in ("auto", "off", "bwrap"):
-        raise UsageError(f"{MODE_VARIABLE}={mode!r} is not one of off, bwrap, auto")
+def build_launch(release_dir: Path, mode: str | None = None) -> Launch:
+    """The strongest launch that works here; `missing` says what is off and why. `mode`: off, bwrap or auto
+    (default: AUTOGRADER_SANDBOX's, else auto)."""
+    mode = settings.sandbox_mode(mode)
     if mode == "off":
         return plain_launch(release_dir, f"turned off by {MODE_VARIABLE}=off")
     problem = probe()
@@ -127,9 +127,8 @@ def _verdict(bwrap: str) -> Path | None:
             if program.startswith(("/usr/share/fonts", "/etc/fonts")):  # a system without fonts
                 continue
             return None
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return Path(cache) / "autograder" / f"sandbox-works-{digest}"
+    return settings.cache_folder() / f"sandbox-works-{digest}"
 
 
 

@@ -38,8 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import settings
+
 CACHE_DIR = Path(".autograder") / "cache"  # under the course root
-ENV = "AUTOGRADER_CACHE"
+ENV = settings.CACHE
 
 
 def fingerprint(reference_dir: Path) -> str:
@@ -73,7 +75,7 @@ class ReferenceCache:
     """`cache(function, *args, **kwargs)`: the function's result, computed at most once per key."""
 
     def __init__(self, directory: Path | None, fingerprint: str):
-        self.directory = None if os.environ.get(ENV, "").lower() == "off" else directory
+        self.directory = directory if settings.reference_cache() else None
         self.fingerprint = fingerprint
         self.memory: dict[str, Any] = {}
 

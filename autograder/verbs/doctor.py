@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from .. import settings
 from ..running import sandbox
 from ..running.launch import WORKER_UID, package_dir
 
@@ -61,9 +62,9 @@ def diagnose() -> Diagnosis:
     for name, limit in (("address space", resource.RLIMIT_AS), ("processes", resource.RLIMIT_NPROC),
                         ("open files", resource.RLIMIT_NOFILE)):
         add(Finding(f"hard limit on {name}", True, _limit_text(resource.getrlimit(limit)[1])))
-    mode = os.environ.get(sandbox.MODE_VARIABLE, "auto")
     try:
-        launch = sandbox.build_launch(package_dir())
+        mode = settings.sandbox_mode()
+        launch = sandbox.build_launch(package_dir(), mode)
         diagnosis.launch_mode = ("bubblewrap sandbox" if not launch.missing else "plain process") + \
             f" ({sandbox.MODE_VARIABLE}={mode})"
         diagnosis.missing = list(launch.missing)

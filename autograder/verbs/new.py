@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..course.config import CONFIG_NAME
 from ..errors import UsageError
+from ..names import assignment_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 FUNCTION = "double"  # the example answer; its part, test file and check cell are named after it
@@ -150,6 +151,7 @@ def create_assignment(name: str, root: Path) -> list[Path]:
     if not NAME_PATTERN.fullmatch(name):
         raise UsageError(f"'{name}' is not a usable assignment name: use lowercase letters, digits and "
                          "single hyphens, starting with a letter (e.g. 'linear-regression')")
+    assignment_name(name)  # and the rule every assignment name from outside follows (names.py)
     files = planned_files(name, root)
     existing = [path for path in [root / "assignments" / name, root / "source" / name, root / "release" / name,
                                   root / "solutions" / f"{module_name(name)}.py"] if path.exists()]

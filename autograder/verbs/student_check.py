@@ -6,7 +6,8 @@ names, inputs, feedback or points, and not how many there are.
 
 The assignment comes from the option, else from the notebook's metadata
 (`"autograder": {"assignment": NAME}`, which nbgrader keeps in the release), else from the file
-name of an assignment's notebook.
+name of an assignment's notebook. A name from the option or the metadata is one plain folder name
+(`names.assignment_name`): the notebook is the student's, and the suite's conftest.py runs here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from ..course.config import Assignment, list_assignments, load_assignment
 from ..errors import ConfigError, InvalidSubmission, UsageError
 from ..grade import Grader
+from ..names import assignment_name
 from ..running.launch import Launch
 from ..running.notebook_file import parse_notebook_json, read_bytes
 
@@ -59,16 +61,21 @@ class CheckReport:
 def find_assignment(notebook: Path, root: Path, name: str | None = None) -> Assignment:
     """The assignment a notebook belongs to: `name`, else its metadata, else its file name."""
     if name:
-        return load_assignment(name, root)
+        return load_assignment(assignment_name(name), root)
     if not notebook.is_file():
         raise UsageError(f"no such notebook: {notebook}")
     named = _metadata_name(notebook)
     if named:
+        try:
+            named = assignment_name(named)
+        except UsageError as error:
+            raise UsageError(f"{notebook.name}: its metadata ({METADATA_KEY}.assignment) names no assignment: "
+                             f"{error}; pass --assignment NAME") from None
         return load_assignment(named, root)
     for candidate in list_assignments(root):
         try:
             assignment = load_assignment(candidate, root)
-        except ConfigError:
+        except (ConfigError, UsageError):  # a broken one, or a folder whose name is not an assignment's
             continue
         if assignment.notebook == notebook.name:
             return assignment

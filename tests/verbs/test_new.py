@@ -88,3 +88,10 @@ def test_the_files_make_a_consistent_assignment(course):
     checks = [c for c in master.cells if c.metadata.nbgrader["grade"]]
     assert [(c.metadata.nbgrader["grade_id"], c.metadata.nbgrader["points"]) for c in checks] == [("test_double", 1)]
     assert "@pytest.mark.visible" in (assignment.suite_dir / "test_double.py").read_text()
+
+
+def test_a_name_too_long_for_a_folder_is_a_usage_error_not_an_internal_one(course, capsys):
+    assert main(["--course", str(course), "new", "a" * 300]) == ExitCode.USAGE
+    error = capsys.readouterr().err
+    assert "assignment name" in error and "characters" in error and "internal" not in error
+    assert not any(any((course / folder).iterdir()) for folder in ("assignments", "solutions", "source"))

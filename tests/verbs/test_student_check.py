@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,6 +19,7 @@ from autograder.grade import Grader
 from conftest import REPO
 from answers import GRADIENT_DESCENT as ANSWERS
 from hostile_notebooks import hostile, nested
+from toycourse import make_course
 
 NAME = "gradient-descent"
 CORRECT = ANSWERS  # right answers, as in the suite's own tests
@@ -148,3 +150,44 @@ def test_check_on_the_stubs_fails_with_feedback(assignment, tmp_path):
     text = format_report(report)
     assert "0 of" in text and "cell" in text and "NotImplementedError" in text
     assert CheckReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+def folder_posing_as_a_suite(folder, course):
+    """A folder outside the course made to look like a hidden suite: its conftest.py copies the course's
+    reference out, its notebook (master and release alike) names the folder as its assignment."""
+    folder.mkdir()
+    (folder / "assignment.toml").write_text('[assignment]\nnotebook = "mine.ipynb"\nreference = "toy"\n'
+                                            "[parts]\nsquare = 1\n")
+    (folder / "conftest.py").write_text(f"import pathlib\npathlib.Path({str(folder / 'leaked.txt')!r}).write_text("
+                                        f"pathlib.Path({str(course.root / 'solutions' / 'toy.py')!r}).read_text())\n")
+    notebook = nbformat.read(course.release, as_version=4)
+    notebook.metadata["autograder"] = {"assignment": ""}
+    return notebook
+
+
+@pytest.mark.parametrize("named", ["absolute", "relative"])
+def test_a_notebook_naming_a_folder_as_its_assignment_runs_nothing_of_it(tmp_path, named):
+    course = make_course(tmp_path / "course")
+    notebook = folder_posing_as_a_suite(tmp_path / "mine", course)
+    notebook.metadata["autograder"]["assignment"] = str(tmp_path / "mine") if named == "absolute" else "../../mine"
+    nbformat.write(notebook, tmp_path / "mine" / "mine.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_COURSE"}
+    done = subprocess.run([str(Path(sys.executable).parent / "autograder"), "--course", str(course.root), "check",
+                           str(tmp_path / "mine" / "mine.ipynb")], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert not (tmp_path / "mine" / "leaked.txt").exists()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is not an assignment name" in done.stderr and "letters, digits" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["../toy", "/etc", "toy/../toy", ".hidden", "", "a" * 101, "toy\n", "tôy"])
+def test_an_assignment_name_from_the_metadata_or_the_option_is_a_plain_folder_name(tmp_path, name):
+    course = make_course(tmp_path / "course")
+    notebook = nbformat.read(course.release, as_version=4)
+    notebook.metadata["autograder"] = {"assignment": name}
+    nbformat.write(notebook, tmp_path / "toy.ipynb")
+    if name:  # an empty name in the metadata names none: the file name tells
+        with pytest.raises(UsageError, match="is not an assignment name"):
+            find_assignment(tmp_path / "toy.ipynb", course.root)
+    with pytest.raises(UsageError, match="is not an assignment name"):
+        find_assignment(tmp_path / "toy.ipynb", course.root, name or ".")
