@@ -94,7 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="grade N submissions at a time, each in its own grader process (default: cores)")
     grade.add_argument("--scheduler", metavar="ADDRESS",
-                       help="grade on the Dask cluster at ADDRESS (tcp://HOST:8786); the course is sent to its workers")
+                       help="grade on the Dask cluster at ADDRESS (tls://HOST:8786); the course is sent to its workers")
+    for option, what in (("ca-file", "the course CA's certificate"), ("cert", "our certificate, signed by that CA"),
+                         ("key", "our certificate's private key")):
+        grade.add_argument(f"--tls-{option}", type=Path, metavar="PEM", help=f"with --scheduler tls://: {what} "
+                           "(default: Dask's distributed.comm.tls.*)")
     grade.add_argument("--resume", action="store_true",
                        help="keep the finished results of an interrupted run with the same --json; grade the rest")
     grade.set_defaults(verb=cmd_grade)
@@ -186,6 +190,7 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
 
     from .batch.publish import Publisher
     from .batch.run import finish, run_batch
+    from .batch.trust import cluster_tls
     from .course.discovery import survey
     from .outputs.exports import write_csv, write_json
     from .outputs.table import print_table
@@ -195,10 +200,12 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
     if launch.missing:
         say(err, f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
                  "Run `autograder doctor` for details.")
+    cluster = cluster_tls(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key,
+                          warn=lambda warning: say(err, f"warning: {warning}"))
 
     if surveyed is None:  # one look at the paths: the batch and what is shown of it agree
         surveyed = survey(assignment, args.paths)
-    with Publisher(assignment, surveyed, err, gradebook=args.gradebook, feedback=args.feedback) as publish:
+    with Publisher(assignment, surveyed, err, gradebook=args.gradebook, feedback=args.feedback) as publish, cluster:
         for note in publish.renamed:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,

@@ -11,6 +11,10 @@ grader process grades one submission at a time. At most a few tasks per worker a
 the client never holds a large class's notebooks at once. A task that has been running for longer
 than `parallel.task_limit` is given up (its submission reported as crashed, to grade again with
 --resume), as a hung local grader process is.
+
+Every worker that joins the scheduler is sent the course (the reference solutions and hidden tests
+included) and its results are believed: the client connects with the security settings `trust.py` makes
+(TLS and the course's certificates for a tls:// address).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..running.notebook_file import read_bytes
 from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
 from .host import close_idle_graders, grade_sent
 from .parallel import Done, Task, decode_reply, lost_result, task_limit
+from .trust import TLS_SCHEMES, cluster_security, scheme
 
 CONNECT_TIMEOUT = "20s"
 POLL_SECONDS = 0.2  # how often the client looks for finished and overlong tasks
@@ -42,11 +47,14 @@ def grade_on_cluster(assignment: Assignment, tasks: Sequence[Task], address: str
         raise UsageError("--scheduler needs the `distributed` package; install the project again "
                          "(`make install`)") from None
     bundle = make_bundle(assignment)
+    security = cluster_security(address)
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
+        client = Client(address, timeout=CONNECT_TIMEOUT, security=security)
     except OSError as error:
+        over_tls = ("; over TLS, its certificate must be signed by the CA of --tls-ca-file, and ours "
+                    "(--tls-cert) by the CA it was started with") if scheme(address) in TLS_SCHEMES else ""
         raise UsageError(f"cannot reach the Dask scheduler at {address} ({error}); start one with "
-                         "`dask scheduler` and give its address (tcp://HOST:8786)") from None
+                         f"`dask scheduler` and give its address (tls://HOST:8786){over_tls}") from None
     try:
         workers, sent = ship(client, bundle)
         batch = Batch(client, assignment, bundle, workers, uuid.uuid4().hex, display)

@@ -1,4 +1,5 @@
-"""Grading on a real Dask cluster (a LocalCluster of two worker processes on loopback)."""
+"""Grading on a real Dask cluster (a LocalCluster of two worker processes on loopback), and over TLS (a
+`dask scheduler` and `dask worker` on 127.0.0.1 with certificates of a CA the test makes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from autograder.batch import cluster as cluster_module
 from autograder.batch.run import run_batch
 from autograder.cli import main
 from autograder.batch.cluster import grade_on_cluster
+from autograder.batch.trust import tls_settings
 from autograder.errors import UsageError
 from autograder.course.discovery import discover
 from autograder.batch.parallel import Task
@@ -100,7 +102,9 @@ def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
     output = tmp_path / "out" / "results.json"
     code = main(["--course", str(course.root), "grade", "toy", str(course.submissions), "--scheduler",
                  cluster.scheduler_address, "--json", str(output)])
-    assert code == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "without TLS" not in err  # a scheduler on this machine (127.0.0.1)
     report = json.loads(output.read_text())
     assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a", 3.0)]
     assert not journal_path(output).exists()
@@ -199,3 +203,122 @@ def test_workers_that_cannot_see_the_course_grade_it_from_the_bundle_sent_once(t
     assert [first[s].score for s in ("a-right", "b-wrong", "c-link")] == [3.0, 0.0, 0.0]
     assert "symbolic link" in first["c-link"].message
     assert len([p for p in bundles.iterdir() if not p.name.startswith(".")]) == 1  # one course, unpacked once
+
+
+# Over TLS: only the course's certificates join or connect (the decisions alone: test_trust.py).
+
+def _openssl(*args) -> None:
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=30)
+
+
+def make_certificates(folder: Path) -> dict[str, Path]:
+    """The course's CA and a certificate it signed for the cluster's machines (`node`), and an intruder's
+    CA and its certificate, as the README makes them (EC keys: faster to make than RSA)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed: no certificate can be made")
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+    files = {}
+    for ca in ("course-ca", "intruder-ca"):
+        files[ca], files[f"{ca}-key"] = folder / f"{ca}.pem", folder / f"{ca}-key.pem"
+        _openssl("req", "-x509", *key, "-keyout", files[f"{ca}-key"], "-out", files[ca], "-subj", f"/CN={ca}")
+    for name, ca in (("node", "course-ca"), ("intruder", "intruder-ca")):
+        files[name], files[f"{name}-key"] = folder / f"{name}.pem", folder / f"{name}-key.pem"
+        _openssl("req", "-x509", *key, "-CA", files[ca], "-CAkey", files[f"{ca}-key"], "-keyout",
+                 files[f"{name}-key"], "-out", files[name], "-subj", f"/CN={name}",
+                 "-addext", "basicConstraints=critical,CA:FALSE")
+    return files
+
+
+def _dask(*args, env=None) -> subprocess.Popen:
+    return subprocess.Popen([str(Path(sys.executable).parent / "dask"), *map(str, args)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _tls(files: dict[str, Path], ca: str = "course-ca", name: str = "node") -> list[str]:
+    return ["--tls-ca-file", str(files[ca]), "--tls-cert", str(files[name]), "--tls-key", str(files[f"{name}-key"])]
+
+
+def _stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(tmp_path_factory):
+    """`dask scheduler` and one `dask worker` over TLS on 127.0.0.1, as the README starts them: (address, files)."""
+    distributed = pytest.importorskip("distributed")
+    folder = tmp_path_factory.mktemp("tls")
+    files = make_certificates(folder)
+    scheduler_file = folder / "scheduler.json"
+    processes = [_dask("scheduler", "--host", "127.0.0.1", "--port", 0, "--protocol", "tls", *_tls(files),
+                       "--no-dashboard", "--scheduler-file", scheduler_file)]
+    try:
+        deadline = time.monotonic() + 60
+        while not (scheduler_file.is_file() and scheduler_file.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        env = dict(os.environ, AUTOGRADER_BUNDLES=str(folder / "bundles"))
+        processes.append(_dask("worker", address, "--nthreads", 1, "--no-dashboard", *_tls(files), env=env))
+        security = distributed.security.Security(tls_ca_file=str(files["course-ca"]),
+                                                 tls_client_cert=str(files["node"]),
+                                                 tls_client_key=str(files["node-key"]), require_encryption=True)
+        with distributed.Client(address, security=security, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address, files, security
+    finally:
+        _stop(processes[1:])  # the worker first: without its scheduler it would wait to reconnect
+        _stop(processes[:1])
+
+
+def test_the_command_line_grades_on_a_cluster_over_tls(tmp_path, tls_cluster, capsys):
+    address, files, _ = tls_cluster
+    assert address.startswith("tls://127.0.0.1:")
+    course = make_course(tmp_path)
+    course.released_with("a-right", RIGHT)
+    course.released_with("b-wrong", "def square(x):\n    return x * 2")
+    output = tmp_path / "results.json"
+    code = main(["--course", str(course.root), "grade", "toy", str(course.submissions), "--scheduler", address,
+                 *_tls(files), "--json", str(output)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "warning" not in err
+    report = json.loads(output.read_text())
+    assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a-right", 3.0), ("b-wrong", 0.0)]
+
+
+def test_a_worker_without_a_certificate_of_the_course_cannot_join(tls_cluster):
+    """The intruder's own CA and certificate; the course's CA trusted but the intruder's certificate; no TLS."""
+    distributed = pytest.importorskip("distributed")
+    address, files, security = tls_cluster
+    intruders = [_dask("worker", scheduler, "--nthreads", 1, "--no-nanny", "--no-dashboard", "--death-timeout", 2,
+                       *options)
+                 for scheduler, options in ((address, _tls(files, "intruder-ca", "intruder")),
+                                            (address, _tls(files, "course-ca", "intruder")),
+                                            (address.replace("tls://", "tcp://", 1), []))]
+    try:
+        codes = [intruder.wait(timeout=60) for intruder in intruders]
+    finally:
+        _stop(intruders)
+    assert codes == [1, 1, 1]  # each gave up: the scheduler never took it
+    with distributed.Client(address, security=security, timeout="30s") as client:
+        assert len(client.scheduler_info()["workers"]) == 1
+
+
+def test_a_client_without_a_certificate_of_the_course_cannot_connect(tmp_path, tls_cluster, monkeypatch):
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", "2s")
+    address, files, _ = tls_cluster
+    course = make_course(tmp_path)
+    course.released_with("a", RIGHT)
+    tasks = [Task(0, "a", course.submissions / "a.ipynb")]
+    for ca, name, scheduler in (("intruder-ca", "intruder", address),  # its own CA: refused
+                                ("course-ca", "intruder", address),  # trusts ours, but nobody trusts it
+                                ("course-ca", "node", address.replace("tls://", "tcp://", 1))):  # no TLS at all
+        with tls_settings(address, files[ca], files[name], files[f"{name}-key"]), \
+                pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+            grade_on_cluster(course.assignment(), tasks, scheduler, lambda *_: pytest.fail("graded"))
