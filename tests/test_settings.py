@@ -75,3 +75,14 @@ def test_every_variable_is_read_here_only_and_listed_in_the_readme():
     readme = (REPO / "README.md").read_text()
     for variable in settings.VARIABLES:
         assert re.search(rf"^\| `{variable.name}` \|", readme, re.M), variable.name
+
+
+def test_the_course_flag_beats_the_environment_on_the_command_line(tmp_path, monkeypatch, capsys):
+    from autograder.cli import main
+
+    for course in ("flag", "env"):
+        (tmp_path / course / "assignments").mkdir(parents=True)
+    monkeypatch.setenv("AUTOGRADER_COURSE", str(tmp_path / "env"))
+    assert main(["--course", str(tmp_path / "flag"), "new", "week-one"]) == ExitCode.OK
+    assert (tmp_path / "flag" / "assignments" / "week-one").is_dir()
+    assert not (tmp_path / "env" / "assignments" / "week-one").exists()

@@ -197,3 +197,15 @@ def test_tolerances_are_finite_and_not_negative(tmp_path, setting, value):
 def test_a_tolerance_of_zero_is_an_exact_comparison(tmp_path):
     write_toml(tmp_path, "[parts]\na = 1\n[tolerance]\natol = 0\nrtol = 0\n")
     assert load_assignment("toy", tmp_path).tolerance == Tolerance(rtol=0.0, atol=0.0)
+
+
+@pytest.mark.parametrize("change", [("", "[tolerance]\nrtol = nan\n", "tolerance.rtol"),
+                                    ("square = 3", "square = nan", "parts.square"),
+                                    ("timeout = 20", "timeout = inf", "limits.timeout")])
+def test_a_command_refuses_a_course_with_nan_before_grading_anything(tmp_path, capsys, change):
+    from autograder.cli import main
+
+    old, new, key = change
+    course = make_course(tmp_path, toml=TOML.replace(old, new) if old else TOML + new)
+    assert main(["--course", str(course.root), "validate", "toy"]) == ExitCode.CONFIG
+    assert f"assignment.toml: [{key}]" in capsys.readouterr().err
