@@ -21,6 +21,7 @@ from .course.discovery import discover
 from .errors import ConfigError, InvalidSubmission, UsageError
 from .results import GradeReport, SubmissionResult
 from .running.launch import Launch
+from .running.nbgrader_files import read_together
 from .running.sandbox import build_launch
 from .running.session import StudentSession
 from .running.submission import grade_id, load_submission, nbgrader_metadata
@@ -88,8 +89,10 @@ class Grader:
 
     def _grade_into(self, result: SubmissionResult, path: Path, only_visible: bool) -> None:
         limits = self.assignment.limits
-        submission = load_submission(result.student, path, self.master, limits.max_notebook_mb,
-                                     self.assignment.skip_cells + self.check_cells)
+        read = read_together(path, lambda: load_submission(result.student, path, self.master, limits.max_notebook_mb,
+                                                           self.assignment.skip_cells + self.check_cells))
+        result.nbgrader_files = read.files  # its timestamp and secret go with the bytes graded, into every output
+        submission = read.get()
         result.notes, result.sha256 = list(submission.notes), submission.sha256
         if self.display:
             result.outputs = self._outputs(submission)

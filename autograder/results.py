@@ -2,7 +2,10 @@
 
 {"assignment": ..., "submissions": [{"student", "notebook", "status", "score", "max_score",
  "message", "parts": [{"name", "score", "max_score", "feedback", "tests": [{"name", "outcome",
- "points", "max_points", "feedback", ...}]}]}]}
+ "points", "max_points", "feedback", ...}]}], "nbgrader_files": {"timestamp", "secret"}, ...}]}
+
+A result read from nbgrader's submitted/ folder holds the submission's timestamp.txt and submission_secret.txt
+as they were when its notebook was read, as nbgrader's folders hold them: keep the JSON as private as those.
 """
 
 from __future__ import annotations
@@ -70,6 +73,23 @@ class PartResult:
         return part
 
 
+@dataclass(frozen=True)
+class NbgraderFiles:
+    """nbgrader's files beside a submitted notebook, read together with the bytes that were graded
+    (`running/nbgrader_files.py`): each file's text, None when it was missing or not short ASCII text.
+    Everything written for the submission (its gradebook row, autograded/, feedback/) takes them from here."""
+
+    timestamp: str | None = None  # timestamp.txt: when nbgrader's submit says it was submitted
+    secret: str | None = None  # submission_secret.txt: the key by which release_feedback files its page
+
+    def to_dict(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NbgraderFiles:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if isinstance(data.get(f.name), str)})
+
+
 @dataclass
 class SubmissionResult:
     student: str
@@ -84,6 +104,7 @@ class SubmissionResult:
     seconds: float = 0.0  # timing: the only field allowed to differ between two gradings
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # data the tests `record`ed (plots)
     sha256: str = ""  # of the notebook's bytes as they were graded ("" when they could not be read)
+    nbgrader_files: NbgraderFiles | None = None  # read with those bytes; None: not read with them (see publish.py)
     # cell number (as text) -> nbformat outputs of each cell that ran, when the batch writes autograded/
     # notebooks; it travels from a grader process to the batch (`to_dict(outputs=True)`), never into a file
     outputs: dict[str, list[dict[str, Any]]] | None = None
@@ -95,12 +116,15 @@ class SubmissionResult:
                 "cell_errors": list(self.cell_errors), "seconds": round(self.seconds, 3),
                 **({"artifacts": self.artifacts} if self.artifacts else {}),
                 **({"sha256": self.sha256} if self.sha256 else {}),
+                **({"nbgrader_files": self.nbgrader_files.to_dict()} if self.nbgrader_files is not None else {}),
                 **({"outputs": self.outputs} if outputs and self.outputs is not None else {})}
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
         result = _from(cls, data)
         result.parts = [PartResult.from_dict(p) for p in data.get("parts", [])]
+        files = data.get("nbgrader_files")
+        result.nbgrader_files = NbgraderFiles.from_dict(files) if isinstance(files, dict) else None
         return result
 
     def part(self, name: str) -> PartResult:

@@ -25,7 +25,9 @@ import uuid
 from collections.abc import Sequence
 
 from ..course.config import Assignment
-from ..errors import InvalidSubmission, UsageError
+from ..errors import UsageError
+from ..results import NbgraderFiles
+from ..running.nbgrader_files import read_together
 from ..running.notebook_file import read_bytes
 from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
 from .host import close_idle_graders, grade_sent
@@ -97,12 +99,13 @@ class Batch:
                  display: bool):
         self.client, self.assignment, self.bundle = client, assignment, bundle
         self.workers, self.token, self.display = workers, token, display
+        self.files: dict[int, NbgraderFiles | None] = {}  # task index -> nbgrader's files read with its notebook
 
     def submit(self, task: Task):
-        try:  # as a submission is read: never through a link, bounded (the error is the result's message)
-            notebook, problem = read_bytes(task.notebook, self.assignment.limits.max_notebook_mb), ""
-        except InvalidSubmission as error:
-            notebook, problem = None, str(error)
+        # as a submission is read: never through a link, bounded (the error is the result's message), and with
+        # nbgrader's files beside it, which go with its result (the worker gets the notebook alone)
+        read = read_together(task.notebook, lambda: read_bytes(task.notebook, self.assignment.limits.max_notebook_mb))
+        notebook, problem, self.files[task.index] = read.value, str(read.error or ""), read.files
         return self.client.submit(grade_sent, self.bundle.key, self.assignment.name, task.student,
                                   task.notebook.name, notebook, problem, self.token, self.display,
                                   pure=False, key=f"autograde-{task.index}-{self.token}",
@@ -125,7 +128,7 @@ class Batch:
             for future in finished.next_batch(block=False) if finished.has_ready() else []:
                 task = pending.pop(future, None)
                 if task is not None:
-                    _report(future, task, self.assignment, done)
+                    _report(future, task, self.assignment, done, self.files.pop(task.index, None))
             now = time.monotonic()
             running = {key for keys in self.client.processing().values() for key in keys}
             for future, task in list(pending.items()):
@@ -138,7 +141,7 @@ class Batch:
             time.sleep(POLL_SECONDS if pending and not finished.has_ready() else 0)
 
 
-def _report(future, task: Task, assignment: Assignment, done: Done) -> None:
+def _report(future, task: Task, assignment: Assignment, done: Done, files: NbgraderFiles | None = None) -> None:
     try:
         reply = future.result()
     except Exception as error:  # the Dask worker died (KilledWorker) or the task was lost
@@ -147,4 +150,5 @@ def _report(future, task: Task, assignment: Assignment, done: Done) -> None:
         return
     result = decode_reply(json.loads(reply))
     result.notebook = str(task.notebook)  # as the user named it, like a local run (workers got its bytes)
+    result.nbgrader_files = files
     done(task, result, True)

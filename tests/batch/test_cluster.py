@@ -33,6 +33,7 @@ from toycourse import TOML, make_course
 pytestmark = pytest.mark.slow
 
 RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+STAMP = "2026-11-20 09:15:00.000000 UTC"
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +59,11 @@ def test_a_cluster_grades_like_a_local_run(tmp_path, cluster, monkeypatch):
     course.released_with("c-raises", "def square(x):\n    raise ValueError('nope')")
     course.released_with("d-right", RIGHT)
     (course.submissions / "e-broken.ipynb").write_text("{not json")
+    (course.submissions / "timestamp.txt").write_text(STAMP)  # nbgrader's, read by the client with each notebook
     seen = []
     remote = run_batch(course.assignment(), [Path("submissions")], scheduler=cluster.scheduler_address,
                        on_result=seen.append)
+    assert {s.nbgrader_files.timestamp for s in remote.report.submissions} == {STAMP}
     local = run_batch(course.assignment(), [Path("submissions")], jobs=1)
     assert [s.student for s in remote.report.submissions] == ["a-right", "b-wrong", "c-raises", "d-right",
                                                                "e-broken"]
