@@ -82,7 +82,7 @@ def write_seconds(assignment, results) -> float:
         for result in results:
             assert result.sha256 == hashlib.sha256(Path(result.notebook).read_bytes()).hexdigest()
             started = time.perf_counter()
-            folders.write_autograded(result)
+            folders.write_autograded(result, Path(result.notebook).read_bytes())  # read, as the batch does
             times.append(time.perf_counter() - started)
         return statistics.median(times)
 

@@ -9,6 +9,7 @@ took from its journal (they never pass through `on_result`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +18,8 @@ from ..course.config import Assignment
 from ..course.discovery import Survey
 from ..errors import SubmissionFilesError
 from ..results import GradeReport, SubmissionResult
+from ..running.nbgrader_files import read_together
+from ..running.notebook_file import read_bytes
 
 
 class Publisher:
@@ -73,7 +76,8 @@ class Publisher:
 
     def _store(self, result: SubmissionResult) -> None:
         """Into the gradebook and the feedback pages; a failure costs this result's copy there only."""
-        steps = (("gradebook", self._gradebook), ("autograded notebook", self._autograded),
+        graded = self._graded_bytes(result)
+        steps = (("gradebook", self._gradebook), ("autograded notebook", lambda r: self._autograded(r, graded)),
                  ("feedback page", self._feedback_page), ("page in the course's feedback/ folder", self._nbgrader_page))
         for where, store in steps:
             try:
@@ -85,9 +89,24 @@ class Publisher:
                                      f"({type(error).__name__}: {str(error)[:300]}); the results files hold it")
         result.outputs = None  # written: a large class's outputs are not kept in memory
 
-    def _autograded(self, result: SubmissionResult) -> None:
+    def _graded_bytes(self, result: SubmissionResult) -> bytes | None:
+        """The notebook's bytes when its folder still holds the submission graded; else None, and a warning when a
+        newer one came in since. What is written describes the one graded either way: its score, and the time and
+        secret read with it (`SubmissionResult.nbgrader_files`), never those on disk now."""
+        if self.writer is None or (result.nbgrader_files is None and not result.sha256):
+            return None  # nothing of nbgrader's to write, or nothing was read (a grader process that was lost)
+        path = Path(result.notebook)
+        now = read_together(path, lambda: read_bytes(path, self.assignment.limits.max_notebook_mb))
+        digest = hashlib.sha256(now.value).hexdigest() if now.value is not None else ""
+        if digest == result.sha256 and now.files == result.nbgrader_files:
+            return now.value
+        same = digest == result.sha256  # the same notebook submitted again: only its time and secret are new
+        self.warnings.append(_newer(result.student, path.name, same, self.assignment.name))
+        return now.value if same else None
+
+    def _autograded(self, result: SubmissionResult, graded: bytes | None) -> None:
         if self.folders is not None:
-            self.folders.write_autograded(result)
+            self.folders.write_autograded(result, graded)
 
     def _nbgrader_page(self, result: SubmissionResult) -> None:
         if self.folders is not None:
@@ -128,3 +147,11 @@ class Publisher:
 
     def __exit__(self, *exc) -> None:
         self._stack.close()
+
+
+def _newer(student: str, notebook: str, same: bool, assignment: str) -> str:
+    changed = f"{notebook} is the same, nbgrader's timestamp.txt or secret beside it changed" if same \
+        else f"{notebook} changed"
+    return (f"a newer submission of {student} arrived after the one graded was read ({changed}): the gradebook and "
+            f"feedback/ hold the one graded, with its own time{'' if same else ', and autograded/ no notebook of it'}; "
+            f"run `autograder grade {assignment}` again to grade the new one")

@@ -13,7 +13,9 @@ A notebook gets its autograded/ folder when its student id is one folder name (t
 the submissions found there, wherever they were graded from), and its page in feedback/ when it was
 found at submitted/<student>/<assignment>/<notebook>.ipynb of this course, whose id is that folder's
 name (release_feedback finds the submission there). Everything is written from the bytes that were
-graded (read again without following a link, and checked against their hash) and files of our own.
+graded (read again by the batch without following a link, and checked here against their hash), nbgrader's
+files as they were read with those bytes (`SubmissionResult.nbgrader_files`, never read again) and files of
+our own: a newer submission collected meanwhile never lends its time or secret to the one graded.
 """
 
 from __future__ import annotations
@@ -26,15 +28,12 @@ from pathlib import Path
 import nbformat
 
 from ..course.config import Assignment
-from ..errors import InvalidSubmission, SubmissionFilesError
-from ..results import SubmissionResult
-from ..running.notebook_file import read_bytes
+from ..errors import SubmissionFilesError
+from ..results import NbgraderFiles, SubmissionResult
+from ..running.nbgrader_files import SECRET, TIMESTAMP
 from .executed import executed_notebook
 from .feedback import write_page
-from .gradebook import TIMESTAMP_MB, course_directory, read_timestamp
-
-TIMESTAMP = "timestamp.txt"  # nbgrader's submission time, beside each submitted notebook
-SECRET = "submission_secret.txt"  # nbgrader's key of a submission's feedback, beside it too
+from .gradebook import course_directory, submission_time
 
 
 class CourseFolders:
@@ -60,23 +59,27 @@ class CourseFolders:
     def _folder(self, step: str, student: str) -> str:
         return self.coursedir.format_path(step, student, self.assignment.name)
 
-    def write_autograded(self, result: SubmissionResult) -> Path | None:
-        """autograded/<student>/<assignment>/: the notebook as it ran, timestamp.txt and the release's files."""
+    def write_autograded(self, result: SubmissionResult, graded: bytes | None) -> Path | None:
+        """autograded/<student>/<assignment>/: the notebook as it ran, nbgrader's files read with it and the release's
+        files. `graded`: the notebook's bytes as they are now; none, or other than those graded (a newer submission
+        came in), leave no notebook there: none of another submission stays beside this one's gradebook row."""
         if not _one_folder(result.student) or not result.sha256:
             return None
         target = Path(self._folder(self.coursedir.autograded_directory, result.student))
         path = target / self.assignment.notebook
         if result.outputs is None and path.exists():  # taken from a journal: the copy made when it was graded stays
             return path
-        try:
-            raw = read_bytes(Path(result.notebook), self.assignment.limits.max_notebook_mb)
-        except InvalidSubmission as error:
-            raise SubmissionFilesError(f"its notebook can no longer be read ({error})") from None
-        if hashlib.sha256(raw).hexdigest() != result.sha256:
-            raise SubmissionFilesError("its notebook changed after it was graded; grade it again to update autograded/")
+        if graded is None or hashlib.sha256(graded).hexdigest() != result.sha256:
+            for stale in (path, target / TIMESTAMP, target / SECRET):
+                stale.unlink(missing_ok=True)
+            return None
         target.mkdir(parents=True, exist_ok=True)
-        _replace(path, nbformat.writes(executed_notebook(raw, self.master, result.outputs)).encode("utf-8"))
-        self._copy_nbgraders_files(Path(result.notebook).parent, target)
+        _replace(path, nbformat.writes(executed_notebook(graded, self.master, result.outputs)).encode("utf-8"))
+        for name, data in nbgraders_files(result).items():
+            if data is None:
+                (target / name).unlink(missing_ok=True)  # not the one of an older submission
+            else:
+                _replace(target / name, data)
         for source in _data_files(self.assignment.release_dir):
             destination = target / source.relative_to(self.assignment.release_dir)
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -84,11 +87,16 @@ class CourseFolders:
         return path
 
     def write_feedback(self, result: SubmissionResult) -> Path | None:
-        """feedback/<student>/<assignment>/<notebook>.html and timestamp.txt, where release_feedback looks."""
+        """feedback/<student>/<assignment>/<notebook>.html with the timestamp.txt and submission_secret.txt read
+        with the graded notebook, where release_feedback looks."""
         submitted = self.slot(result)
         if submitted is None:
             return None
-        files = nbgraders_files(submitted)
+        if result.nbgrader_files is None:
+            raise SubmissionFilesError(f"submitted/{result.student}/{self.assignment.name}/ changed while its "
+                                       "notebook was read, so its timestamp.txt and submission_secret.txt are not "
+                                       "known; its page was not put in the course's feedback/: grade it again")
+        files = nbgraders_files(result)
         missing = [name for name, data in files.items() if data is None]
         if missing:
             raise SubmissionFilesError(f"submitted/{result.student}/{self.assignment.name}/ has no readable "
@@ -101,36 +109,26 @@ class CourseFolders:
             _replace(target / name, data)
         return path
 
-    def _copy_nbgraders_files(self, submitted: Path, target: Path) -> None:
-        for name, data in nbgraders_files(submitted).items():
-            if data is None:
-                (target / name).unlink(missing_ok=True)  # not the one of an older submission
-            else:
-                _replace(target / name, data)
-
 
 def _one_folder(student: str) -> bool:
     return bool(student) and Path(student).name == student and student not in (".", "..")
 
 
-def nbgraders_files(submitted: Path) -> dict[str, bytes | None]:
-    """timestamp.txt and submission_secret.txt beside a submitted notebook, each None unless it is what
-    nbgrader writes: a time nbgrader reads (the one the gradebook records, `gradebook.submitted_at`), a
-    short line of letters and digits. Kept as they are: nbgrader finds the student's page by them."""
-    stamp = read_timestamp(submitted)
-    found: dict[str, bytes | None] = {TIMESTAMP: stamp[0] if stamp and stamp[0].isascii() else None}
-    try:  # as a submission is read: never through a link, a small regular file
-        secret = read_bytes(submitted / SECRET, TIMESTAMP_MB)
-        _secret(secret.decode("ascii"))
-        found[SECRET] = secret
-    except (InvalidSubmission, ValueError):
-        found[SECRET] = None
+def nbgraders_files(result: SubmissionResult) -> dict[str, bytes | None]:
+    """timestamp.txt and submission_secret.txt as they were read with the graded notebook, each None unless it
+    is what nbgrader writes: a time nbgrader reads (the one the gradebook records, `gradebook.submission_time`),
+    a short line of letters and digits. Kept as they are: nbgrader finds the student's page by them."""
+    files = result.nbgrader_files or NbgraderFiles()
+    found: dict[str, bytes | None] = {TIMESTAMP: None, SECRET: None}
+    if files.timestamp is not None and submission_time(files) is not None:
+        found[TIMESTAMP] = files.timestamp.encode("ascii")
+    if files.secret is not None and _secret(files.secret):
+        found[SECRET] = files.secret.encode("ascii")
     return found
 
 
-def _secret(text: str) -> None:
-    if not text.strip() or not text.strip().isalnum():
-        raise ValueError("not a submission secret")
+def _secret(text: str) -> bool:
+    return bool(text.strip()) and text.strip().isalnum()
 
 
 def _data_files(release: Path) -> list[Path]:

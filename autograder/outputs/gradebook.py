@@ -7,7 +7,8 @@ Each graded submission is then stored in one transaction: the student, the submi
 the assignment as `Gradebook.add_submission` does, and the automatic score of every part. Grading a
 student again replaces the automatic scores; a grader's manual score is kept and the cell flagged for
 review, as nbgrader's autograde does, and a late submission gets the penalty of the course's
-LateSubmissionPlugin. (autograded/ and feedback/ are `course_folders.py`'s.)
+LateSubmissionPlugin. The submission's time is the one read with the graded notebook, set every time (no
+time: none, and no penalty). (autograded/ and feedback/ are `course_folders.py`'s.)
 A run stopped half-way leaves every finished submission stored and nothing half-written.
 """
 
@@ -22,16 +23,14 @@ import nbformat
 
 from ..course.config import Assignment
 from ..course.generate import alembic_on_path
-from ..errors import ConfigError, GradebookError, InvalidSubmission, ReleaseError, UsageError
-from ..results import SubmissionResult
-from ..running.notebook_file import read_bytes
+from ..errors import ConfigError, GradebookError, ReleaseError, UsageError
+from ..results import NbgraderFiles, SubmissionResult
 from ..running.submission import grade_id
 
 QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
 QUIET.addHandler(logging.NullHandler())
 QUIET.propagate = False
 GRADE_CELL = "test_{part}"  # the master's grade cell that holds a part's points
-TIMESTAMP_MB = 0.001  # nbgrader's timestamp.txt holds one date
 
 
 def part_cells(assignment: Assignment, master: nbformat.NotebookNode) -> dict[str, str]:
@@ -108,9 +107,8 @@ class GradebookWriter:
         try:
             with db.no_autoflush:  # no flush of half-built rows; all of it is committed once, below
                 submission = self._submission(result.student)
-            stamp = submitted_at(Path(result.notebook))
-            if stamp is not None:
-                submission.timestamp = stamp
+            # nbgrader's time of the bytes graded, read with them; none is no time, so no penalty (not the last one)
+            submission.timestamp = stamp = submission_time(result.nbgrader_files)
             scores = {p.name: p.score for p in result.parts}
             for notebook in submission.notebooks:
                 notebook.late_submission_penalty = None  # as nbgrader's AssignLatePenalties starts
@@ -119,7 +117,7 @@ class GradebookWriter:
                     if part is not None:
                         grade.auto_score = float(scores.get(part, 0.0))
                         grade.needs_manual_grade = grade.manual_score is not None
-            may_be_late = submission.timestamp is not None and submission.assignment.duedate is not None
+            may_be_late = stamp is not None and submission.assignment.duedate is not None
             db.commit()
         except (SQLAlchemyError, ValueError, TypeError) as error:
             db.rollback()
@@ -226,20 +224,16 @@ def _recorded(assignment: Assignment, url: str) -> bool:
             for part, value in assignment.parts.items())
 
 
-def submitted_at(notebook: Path) -> datetime.datetime | None:
-    """nbgrader's submission time (`timestamp.txt` beside a notebook in submitted/<student>/<assignment>/)."""
-    found = read_timestamp(notebook.parent)
-    return found[1] if found else None
-
-
-def read_timestamp(folder: Path) -> tuple[bytes, datetime.datetime] | None:
-    """The bytes of `folder`/timestamp.txt and the time nbgrader reads in them; None when it has none."""
+def submission_time(files: NbgraderFiles | None) -> datetime.datetime | None:
+    """The time nbgrader reads in a submission's timestamp.txt as it was read with the graded notebook
+    (`SubmissionResult.nbgrader_files`); None when there was none or it is not a time."""
     from nbgrader.utils import parse_utc
 
-    try:  # as a submission is read: never through a link, a small regular file
-        raw = read_bytes(folder / "timestamp.txt", TIMESTAMP_MB)
-        return raw, parse_utc(raw.decode("utf-8").strip())
-    except (InvalidSubmission, ValueError, OverflowError):
+    if files is None or files.timestamp is None:
+        return None
+    try:
+        return parse_utc(files.timestamp.strip())
+    except (ValueError, OverflowError):
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -9,15 +10,24 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import parse_utc
+from rich.console import Console
 
+from autograder.batch.publish import Publisher
+from autograder.batch.run import run_batch
 from autograder.cli import main
+from autograder.course.config import load_assignment
+from autograder.course.discovery import survey
 from autograder.course.generate import nbgrader_config
 
+from nbgrader_course import COURSE_CONFIG, COURSE_ID, LATE_PENALTY, STUDENT_CONFIG, Cycle, utc_now
 from toybatch import ANSWERS, toy_class
 
 pytestmark = pytest.mark.slow
@@ -112,3 +122,87 @@ def test_a_course_batch_fills_nbgraders_folders_and_a_students_own_files_only_wa
         "alice", "mallory"]
     assert sorted(p.parent.parent.name for p in (course.root / "autograded").glob("*/toy/toy.ipynb")) == [
         "alice", "bob", "mallory"]
+
+
+NBGRADERS_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def exchange_course(root: Path) -> tuple[Cycle, Path]:
+    """The toy class with nbgrader's exchange, a course id, a one-point late penalty, and alice's own folder;
+    the assignment released through the exchange. (cycle, alice's folder of the assignment)"""
+    course = toy_class(root / "course", {})
+    exchange, home = root / "exchange", root / "alice"
+    config = COURSE_CONFIG.format(course_id=COURSE_ID, exchange=exchange, penalty=LATE_PENALTY)
+    (course.root / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + config)
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    home.mkdir()
+    (home / "nbgrader_config.py").write_text(
+        STUDENT_CONFIG.format(course_id=COURSE_ID, exchange=exchange, cache=home / ".nbgrader_cache"))
+    cycle = Cycle(root, course.root, exchange)
+    cycle.run("db assignment add", "nbgrader", "db", "assignment", "add", "toy", "--duedate=2999-01-01 00:00:00 UTC",
+              cwd=course.root)
+    cycle.run("release_assignment", "nbgrader", "release_assignment", "toy", cwd=course.root)
+    cycle.run("fetch_assignment", "nbgrader", "fetch_assignment", "toy", cwd=home, student="alice")
+    cycle.check("db assignment add", "release_assignment", "fetch_assignment")
+    return cycle, home / "toy"
+
+
+def submit(cycle: Cycle, work: Path, answer: str, step: str) -> None:
+    """alice answers in her copy and submits it with nbgrader's submit."""
+    nb = nbformat.read(work / "toy.ipynb", as_version=4)
+    next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "square").source = answer
+    nbformat.write(nb, work / "toy.ipynb")
+    cycle.run(step, "nbgrader", "submit", "toy", "--student=alice", cwd=work.parent, student="alice")
+    cycle.check(step)
+
+
+def alices_row(cycle: Cycle) -> tuple[float, object, float | None]:
+    """Her raw score, submission time and late penalty in the gradebook."""
+    with Gradebook(f"sqlite:///{cycle.course / 'gradebook.db'}") as gb:
+        row = gb.find_submission("toy", "alice")
+        return row.score, row.timestamp, row.notebooks[0].late_submission_penalty
+
+
+def test_a_resubmission_collected_while_grading_gets_its_own_grade_and_never_the_one_before(tmp_path, capsys):
+    cycle, work = exchange_course(tmp_path)
+    submitted, feedback = cycle.course / "submitted" / "alice" / "toy", cycle.course / "feedback" / "alice" / "toy"
+    submit(cycle, work, ANSWERS["alice"], "submit")  # right: 3 of 3, on time
+    cycle.run("due now", "nbgrader", "db", "assignment", "add", "toy", f"--duedate={utc_now()}", cwd=cycle.course)
+    cycle.run("collect", "nbgrader", "collect", "toy", cwd=cycle.course)
+    cycle.check("due now", "collect")
+    first = {name: (submitted / name).read_bytes() for name in NBGRADERS_FILES}
+    assignment = load_assignment("toy", cycle.course)
+    surveyed = survey(assignment, [cycle.course / "submitted"])
+    with Publisher(assignment, surveyed, Console(file=io.StringIO()), gradebook="") as publish:
+        def collected_then_published(result):  # alice submits again while her first notebook is being graded
+            submit(cycle, work, ANSWERS["dan"], "submit again")  # late, and 1 of 3
+            cycle.run("collect --update", "nbgrader", "collect", "toy", "--update", cwd=cycle.course)
+            cycle.check("collect --update")
+            publish(result)
+
+        run = run_batch(assignment, [cycle.course / "submitted"], jobs=1, on_result=collected_then_published,
+                        on_plan=publish.plan, display=publish.display, found=surveyed.found)
+        publish.catch_up(run.report)
+    second = {name: (submitted / name).read_bytes() for name in NBGRADERS_FILES}
+    assert second != first and [r.score for r in run.report.submissions] == [3.0]
+    # every record of the submission graded is that submission's: its score, its time (on time: no penalty)
+    assert alices_row(cycle) == (3.0, parse_utc(first["timestamp.txt"].decode()), None)
+    assert {name: (feedback / name).read_bytes() for name in NBGRADERS_FILES} == first
+    assert not (cycle.course / "autograded" / "alice" / "toy" / "toy.ipynb").exists()
+    assert [w for w in publish.warnings if "a newer submission of alice arrived" in w and "grade toy` again" in w]
+    cycle.run("release_feedback", "nbgrader", "release_feedback", "toy", cwd=cycle.course)
+    cycle.run("fetch_feedback", "nbgrader", "fetch_feedback", "toy", "--student=alice", cwd=work.parent,
+              student="alice")
+    cycle.check("release_feedback", "fetch_feedback")
+    fetched = sorted(work.glob("feedback/*/toy.html"))  # under the time of the submission it is the feedback of
+    assert [parse_utc(page.parent.name) for page in fetched] == [parse_utc(first["timestamp.txt"].decode())]
+
+    capsys.readouterr()
+    assert main(["--course", str(cycle.course), "grade", "toy", str(cycle.course / "submitted"), "--jobs", "1",
+                 "--gradebook"]) == 0  # the newer submission, graded again: its own score, time and penalty
+    assert "newer submission" not in capsys.readouterr().err
+    assert alices_row(cycle) == (1.0, parse_utc(second["timestamp.txt"].decode()), LATE_PENALTY)
+    assert {name: (feedback / name).read_bytes() for name in NBGRADERS_FILES} == second
+    autograded = nbformat.read(cycle.course / "autograded" / "alice" / "toy" / "toy.ipynb", as_version=4)
+    assert ANSWERS["dan"] in [c.source for c in autograded.cells]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,7 +13,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from autograder.outputs.course_folders import CourseFolders
 from autograder.errors import SubmissionFilesError
 from autograder.outputs.executed import executed_notebook
-from autograder.results import SubmissionResult
+from autograder.results import NbgraderFiles, SubmissionResult
+from autograder.running.nbgrader_files import read_files
 
 from toycourse import make_course
 
@@ -30,7 +31,8 @@ def course(tmp_path):
 
 def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None = STAMP,
            secret: bytes | None = SECRET) -> SubmissionResult:
-    """The notebook as nbgrader's collect leaves it, and its result as the grader made it."""
+    """The notebook as nbgrader's collect leaves it, and its result as the grader made it (nbgrader's files
+    read with the notebook)."""
     folder = course.root / "submitted" / student / "toy"
     folder.mkdir(parents=True)
     path = folder / "toy.ipynb"
@@ -40,7 +42,12 @@ def submit(course, student: str, nb: nbformat.NotebookNode, stamp: bytes | None 
     if secret is not None:
         (folder / "submission_secret.txt").write_bytes(secret)
     return SubmissionResult(student=student, notebook=str(path), status="graded", score=3.0, max_score=3.0,
-                            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), outputs={})
+                            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), outputs={},
+                            nbgrader_files=read_files(folder))
+
+
+def graded_bytes(result: SubmissionResult) -> bytes:
+    return Path(result.notebook).read_bytes()
 
 
 def released(course, answer: str = "def square(x):\n    return x * x") -> nbformat.NotebookNode:
@@ -75,7 +82,7 @@ def test_the_executed_notebook_is_the_submission_restored_with_the_workers_outpu
 def test_autograded_holds_the_notebook_as_it_ran_its_timestamp_and_the_release_files(course):
     result = submit(course, "alice", released(course))
     result.outputs = {"3": [new_output("stream", name="stdout", text="square looks right\n")]}
-    path = CourseFolders(course.assignment()).write_autograded(result)
+    path = CourseFolders(course.assignment()).write_autograded(result, graded_bytes(result))
     folder = course.root / "autograded" / "alice" / "toy"
     assert path == folder / "toy.ipynb"
     written = nbformat.read(path, as_version=4)
@@ -104,26 +111,48 @@ def test_a_notebook_graded_from_elsewhere_is_in_autograded_for_the_formgrader_un
     path = course.write("frank", nb)  # submissions/frank.ipynb, as from a folder of notebooks
     result = SubmissionResult(student="frank", notebook=str(path), status="graded", score=3.0, max_score=3.0,
                               sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-    assert folders.write_autograded(result) == course.root / "autograded" / "frank" / "toy" / "toy.ipynb"
+    written = folders.write_autograded(result, path.read_bytes())
+    assert written == course.root / "autograded" / "frank" / "toy" / "toy.ipynb"
     for student in ("../frank", "..", ""):
-        assert folders.write_autograded(SubmissionResult.from_dict(dict(result.to_dict(), student=student))) is None
+        moved = SubmissionResult.from_dict(dict(result.to_dict(), student=student))
+        assert folders.write_autograded(moved, path.read_bytes()) is None
     assert sorted(p.name for p in (course.root / "autograded").iterdir()) == ["frank"]
 
 
-def test_a_notebook_changed_or_linked_after_grading_is_not_copied(course, tmp_path):
+def test_autograded_holds_the_notebook_graded_or_none_never_another_submissions(course):
     folders = CourseFolders(course.assignment())
-    result = submit(course, "carol", released(course))
+    first = submit(course, "carol", released(course))
+    folder = course.root / "autograded" / "carol" / "toy"
+    assert folders.write_autograded(first, graded_bytes(first)) == folder / "toy.ipynb"
+    # carol submits again (nbgrader's collect --update) while the batch grades her first notebook again
+    again = SubmissionResult.from_dict(first.to_dict())
+    again.outputs = {}
     path = course.root / "submitted" / "carol" / "toy" / "toy.ipynb"
     path.write_text(path.read_text().replace("x * x", "x ** 2"))
-    with pytest.raises(SubmissionFilesError, match="changed after it was graded"):
-        folders.write_autograded(result)
-    secret = tmp_path / "secret.ipynb"
-    secret.write_text("{}")
-    path.unlink()
-    os.symlink(secret, path)
-    with pytest.raises(SubmissionFilesError, match="can no longer be read"):
-        folders.write_autograded(result)
-    assert not (course.root / "autograded" / "carol" / "toy" / "toy.ipynb").exists()
+    (path.parent / "timestamp.txt").write_bytes(b"2026-11-21 10:00:00.000000 UTC\n")
+    assert folders.write_autograded(again, path.read_bytes()) is None  # not the bytes graded
+    assert sorted(p.name for p in folder.iterdir()) == ["sides.csv"]  # none of the first stays beside the new row
+    assert folders.write_autograded(again, None) is None  # its notebook can no longer be read (a link, gone)
+    assert not (folder / "toy.ipynb").exists()
+
+
+def test_nbgraders_files_are_those_read_with_the_graded_notebook_never_those_there_now(course):
+    folders = CourseFolders(course.assignment())
+    result = submit(course, "hana", released(course))
+    submitted = course.root / "submitted" / "hana" / "toy"
+    (submitted / "timestamp.txt").write_bytes(b"2026-11-21 10:00:00.000000 UTC\n")  # a newer submission's
+    (submitted / "submission_secret.txt").write_bytes(b"77" * 64)
+    page = folders.write_feedback(result)
+    folders.write_autograded(result, graded_bytes(result))
+    for folder in (page.parent, course.root / "autograded" / "hana" / "toy"):
+        assert (folder / "timestamp.txt").read_bytes() == STAMP
+        assert (folder / "submission_secret.txt").read_bytes() == SECRET
+    result.nbgrader_files = NbgraderFiles(timestamp="yesterday", secret=SECRET.decode())  # not a time nbgrader reads
+    folders.write_autograded(result, graded_bytes(result))
+    assert not (course.root / "autograded" / "hana" / "toy" / "timestamp.txt").exists()  # no older one stays
+    result.nbgrader_files = None  # the folder changed at every read of the notebook
+    with pytest.raises(SubmissionFilesError, match="changed while its notebook was read"):
+        folders.write_feedback(result)
 
 
 def test_the_feedback_page_goes_where_release_feedback_looks_with_the_submission_time(course):
@@ -155,7 +184,7 @@ def test_the_formgrader_shows_what_a_student_wrote_as_text_never_as_markup(cours
     result.outputs = {"3": [new_output("stream", name="stdout", text="<script>alert(5)</script>\n"),
                             new_output("error", ename="<b>E</b>", evalue="<img src=y onerror=alert(6)>",
                                        traceback=["\x1b[31m<script>alert(7)</script>\x1b[0m"])]}
-    path = CourseFolders(course.assignment()).write_autograded(result)
+    path = CourseFolders(course.assignment()).write_autograded(result, graded_bytes(result))
     config = Config()
     config.HTMLExporter.template_name = "formgrade"  # as nbgrader's formgrader renders autograded/
     config.HTMLExporter.extra_template_basedirs = [handlers.template_path]

@@ -19,6 +19,7 @@ from autograder.errors import ConfigError, GradebookError
 from autograder.outputs.gradebook import GradebookWriter, default_url, part_cells
 from autograder.verbs.release import release
 from autograder.results import SubmissionResult
+from autograder.running.nbgrader_files import read_files
 
 from conftest import REPO
 from toybatch import set_grade_cell_points, toy_graded  # noqa: F401  (the fixture)
@@ -176,11 +177,13 @@ c.AssignLatePenalties.plugin_class = PointPerHour
 
 
 def submitted_copy(result: SubmissionResult, root: Path, stamp: str) -> SubmissionResult:
-    """The result as if its notebook had come through nbgrader's collect, with this timestamp.txt."""
+    """The result as if its notebook had come through nbgrader's collect, with this timestamp.txt read with it."""
     folder = root / "submitted" / result.student / "toy"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "timestamp.txt").write_text(stamp)
-    return SubmissionResult.from_dict(dict(result.to_dict(), notebook=str(folder / "toy.ipynb")))
+    copy = SubmissionResult.from_dict(dict(result.to_dict(), notebook=str(folder / "toy.ipynb")))
+    copy.nbgrader_files = read_files(folder)
+    return copy
 
 
 def penalties(url: str) -> dict[str, float | None]:
@@ -211,3 +214,36 @@ def test_a_late_submission_gets_the_penalty_of_the_courses_late_submission_plugi
     with GradebookWriter(assignment) as writer:  # alice resubmits on time: graded again, no penalty
         writer.record(submitted_copy(results["alice"], root, "2026-03-01 11:59:00.000000 UTC"))
     assert penalties(url)["alice"] is None
+
+
+def test_each_grading_sets_the_time_read_with_its_notebook_and_none_is_no_time_and_no_penalty(stored, tmp_path):
+    """A resubmission whose timestamp.txt is missing or unreadable keeps neither the late penalty nor the
+    on-time stamp of the submission graded before it."""
+    from autograder.grade import Grader
+
+    course, report, _ = stored
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root)
+    (root / "nbgrader_config.py").write_text(LATE_POLICY)
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.update_or_create_assignment("toy", duedate=datetime.datetime(2026, 3, 1, 12, 0))
+    folder = root / "submitted" / "alice" / "toy"
+    folder.mkdir(parents=True)
+    shutil.copy(next(r.notebook for r in report.submissions if r.student == "alice"), folder / "toy.ipynb")
+    assignment = load_assignment("toy", root)
+
+    def resubmitted(stamp: str | None) -> tuple[datetime.datetime | None, float | None]:
+        (folder / "timestamp.txt").unlink(missing_ok=True)
+        if stamp is not None:
+            (folder / "timestamp.txt").write_text(stamp)
+        writer.record(grader.grade("alice", folder / "toy.ipynb"))
+        with Gradebook(url) as gb:
+            submission = gb.find_submission("toy", "alice")
+            return submission.timestamp, submission.notebooks[0].late_submission_penalty
+
+    with Grader(assignment) as grader, GradebookWriter(assignment) as writer:
+        assert resubmitted("2026-03-01 13:30:00.000000 UTC") == (datetime.datetime(2026, 3, 1, 13, 30), 2.0)
+        assert resubmitted("not a time") == (None, None)
+        assert resubmitted("2026-03-01 11:00:00.000000 UTC") == (datetime.datetime(2026, 3, 1, 11, 0), None)
+        assert resubmitted(None) == (None, None)  # not the on-time stamp of the one before
