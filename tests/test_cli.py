@@ -105,7 +105,7 @@ def test_a_broken_config_exits_3_naming_file_and_key(tmp_path, capsys):
     assert main(["--course", str(course.root), "validate", "toy"]) == ExitCode.CONFIG == 3
     line = capsys.readouterr().err.strip()
     assert line.startswith("error: ") and "\n" not in line
-    assert line.endswith("assignment.toml: [limits.timeout] must be a positive number, got 0")
+    assert line.endswith("assignment.toml: [limits.timeout] must be a number more than 0 and at most 86,400, got 0")
 
 
 def test_grade_writes_json(runs, course):
