@@ -124,6 +124,7 @@ def run_autograder(built, tmp_path, rewrite: tuple[str, ...], sandbox: str | Non
         env["PATH"] = str(tmp_path / "no-programs")
     done = subprocess.run([shutil.which("bash"), str(root / "source" / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=180)
+    assert not list(temporary.glob("autograder-course-*"))  # the course copy is gone with the run
     return done, json.loads((root / "results" / "results.json").read_text()), root
 
 
