@@ -51,9 +51,21 @@ def fingerprint(reference_dir: Path) -> str:
     digest = hashlib.sha256(versions.encode())
     # read_table's module, found without importing it (that would import pandas)
     digest.update(Path(importlib.util.find_spec(f"{_PACKAGE}.course.datafile").origin).read_bytes() + b"\0")
-    for path in sorted(reference_dir.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(reference_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return files_digest(reference_dir, "*.py", digest)
+
+
+def files_digest(where: Path, pattern: str = "*", digest: Any = None) -> str:
+    """SHA-256 of the names and contents of the files matching `pattern` in the folder `where` (at any depth,
+    left out: __pycache__ and hidden files or folders such as .ipynb_checkpoints), or of the file `where`
+    itself (none: nothing). The one way a result's dependencies are fingerprinted: the reference cache's keys
+    and the batch journal's record of what its results were graded with (`batch/resume.py`)."""
+    digest = hashlib.sha256() if digest is None else digest
+    if where.is_file():
+        digest.update(where.name.encode() + b"\0" + where.read_bytes() + b"\0")
+    for path in sorted(where.rglob(pattern)) if where.is_dir() else []:
+        inside = path.relative_to(where)
+        if path.is_file() and not any(part == "__pycache__" or part.startswith(".") for part in inside.parts):
+            digest.update(str(inside).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
