@@ -6,6 +6,7 @@ The CLI catches `AutograderError` and prints `str(error)` as one line; anything 
 from __future__ import annotations
 
 import enum
+import errno
 from pathlib import Path
 
 
@@ -38,7 +39,7 @@ class ConfigError(AutograderError):
 
     def __init__(self, path: Path | str, key: str, problem: str):
         self.path, self.key, self.problem = str(path), key, problem
-        super().__init__(f"{path}: [{key}] {problem}")
+        super().__init__(f"{path}: [{key}] {problem}" if key else f"{path}: {problem}")  # a Python file has no key
 
 
 class DataFileError(AutograderError):
@@ -54,6 +55,41 @@ class DataFileError(AutograderError):
         if column is not None:
             where += f", column '{column}'"
         super().__init__(f"{where}: {problem}")
+
+
+# What a failed write means, for the errors a full or failing disk gives (the rest say it in their own words).
+STORAGE_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this process may write",
+    errno.EROFS: "the filesystem is read-only",
+    errno.EIO: "the disk failed to write",
+}
+
+
+def storage_cause(error: OSError) -> str:
+    """Why a write failed, in words: 'the disk is full (No space left on device)'."""
+    detail = error.strerror or str(error) or type(error).__name__
+    known = STORAGE_CAUSES.get(error.errno)
+    return f"{known} ({detail})" if known else detail
+
+
+class StorageError(AutograderError):
+    """A file could not be written: a full disk, a quota, a read-only or failing filesystem. The message names
+    the file, the cause, and what was kept."""
+
+    def __init__(self, path: Path | str, error: OSError, kept: str):
+        self.path, self.error, self.kept = str(path), error, kept
+        super().__init__(f"could not write {path}: {storage_cause(error)}; {kept}")
+
+
+def refused_write(error: BaseException) -> StorageError | None:
+    """A full or failing disk's OSError, for a write no verb reports itself, as the StorageError that says so;
+    None for any other error (a bug of ours)."""
+    if not isinstance(error, OSError) or error.errno not in STORAGE_CAUSES:
+        return None
+    return StorageError(error.filename or "a file", error, "what the command wrote before is kept: free some "
+                        "space (or write elsewhere) and run it again")
 
 
 class ReleaseError(AutograderError):

@@ -9,12 +9,14 @@ what the tests recorded (the training loss against the reference's). It is built
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
 from pathlib import Path
 
 from ..course.config import Assignment
+from ..errors import StorageError
 from ..names import folder_name
 from ..results import GradeReport, PartResult, SubmissionResult, TestResult
 from . import plots
@@ -53,11 +55,19 @@ def write_feedback(assignment: Assignment, result: SubmissionResult, folder: Pat
 
 
 def write_page(assignment: Assignment, result: SubmissionResult, path: Path) -> Path:
-    """Write the student's page at `path`, whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the student's page at `path`, whole or not at all: StorageError when the disk refuses it (full,
+    over quota, read-only), with no temporary file left and the page written before, if any, as it was."""
+    page = render(assignment, result)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(render(assignment, result), encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        before = "the page written before is left as it was" if path.is_file() else "no page was written"
+        raise StorageError(path, error, f"{before}; free some space and grade again") from None
     return path
 
 

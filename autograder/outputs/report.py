@@ -6,6 +6,7 @@ the known mistakes recognised (misconceptions) and the slowest submissions; plot
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import statistics
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course.config import Assignment
-from ..errors import UsageError
+from ..errors import StorageError, UsageError
 from ..results import GradeReport
 from . import plots
 
@@ -146,8 +147,14 @@ def write_report(assignment: Assignment, results_json: Path, output: Path) -> Pa
     except (ValueError, KeyError, TypeError) as error:
         raise UsageError(f"{results_json} is not a results file of `autograder grade --json` ({error})") from None
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    page = render(summarize(assignment, report))
     temporary = output.with_name(output.name + ".tmp")
-    temporary.write_text(render(summarize(assignment, report)), encoding="utf-8")
-    os.replace(temporary, output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, output)
+    except OSError as error:  # a full disk: no temporary file left, and the report before (if any) as it was
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise StorageError(output, error, "no report was written: free some space, or pass another -o") from None
     return output

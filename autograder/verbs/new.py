@@ -11,6 +11,7 @@ the real exercise (docs/AUTHORING.md describes the loop):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..course.config import CONFIG_NAME
-from ..errors import UsageError
+from ..errors import StorageError, UsageError
 from ..names import assignment_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -147,7 +148,7 @@ def _nbgrader(grade_id: str, solution: bool = False, grade: bool = False, locked
 
 
 def create_assignment(name: str, root: Path) -> list[Path]:
-    """Write a new assignment's files under the course `root`; refuse to touch an existing one."""
+    """Write a new assignment's files under the course `root`, all of them or none; refuse to touch an existing one."""
     if not NAME_PATTERN.fullmatch(name):
         raise UsageError(f"'{name}' is not a usable assignment name: use lowercase letters, digits and "
                          "single hyphens, starting with a letter (e.g. 'linear-regression')")
@@ -159,7 +160,27 @@ def create_assignment(name: str, root: Path) -> list[Path]:
         shown = ", ".join(str(path.relative_to(root)) for path in existing)
         raise UsageError(f"assignment '{name}' already exists ({shown}); nothing was written. "
                          "Choose another name, or delete those files first to start over")
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    _write_all(files)
     return list(files)
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file; when the disk refuses one, remove those written and the folders made, and say so."""
+    made: list[Path] = []  # in the order made: folders, then the file in them
+    try:
+        for path, text in files.items():
+            missing = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            made.append(path)
+            path.write_text(text)
+    except OSError as error:
+        for made_path in reversed(made):
+            with contextlib.suppress(OSError):
+                if made_path.is_dir():
+                    made_path.rmdir()
+                else:
+                    made_path.unlink(missing_ok=True)
+        raise StorageError(path, error, "nothing of the new assignment was kept: free some space, then run "
+                                        "`autograder new` again") from None

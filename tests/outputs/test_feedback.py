@@ -15,12 +15,15 @@ import pytest
 from matplotlib import image
 
 from autograder.course.config import load_assignment
+from autograder.errors import StorageError
 from autograder.outputs.feedback import feedback_path, render, write_all, write_feedback
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 
 from conftest import REPO
+from full_disk import fill, small_filesystem
 from toybatch import toy_graded  # noqa: F401  (the fixture)
+from toycourse import make_course
 
 pytestmark = pytest.mark.slow
 
@@ -165,3 +168,20 @@ def test_values_no_plot_can_draw_leave_the_page_without_that_plot(graded):
                                        "title": "training loss"}}
     page = render(course.assignment(), result)  # a student's loss of 1.7e308 used to raise in matplotlib
     assert "Total:" in page and "data:image/png" not in page
+
+
+def test_a_page_the_full_disk_refuses_leaves_no_temporary_file_and_the_page_before(tmp_path):
+    course = make_course(tmp_path / "course")
+    result = SubmissionResult(student="ada", notebook="ada.ipynb", status="graded", score=3.0, max_score=3.0)
+    with small_filesystem(tmp_path / "disk") as disk:
+        before = write_feedback(course.assignment(), result, disk)  # a page from an earlier batch
+        fill(disk)
+        for student in ("ada", "bob"):
+            with pytest.raises(StorageError) as refused:
+                write_feedback(course.assignment(), SubmissionResult(**{**result.__dict__, "student": student,
+                                                                       "score": 1.0}), disk)
+            kept = "the page written before is left as it was" if student == "ada" else "no page was written"
+            assert str(refused.value) == (f"could not write {disk}/{student}/toy/toy.html: the disk is full (No space "
+                                          f"left on device); {kept}; free some space and grade again")
+        assert sorted(path.name for path in disk.rglob("*") if path.is_file()) == ["ballast", "toy.html"]
+        assert "Total: 3 / 3" in before.read_text()

@@ -15,6 +15,7 @@ from autograder.cli import main
 from autograder.course.config import load_assignment
 from autograder.errors import ExitCode, UsageError
 from conftest import REPO
+from full_disk import fill, small_filesystem
 
 AUTOGRADER = [sys.executable, "-m", "autograder"]
 
@@ -95,3 +96,16 @@ def test_a_name_too_long_for_a_folder_is_a_usage_error_not_an_internal_one(cours
     error = capsys.readouterr().err
     assert "assignment name" in error and "characters" in error and "internal" not in error
     assert not any(any((course / folder).iterdir()) for folder in ("assignments", "solutions", "source"))
+
+
+def test_a_disk_that_refuses_a_file_leaves_nothing_of_the_new_assignment(tmp_path, capsys):
+    with small_filesystem(tmp_path / "course") as course:
+        for folder in ("assignments", "solutions", "source", "release"):
+            (course / folder).mkdir()
+        fill(course, leave=4096)  # room for the master, not for the files after it
+        assert main(["--course", str(course), "new", "demo-hw"]) == ExitCode.FAILED
+        left = sorted(str(path.relative_to(course)) for path in course.rglob("*"))
+    assert left == ["assignments", "ballast", "release", "solutions", "source"]
+    assert capsys.readouterr().err.strip() == (
+        f"error: could not write {course}/solutions/demo_hw.py: the disk is full (No space left on device); nothing "
+        "of the new assignment was kept: free some space, then run `autograder new` again")
