@@ -13,22 +13,42 @@ import logging
 import os
 import shutil
 import sys
+import traceback
 from pathlib import Path
 
-from ..errors import ReleaseError
+from ..errors import ConfigError, ReleaseError
 from .config import Assignment
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 
 
 def nbgrader_config(root: Path):
+    """The course's nbgrader_config.py, as nbgrader reads it; ConfigError naming its line when it cannot be run."""
     from traitlets.config import Config, PyFileConfigLoader
 
     config = Config()
     if (root / NBGRADER_CONFIG).is_file():
-        config = PyFileConfigLoader(NBGRADER_CONFIG, path=str(root)).load_config()
+        try:
+            config = PyFileConfigLoader(NBGRADER_CONFIG, path=str(root)).load_config()
+        except (Exception, SystemExit) as error:  # the course's own Python: a typo, a failing import, an exit
+            raise ConfigError(root / NBGRADER_CONFIG, "", _config_failure(root / NBGRADER_CONFIG, error)) from None
     config.CourseDirectory.root = str(root)
     return config
+
+
+def _config_failure(path: Path, error: BaseException) -> str:
+    """What went wrong in nbgrader_config.py, at which line, and what to do."""
+    def same(filename: str | None) -> bool:
+        return bool(filename) and os.path.abspath(filename) == os.path.abspath(path)
+
+    line = error.lineno if isinstance(error, SyntaxError) and same(error.filename) else None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if same(frame.filename):
+            line = frame.lineno
+    message = error.msg if isinstance(error, SyntaxError) else str(error)
+    where = f"line {line}: " if line else ""
+    return (f"{where}{type(error).__name__}: {message[:300]}; fix nbgrader_config.py in the course folder "
+            "(nbgrader runs the same file: `nbgrader db assignment list` shows the same error)")
 
 
 @contextlib.contextmanager
