@@ -74,10 +74,13 @@ class GradebookWriter:
         from nbgrader.api import Gradebook
         from sqlalchemy.exc import SQLAlchemyError
 
+        from .late_policy import check_late_plugin
+
         self.assignment = assignment
         self.cells = part_cells(assignment, nbformat.read(assignment.master_notebook, as_version=4))
         coursedir = course_directory(assignment)
         self.config = coursedir.config  # the course's nbgrader_config.py, as nbgrader's commands read it
+        check_late_plugin(self.config, assignment.root / "nbgrader_config.py")  # before any score is stored
         self.url = url or coursedir.db_url
         self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
         try:
