@@ -193,7 +193,9 @@ class Child:
 
     def _fork(self) -> None:
         """A process for the next part's calls, from the state the notebook left (worker/parts.py); this one
-        says which and is stopped until the part after it."""
+        says which and is stopped until the part after it. The processes the zygote killed are collected first:
+        until then they count against the submission's process limit."""
+        _collect_ended()
         pid = os.fork()
         if pid == 0:
             self.in_part = True
@@ -250,6 +252,15 @@ class Child:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = previous_out, previous_err
+
+
+def _collect_ended() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
 
 
 class _Missing(Exception):

@@ -126,9 +126,12 @@ def submission_folder(sent: socket.socket | None, fallback: str) -> int:
 
 
 def _notebook_process(child: int) -> int:
-    """The process that ran the cells: the zygote's child itself, or in a PID namespace its only child."""
-    inside = processes.children(child)
-    return inside[0] if len(inside) == 1 and processes.inner_pid(inside[0]) == 1 else child
+    """The process that ran the cells: process 1 of the submission's PID namespace (the child's only child,
+    or the zygote's own once a submission killed the child), else the zygote's child itself."""
+    for pid in processes.descendants(os.getpid()):
+        if processes.inner_pid(pid) == 1:
+            return pid
+    return child
 
 
 def _part_process(notebook: int, forked: int) -> int:

@@ -113,7 +113,7 @@ def kill_descendants(keep: tuple[int, ...] = ()) -> None:
     none is left; the processes below a kept one go too."""
     me = os.getpid()
     for _ in range(50):
-        doomed = [pid for pid in _descendants(me) if pid not in keep]
+        doomed = [pid for pid in descendants(me) if pid not in keep]
         if not doomed:
             break
         for pid in doomed:
@@ -148,7 +148,7 @@ def _table() -> dict[int, tuple[int, bytes]]:
     return table
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     table = _table()
     found, frontier = [], [root]
     while frontier:
