@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import settings
 from .course.config import find_course_root, load_assignment
-from .errors import AutograderError, ExitCode
+from .errors import AutograderError, ExitCode, refused_write
 
 # Imported where used, not here: a command starts its worker, or its grader processes, first (`_early_start`),
 # and every import before that is on the way of its result (rich alone takes 30 ms).
@@ -27,25 +27,30 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.verb(args) or ExitCode.OK)
     except AutograderError as error:
-        from rich.console import Console
-        from rich.text import Text
-
-        from .outputs.terminal import text
-
-        # plain text: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
-        Console(stderr=True).print(Text("error: ", style="bold red") + text(str(error)), highlight=False,
-                                   soft_wrap=True)
-        return int(error.exit_code)
+        return _fail(error)
     except KeyboardInterrupt:
         resume = " (the same command with --resume grades the rest)" if getattr(args, "json", None) else ""
         _say(f"interrupted; results written so far are kept{resume}")
         return 130
     except Exception as error:  # a bug of ours: one line, not a traceback, and what to do
+        if (refused := refused_write(error)) is not None:  # or a full disk under a write no verb reports itself
+            return _fail(refused)
         _say(f"internal error: {type(error).__name__}: {str(error)[:300]}; results written so far are "
              "kept; please report it (run with AUTOGRADER_DEBUG=1 for the traceback)")
         if settings.debug():
             raise
         return int(ExitCode.INTERNAL)
+
+
+def _fail(error: AutograderError) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from .outputs.terminal import text
+
+    # plain text: rich would take "[limits.timeout]" in a ConfigError for markup and drop it
+    Console(stderr=True).print(Text("error: ", style="bold red") + text(str(error)), highlight=False, soft_wrap=True)
+    return int(error.exit_code)
 
 
 def _say(message: str) -> None:
@@ -189,10 +194,9 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
     from rich.console import Console
 
     from .batch.publish import Publisher
-    from .batch.run import finish, run_batch
+    from .batch.run import kept_in, run_batch, write_results
     from .batch.trust import cluster_tls
     from .course.discovery import survey
-    from .outputs.exports import write_csv, write_json
     from .outputs.table import print_table
     from .outputs.terminal import say
 
@@ -205,30 +209,28 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
 
     if surveyed is None:  # one look at the paths: the batch and what is shown of it agree
         surveyed = survey(assignment, args.paths)
-    with Publisher(assignment, surveyed, err, gradebook=args.gradebook, feedback=args.feedback) as publish, cluster:
+    with Publisher(assignment, surveyed, err, gradebook=args.gradebook, feedback=args.feedback,
+                   kept=kept_in(args.json, args.csv)) as publish, cluster:
         for note in publish.renamed:
             say(err, f"warning: {note}")
         run = run_batch(assignment, args.paths, jobs=args.jobs, scheduler=args.scheduler, json_path=args.json,
-                        resume=args.resume, on_result=publish, on_plan=publish.plan, launch=launch,
+                        resume=args.resume, on_result=publish, on_plan=publish.plan,
+                        on_note=lambda note: say(err, f"resuming: {note}"), launch=launch,
                         display=publish.display, worker=worker, processes=processes,
                         found=surveyed.found)
         publish.catch_up(run.report)
-    report = run.report
-    if args.json:  # every result is written before anything more is shown
-        write_json(report, args.json)
-        finish(run)
-    if args.csv:
-        write_csv(report, args.csv)
-    _show(err, lambda: print_table(report, Console()))
+    written = write_results(run, args.json, args.csv)  # every result is written before anything more is shown
+    _show(err, lambda: print_table(run.report, Console()))
     say(err, f"graded {run.graded} submission(s)" + (f", {run.resumed} kept from the journal" if args.resume else ""))
-    for line in ([f"results: {args.json}"] if args.json else []) + ([f"scores: {args.csv}"] if args.csv else []) \
-            + publish.where():
+    for line in written.lines + publish.where():
         say(err, line)
     if publish.display_error:
         say(err, f"warning: the progress display failed ({publish.display_error}); every result was kept")
-    for problem in publish.warnings + publish.problems:
+    for problem in publish.warnings + publish.problems + written.warnings:
         say(err, f"warning: {problem}")
-    return ExitCode.FAILED if publish.problems else ExitCode.OK
+    for problem in written.refused:
+        say(err, f"error: {problem}")
+    return ExitCode.FAILED if publish.problems or written.refused else ExitCode.OK
 
 
 def _show(err, show) -> None:

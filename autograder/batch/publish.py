@@ -24,14 +24,16 @@ from ..running.notebook_file import read_bytes
 
 class Publisher:
     def __init__(self, assignment: Assignment, surveyed: Survey, console: Console,
-                 gradebook: str | None = None, feedback: Path | None = None):
+                 gradebook: str | None = None, feedback: Path | None = None,
+                 kept: str = "the results files hold it"):
         """`surveyed`: the batch's submissions and the notebooks left out (`discovery.survey`).
         `gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL.
         With the course's own, submissions from its submitted/ folder also get their autograded/ notebook
-        (as it ran: `display` asks the batch for the outputs) and their page in its feedback/ folder."""
+        (as it ran: `display` asks the batch for the outputs) and their page in its feedback/ folder.
+        `kept`: where a result is still kept when its copy here could not be written."""
         from .progress import BatchProgress
 
-        self.assignment, self.console, self.feedback = assignment, console, feedback
+        self.assignment, self.console, self.feedback, self.kept = assignment, console, feedback, kept
         self.seen: set[int] = set()
         self.display_error = ""  # the first failure of the progress display, reported once at the end
         self.problems: list[str] = []  # results that could not be stored in the gradebook or as a page
@@ -86,7 +88,7 @@ class Publisher:
                 self.warnings.append(f"the {where} of {result.student} was not written: {str(error)[:300]}")
             except Exception as error:  # one student's page or row must not stop the class's
                 self.problems.append(f"the {where} of {result.student} could not be written "
-                                     f"({type(error).__name__}: {str(error)[:300]}); the results files hold it")
+                                     f"({type(error).__name__}: {str(error)[:300]}); {self.kept}")
         result.outputs = None  # written: a large class's outputs are not kept in memory
 
     def _graded_bytes(self, result: SubmissionResult) -> bytes | None:

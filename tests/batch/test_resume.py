@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -14,12 +15,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from autograder.batch.resume import Journal, dependencies, discard, journal_path, submission_key
+from autograder.batch.run import run_batch
 from autograder.cli import main
-from autograder.errors import UsageError
-from autograder.batch.resume import Journal, journal_path
+from autograder.errors import StorageError, UsageError
 from autograder.results import SubmissionResult
 
-from toycourse import make_course
+from full_disk import fill, small_filesystem
+from toycourse import SUITE, make_course
 
 RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 SLOW = "import time\ntime.sleep(0.6)"  # each submission takes long enough to be killed in the middle
@@ -149,3 +152,195 @@ def test_ctrl_c_stops_the_batch_keeps_its_results_and_says_how_to_go_on(tmp_path
     assert "the same command with --resume grades the rest" in err
     assert not psutil.wait_procs(processes, timeout=10)[1]
     assert 1 <= len(journal_results(journal)) < 4 and not output.exists()
+
+
+# --- what the results depend on: a journal of another suite is dropped, saying how many and why ---
+
+WRONG_EXPECTATION = SUITE.replace("reference.square(x), call_text", "reference.square(x) + 1, call_text")
+DEPENDS = {"suite": "s1", "reference": "r1", "release": "m1", "engine": "e1"}
+
+
+def journal_with(path: Path, notebook: Path, depends: dict, students=("a", "b")) -> None:
+    with Journal(path, "toy", depends=depends) as journal:
+        for student in students:
+            journal.record(result(student, graded=notebook), notebook)
+
+
+@pytest.mark.parametrize("changed, named", [
+    ("suite", "another hidden suite (assignments/toy/, assignment.toml included)"),
+    ("reference", "another reference (solutions/, or NumPy, pandas, Python)"),
+    ("release", "another master or release (source/toy/, release/toy/)"),
+    ("engine", "another engine (another version or code of the autograder)"),
+])
+def test_results_graded_with_other_dependencies_are_dropped_saying_how_many_and_why(tmp_path, changed, named):
+    notebook, path = tmp_path / "a.ipynb", tmp_path / "r.json.partial.jsonl"
+    notebook.write_text("{}")
+    journal_with(path, notebook, DEPENDS)
+    with Journal(path, "toy", resume=True, depends={**DEPENDS, changed: "2"}) as journal:
+        assert journal.finished == {} and journal.result_for("a", notebook) is None
+        assert journal.notes == [f"2 finished result(s) of {path} were dropped: they were graded with {named}; "
+                                 "they are graded again"]
+        journal.record(result("c", graded=notebook), notebook)
+    with Journal(path, "toy", resume=True, depends={**DEPENDS, changed: "2"}) as journal:  # started afresh
+        assert list(journal.finished) == [submission_key("c", notebook)] and journal.notes == []
+
+
+def test_a_journal_without_what_its_results_depend_on_is_dropped(tmp_path):
+    notebook, path = tmp_path / "a.ipynb", tmp_path / "r.json.partial.jsonl"
+    notebook.write_text("{}")
+    line = {"key": submission_key("a", notebook), "sha256": result("a", graded=notebook).sha256,
+            "result": result("a", graded=notebook).to_dict()}
+    path.write_text(json.dumps({"journal": 1, "assignment": "toy"}) + "\n" + json.dumps(line) + "\n")
+    with Journal(path, "toy", resume=True, depends=DEPENDS) as journal:
+        assert journal.finished == {}
+        assert journal.notes == [f"1 finished result(s) of {path} were dropped: another version of the autograder "
+                                 "wrote them, without what they depend on; they are graded again"]
+
+
+def test_the_dependencies_are_the_suite_toml_reference_master_release_and_engine(tmp_path):
+    course = make_course(tmp_path)
+    before = dependencies(course.assignment())
+    assert set(before) == {"suite", "reference", "release", "engine"}
+    for folder in (course.suite_dir, course.root / "solutions", course.release.parent):
+        (folder / "__pycache__").mkdir()
+        (folder / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+        (folder / ".ipynb_checkpoints").mkdir()
+        (folder / ".ipynb_checkpoints" / "x-checkpoint.py").write_text("# Jupyter's copy")
+    assert dependencies(course.assignment()) == before  # what Python and Jupyter leave beside them
+    edits = {"suite": (course.suite_dir / "test_square.py", "\n# fixed\n"), "suite ": (course.toml, "\n# [suite]\n"),
+             "reference": (course.root / "solutions" / "toy.py", "\n# faster\n"),
+             "release": (course.release.parent / "data.csv", "x\n1\n"), "release ": (course.master, " ")}
+    for what, (path, addition) in edits.items():
+        with open(path, "a") as handle:
+            handle.write(addition)
+        now = dependencies(course.assignment())
+        assert [name for name in now if now[name] != before[name]] == [what.strip()], path
+        before = now
+
+
+def test_a_fixed_suite_regrades_what_the_journal_holds_instead_of_mixing_two_suites(tmp_path):
+    course = make_course(tmp_path, suite=WRONG_EXPECTATION)
+    for student in ("a", "b"):
+        course.released_with(student, RIGHT)
+    output = tmp_path / "results.json"
+    first = run_batch(course.assignment(), [course.submissions], jobs=1, json_path=output)  # stopped before its JSON
+    assert [r.score for r in first.report.submissions] == [1.0, 1.0]
+    (course.suite_dir / "test_square.py").write_text(SUITE)  # the instructor fixes the expectation
+    course.released_with("c", RIGHT)
+    done = subprocess.run(grade_command(course, output, "--resume"), capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (f"resuming: 2 finished result(s) of {journal_path(output)} were dropped: they were graded with another "
+            "hidden suite (assignments/toy/, assignment.toml included); they are graded again") in done.stderr
+    report = json.loads(output.read_text())
+    assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a", 3.0), ("b", 3.0), ("c", 3.0)]
+
+
+# --- a journal line that is JSON but not a result ---
+
+NOT_RESULTS = ['5', '["a", "b"]', '{"key": "a", "result": 5}', '{"key": "a", "result": {"student": "a"}}',
+               '{"key": 7, "result": {}}', '{"note": "added by hand"}']
+
+
+def test_lines_that_are_not_results_are_left_out_saying_which(tmp_path):
+    notebook, path = tmp_path / "a.ipynb", tmp_path / "r.json.partial.jsonl"
+    notebook.write_text("{}")
+    journal_with(path, notebook, DEPENDS, students=("a",))
+    wrong_types = result("z", graded=notebook).to_dict() | {"score": "full marks"}
+    wrong_status = result("y", graded=notebook).to_dict() | {"status": "excellent"}
+    wrong_test = result("x", graded=notebook).to_dict()
+    wrong_test["parts"] = [{"name": "p", "score": 1.0, "max_score": 1.0, "feedback": "", "tests": [
+        {"name": "t", "outcome": "maybe", "points": 1.0, "max_points": 1.0, "feedback": "", "description": ""}]}]
+    bad = NOT_RESULTS + [json.dumps({"key": submission_key(r["student"], notebook), "sha256": "", "result": r})
+                         for r in (wrong_types, wrong_status, wrong_test)]
+    with open(path, "a") as handle:
+        handle.write("".join(line + "\n" for line in bad))
+    journal_with_more = Journal(path, "toy", resume=True, depends=DEPENDS)
+    journal_with_more.record(result("b", graded=notebook), notebook)  # appended after them
+    journal_with_more.close()
+    with Journal(path, "toy", resume=True, depends=DEPENDS) as journal:
+        assert sorted(journal.finished) == [submission_key("a", notebook), submission_key("b", notebook)]
+        assert journal.notes == [f"9 line(s) of {path} are not results this journal wrote (line 3, 4, 5, 6, 7, 8, 9, "
+                                 "10, 11): left out, their submissions are graded again"]
+
+
+def test_resume_with_a_line_that_is_not_a_result_says_so_and_grades_on(tmp_path):
+    course = make_course(tmp_path)
+    for student in ("a", "b"):
+        course.released_with(student, RIGHT)
+    output = tmp_path / "results.json"
+    run_batch(course.assignment(), [course.submissions], jobs=1, json_path=output)
+    with open(journal_path(output), "a") as handle:
+        handle.write('{"key": "a", "result": {"student": "a"}}\n')
+    done = subprocess.run(grade_command(course, output, "--resume"), capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert (f"resuming: 1 line(s) of {journal_path(output)} are not results this journal wrote (line 4): left out, "
+            "their submissions are graded again") in done.stderr
+    assert "graded 0 submission(s), 2 kept from the journal" in done.stderr
+
+
+# --- one journal per batch: a second batch with the same --json is refused ---
+
+def test_a_journal_is_held_by_one_batch_and_removed_only_by_it(tmp_path):
+    path = tmp_path / "r.json.partial.jsonl"
+    first = Journal(path, "toy")
+    with pytest.raises(UsageError, match="another batch is writing its results with the same --json"):
+        Journal(path, "toy", resume=True)
+    with pytest.raises(UsageError, match="another batch"):
+        Journal(path, "toy")  # without --resume it would have emptied the first batch's journal
+    assert discard(path) and path.is_file()  # the first batch's, in use: left where it is
+    first.close()
+    assert discard(path) and not path.exists()
+    Journal(path, "toy").close()  # the next batch starts a new one
+
+
+@pytest.mark.slow
+def test_a_second_batch_with_the_same_json_is_refused_and_the_first_finishes(tmp_path):
+    course = make_course(tmp_path)
+    for student in ("s0", "s1", "s2"):
+        course.student_notebook(student, ["import numpy as np", SLOW, RIGHT])
+    output = tmp_path / "results.json"
+    first = subprocess.Popen(grade_command(course, output), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not journal_path(output).is_file():
+        time.sleep(0.05)
+    second = subprocess.run(grade_command(course, output, "--resume"), capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 2, second.stderr
+    assert [line for line in second.stderr.splitlines() if not line.startswith("warning: ")] == [
+        f"error: another batch is writing its results with the same --json (its journal {journal_path(output)} is "
+        "locked); wait until it ends, or pass another --json"]
+    assert [s["student"] for s in json.loads(output.read_text())["submissions"]] == ["s0", "s1", "s2"]
+    assert not journal_path(output).exists()
+
+
+# --- a full disk: the line the disk refuses is cut, the result stays with the batch ---
+
+def test_a_result_the_full_disk_refuses_is_left_out_of_the_journal_whole_lines_only(tmp_path):
+    notebook = tmp_path / "a.ipynb"
+    notebook.write_text("{}")
+    with small_filesystem(tmp_path / "disk") as disk:
+        path = disk / "r.json.partial.jsonl"
+        fill(disk, leave=4096)  # one page: the header and a few results
+        with Journal(path, "toy", depends=DEPENDS) as journal:
+            saved = [journal.record(result(f"s{n}", graded=notebook), notebook) for n in range(30)]
+        kept = saved.index(False)
+        assert kept >= 1 and saved == [True] * kept + [False] * (30 - kept)
+        assert journal.unsaved == [f"s{n}" for n in range(kept, 30)] and journal.failure.errno == errno.ENOSPC
+        assert journal.added == kept
+        assert path.read_bytes().endswith(b"\n")
+        with Journal(path, "toy", resume=True, depends=DEPENDS) as again:
+            assert len(again.finished) == kept and again.notes == []
+
+
+def test_a_journal_that_cannot_be_started_stops_the_batch_before_it_grades(tmp_path):
+    with small_filesystem(tmp_path / "disk") as disk:
+        fill(disk)
+        with pytest.raises(StorageError, match=r"could not write .*r.json.partial.jsonl: the disk is full "
+                                               r"\(No space left on device\); nothing was graded"):
+            Journal(disk / "r.json.partial.jsonl", "toy", depends=DEPENDS)
