@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..course.config import Assignment
+from ..course.digest import files_digest, reference_fingerprint
 from ..errors import InvalidSubmission, StorageError, UsageError
 from ..results import OUTCOMES, STATUSES, PartResult, SubmissionResult, TestResult
 from ..running.notebook_file import read_bytes
@@ -49,9 +50,7 @@ def fingerprint(notebook: Path, max_mb: float) -> str:
 
 def dependencies(assignment: Assignment) -> dict[str, str]:
     """What every result of a batch depends on besides its notebook (`WHAT`), each fingerprinted as the reference
-    cache fingerprints its own (`refcache.files_digest`; imported here: it imports NumPy)."""
-    from ..suite.refcache import files_digest, fingerprint as reference_fingerprint
-
+    cache fingerprints its own (`course/digest.py`)."""
     return {
         "suite": files_digest(assignment.suite_dir),
         "reference": reference_fingerprint(assignment.reference_file.parent),

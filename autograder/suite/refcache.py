@@ -26,11 +26,8 @@ so a test cannot change what the next submission is compared with. A cache that 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import os
-import platform
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .. import settings
+from ..course.digest import reference_fingerprint
 
 CACHE_DIR = Path(".autograder") / "cache"  # under the course root
 ENV = settings.CACHE
@@ -46,37 +44,8 @@ ENV = settings.CACHE
 
 def fingerprint(reference_dir: Path) -> str:
     """What every reference result depends on besides its arguments: the reference sources, `read_table`'s
-    code, NumPy, pandas, Python."""
-    versions = f"numpy {np.__version__} pandas {_version('pandas')} python {platform.python_version()}"
-    digest = hashlib.sha256(versions.encode())
-    # read_table's module, found without importing it (that would import pandas)
-    digest.update(Path(importlib.util.find_spec(f"{_PACKAGE}.course.datafile").origin).read_bytes() + b"\0")
-    return files_digest(reference_dir, "*.py", digest)
-
-
-def files_digest(where: Path, pattern: str = "*", digest: Any = None) -> str:
-    """SHA-256 of the names and contents of the files matching `pattern` in the folder `where` (at any depth,
-    left out: __pycache__ and hidden files or folders such as .ipynb_checkpoints), or of the file `where`
-    itself (none: nothing). The one way a result's dependencies are fingerprinted: the reference cache's keys
-    and the batch journal's record of what its results were graded with (`batch/resume.py`)."""
-    digest = hashlib.sha256() if digest is None else digest
-    if where.is_file():
-        digest.update(where.name.encode() + b"\0" + where.read_bytes() + b"\0")
-    for path in sorted(where.rglob(pattern)) if where.is_dir() else []:
-        inside = path.relative_to(where)
-        if path.is_file() and not any(part == "__pycache__" or part.startswith(".") for part in inside.parts):
-            digest.update(str(inside).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-_PACKAGE = __package__.rpartition(".")[0]
-
-
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "none"
+    code, NumPy, pandas, Python (`course/digest.py`, which the batch journal's fingerprints share)."""
+    return reference_fingerprint(reference_dir)
 
 
 class _NotAFile(Exception):
