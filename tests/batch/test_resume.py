@@ -19,7 +19,8 @@ from autograder.batch.resume import Journal, dependencies, discard, journal_path
 from autograder.batch.run import run_batch
 from autograder.cli import main
 from autograder.errors import StorageError, UsageError
-from autograder.results import SubmissionResult
+from autograder.results import NbgraderFiles, PartResult, SubmissionResult
+from autograder.results import TestResult as Outcome
 
 from full_disk import fill, small_filesystem
 from toycourse import SUITE, make_course
@@ -234,6 +235,21 @@ def test_a_fixed_suite_regrades_what_the_journal_holds_instead_of_mixing_two_sui
             "hidden suite (assignments/toy/, assignment.toml included); they are graded again") in done.stderr
     report = json.loads(output.read_text())
     assert [(s["student"], s["score"]) for s in report["submissions"]] == [("a", 3.0), ("b", 3.0), ("c", 3.0)]
+
+
+def test_a_result_with_every_kind_of_field_is_kept_as_it_was(tmp_path):
+    notebook, path = tmp_path / "a.ipynb", tmp_path / "r.json.partial.jsonl"
+    notebook.write_text("{}")
+    full = result("a", 1.0, notebook)
+    full.parts = [PartResult("square", 1.0, 3.0, [Outcome("test_number", "passed", 1.0, 1.0, misconception="s.t"),
+                                                  Outcome("test_array", "failed", 0.0, 2.0, "wrong", "an array")])]
+    full.notes, full.cell_errors = ["restored cell provided"], [{"cell": 2, "type": "NameError", "message": "x"}]
+    full.artifacts = {"curve": {"student": [1.0, 2.0], "title": "loss"}}
+    full.nbgrader_files = NbgraderFiles(timestamp="2026-03-01 13:30:00.000000 UTC", secret="abc123")
+    with Journal(path, "toy", depends=DEPENDS) as journal:
+        journal.record(full, notebook)
+    with Journal(path, "toy", resume=True, depends=DEPENDS) as journal:
+        assert journal.notes == [] and journal.result_for("a", notebook).to_dict() == full.to_dict()
 
 
 # --- a journal line that is JSON but not a result ---
