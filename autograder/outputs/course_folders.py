@@ -62,14 +62,15 @@ class CourseFolders:
     def write_autograded(self, result: SubmissionResult, graded: bytes | None) -> Path | None:
         """autograded/<student>/<assignment>/: the notebook as it ran, nbgrader's files read with it and the release's
         files. `graded`: the notebook's bytes as they are now; none, or other than those graded (a newer submission
-        came in), leave no notebook there: none of another submission stays beside this one's gradebook row."""
-        if not _one_folder(result.student) or not result.sha256:
+        came in), or a result of no bytes (invalid, lost), leave no notebook there: none of another submission stays
+        beside this one's gradebook row."""
+        if not _one_folder(result.student):
             return None
         target = Path(self._folder(self.coursedir.autograded_directory, result.student))
         path = target / self.assignment.notebook
-        if result.outputs is None and path.exists():  # taken from a journal: the copy made when it was graded stays
+        if result.sha256 and result.outputs is None and path.exists():  # from a journal: the copy made then stays
             return path
-        if graded is None or hashlib.sha256(graded).hexdigest() != result.sha256:
+        if not result.sha256 or graded is None or hashlib.sha256(graded).hexdigest() != result.sha256:
             for stale in (path, target / TIMESTAMP, target / SECRET):
                 stale.unlink(missing_ok=True)
             return None
@@ -93,9 +94,10 @@ class CourseFolders:
         if submitted is None:
             return None
         if result.nbgrader_files is None:
-            raise SubmissionFilesError(f"submitted/{result.student}/{self.assignment.name}/ changed while its "
-                                       "notebook was read, so its timestamp.txt and submission_secret.txt are not "
-                                       "known; its page was not put in the course's feedback/: grade it again")
+            raise SubmissionFilesError(f"the timestamp.txt and submission_secret.txt of submitted/{result.student}/"
+                                       f"{self.assignment.name}/ were not read with its notebook (the folder changed "
+                                       "while it was read, or its grading was lost); its page was not put in the "
+                                       "course's feedback/: grade it again")
         files = nbgraders_files(result)
         missing = [name for name, data in files.items() if data is None]
         if missing:

@@ -134,6 +134,12 @@ def test_autograded_holds_the_notebook_graded_or_none_never_another_submissions(
     assert sorted(p.name for p in folder.iterdir()) == ["sides.csv"]  # none of the first stays beside the new row
     assert folders.write_autograded(again, None) is None  # its notebook can no longer be read (a link, gone)
     assert not (folder / "toy.ipynb").exists()
+    # a result of no bytes (a notebook that could not be read, a lost grader process) keeps no earlier copy either
+    earlier = submit(course, "ida", released(course))
+    folders.write_autograded(earlier, graded_bytes(earlier))
+    invalid = SubmissionResult.from_dict(dict(earlier.to_dict(), status="invalid", score=0.0, sha256=""))
+    assert folders.write_autograded(invalid, None) is None
+    assert not (course.root / "autograded" / "ida" / "toy" / "toy.ipynb").exists()
 
 
 def test_nbgraders_files_are_those_read_with_the_graded_notebook_never_those_there_now(course):
@@ -151,7 +157,7 @@ def test_nbgraders_files_are_those_read_with_the_graded_notebook_never_those_the
     folders.write_autograded(result, graded_bytes(result))
     assert not (course.root / "autograded" / "hana" / "toy" / "timestamp.txt").exists()  # no older one stays
     result.nbgrader_files = None  # the folder changed at every read of the notebook
-    with pytest.raises(SubmissionFilesError, match="changed while its notebook was read"):
+    with pytest.raises(SubmissionFilesError, match="were not read with its notebook .* grade it again"):
         folders.write_feedback(result)
 
 
