@@ -7,15 +7,15 @@ failure becomes one of our exceptions with a message written for the student.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import names
 from ..course.config import Limits
-from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
+from ..errors import NotPlainData, WorkerCrashed, WorkerTimeout
 from ..mismatch import Mismatch, call_text
 from . import protocol, references
-from .worker_process import START_TIMEOUT, CellOutcome, CellOutputs, Worker, cell_outcomes, error_fields
+from .outcomes import Execution, MissingFunction, decode_value, missing_message, student_error
+from .worker_process import START_TIMEOUT, CellOutputs, Worker, cell_outcomes, error_fields
 
 END_SECONDS = 10.0  # for the worker to clean up after a submission
 PART_SECONDS = 10.0  # for the worker to start a part's process (worker/parts.py)
@@ -28,22 +28,6 @@ def {KEEPING_INPUTS}(name, *args):
     result = globals()[name](*args)
     return result, args
 '''
-
-class MissingFunction(StudentError):
-    """The notebook does not define a function a test needs."""
-
-
-@dataclass
-class Execution:
-    """How the notebook's cells ran in the worker."""
-
-    status: str = "ok"  # ok | timeout | crashed
-    message: str = ""
-    cells: list[CellOutcome] = field(default_factory=list)
-
-    def errors(self) -> list[CellOutcome]:
-        return [c for c in self.cells if c.status in ("error", "timeout")]
-
 
 class StudentSession:
     """One submission running in the worker; the hidden tests call its functions through it.
@@ -212,7 +196,7 @@ class StudentSession:
         reply = self._exchange({**message, "timeout": limit}, limit)
         if reply.get("ok"):
             self.used = [n for n in reply.get("used", []) if n in message.get("isolate", [])]
-            return _decode(reply.get("value"), what)
+            return decode_value(reply.get("value"), what)
         if "oversized" in reply:
             raise NotPlainData(f"{what} returned {reply['oversized']}")
         if reply.get("timeout"):
@@ -224,12 +208,12 @@ class StudentSession:
                 self.timed_out[name] = text
             raise WorkerTimeout(text)
         if reply.get("missing"):
-            raise MissingFunction(_missing_message(name, reply.get("defined", []), self.execution))
+            raise MissingFunction(missing_message(name, reply.get("defined", []), self.execution))
         if "crashed" in reply:
             self.forked = NO_PART
             self.alive = self.alive and reply.get("part") is True  # a part's process: the notebook's stays
             raise WorkerCrashed(f"the notebook's process ended while running {what}: {reply['crashed']}")
-        raise _student_error(what, reply.get("error") or error_fields(None))
+        raise student_error(what, reply.get("error") or error_fields(None))
 
     def _start_part(self, remaining: float) -> None:
         """The current part's calls go to a process of their own, forked from the state the notebook left:
@@ -285,32 +269,3 @@ class Calls:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self._session.call(name, *args, isolation=self._isolation, **kwargs)
-
-
-def _student_error(what: str, error: dict[str, str]) -> StudentError:
-    kind, text, where = error["type"], error["message"], error["where"]
-    at = f" (at {where})" if where else ""
-    if kind == "NotImplementedError":
-        return StudentError(f"{what} raised NotImplementedError: this function is not written yet{at}", where)
-    return StudentError(f"{what} raised {kind or 'an error'}" + (f": {text}" if text else "") + at, where)
-
-
-def _decode(value: Any, what: str) -> Any:
-    try:
-        result = protocol.decode(value)
-    except protocol.ProtocolError as error:
-        raise NotPlainData(f"{what} returned something the grader cannot read ({error})") from None
-    return result
-
-
-def _missing_message(name: str, defined: list[str], execution: Execution) -> str:
-    text = f"your notebook does not define `{name}`"
-    errors = execution.errors()
-    if errors:
-        first = errors[0]
-        detail = first.error.get("type", "") if isinstance(first.error, dict) else str(first.error)
-        text += f" (cell {first.number} stopped with {detail}; fix it and run all cells again)"
-    close = [d for d in defined if d.lower().replace("_", "") == name.lower().replace("_", "")]
-    if close:
-        text += f"; did you mean `{close[0]}`? The name must be exactly `{name}`"
-    return text

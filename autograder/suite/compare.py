@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import AutograderError, NotPlainData, StudentError
 from ..mismatch import Mismatch, call_text, show
-from ..running.session import MissingFunction
+from ..running.outcomes import MissingFunction
 from .assertions import Checker, numeric
 from .misconceptions import Catalogue
 

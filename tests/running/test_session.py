@@ -19,7 +19,8 @@ from autograder.running import protocol
 from autograder.running.protocol import Unsupported
 from autograder.running.launch import Launch
 from autograder.running.sandbox import build_launch
-from autograder.running.session import MissingFunction, StudentSession
+from autograder.running.outcomes import MissingFunction
+from autograder.running.session import StudentSession
 from autograder.running.worker_process import MARGIN, Worker
 from toycourse import make_course, notebook_runner, wire
 
@@ -311,17 +312,19 @@ def test_a_worker_that_answers_outside_the_protocol_gives_not_plain_data(run):
 # -- processes the notebook leaves behind ----------------------------------------------------------
 
 
-def test_processes_started_by_the_notebook_end_before_the_tests_and_are_gone_after_close(worker, limits):
+def test_processes_started_by_the_notebook_end_before_the_tests(worker, limits):
     session = StudentSession(worker, wire([
         "import subprocess\nchild = subprocess.Popen(['sleep', '60'])",
         # an orphan: the shell exits at once and its background sleep is re-parented
         "orphan = subprocess.run(['sh', '-c', 'sleep 61 > /dev/null 2>&1 & echo $!'],"
-        " capture_output=True, text=True).stdout.strip()",
-        "def pids():\n    return [child.pid, int(orphan)]",
+        " capture_output=True, text=True).stdout.strip()\nprint(child.pid, orphan)",
+        "def fine():\n    return 1",
     ]), limits)
     session.run_notebook()
-    pids = host_pids(worker, session.call("pids"))
-    assert [running(pid) for pid in pids] == [False, False]  # killed before the first part's process started
+    pids = host_pids(worker, [int(pid) for pid in session.execution.cells[1].output.split()])
+    assert [running(pid) for pid in pids] == [True, True]
+    assert session.call("fine") == 1  # the first part's process: started once the others were killed
+    assert [running(pid) for pid in pids] == [False, False]
     session.close()
     assert [gone(pid) for pid in pids] == [True, True]
     assert worker.process.poll() is None  # the worker itself keeps serving

@@ -15,7 +15,8 @@ from autograder.course.config import Tolerance
 from autograder.errors import StudentError
 from autograder.suite.misconceptions import Catalogue, Diagnosed, Misconception
 from autograder.running.sandbox import build_launch
-from autograder.running.session import MissingFunction, StudentSession
+from autograder.running.outcomes import MissingFunction
+from autograder.running.session import StudentSession
 from autograder.running.worker_process import Worker
 from autograder.suite.runner import Suite
 from toycourse import make_course, wire

@@ -10,7 +10,8 @@ from autograder.mismatch import Mismatch
 from autograder.errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from autograder.suite.plugin import classify
 from autograder.running.sandbox import build_launch
-from autograder.running.session import MissingFunction, StudentSession
+from autograder.running.outcomes import MissingFunction
+from autograder.running.session import StudentSession
 from autograder.running.worker_process import Worker
 from autograder.suite.runner import Suite
 from toycourse import make_course, wire

@@ -28,45 +28,13 @@ class SoftTimeout(BaseException):
     """Raised inside student code when its time is up (like Jupyter's interrupt)."""
 
 
-TOTAL_OUTPUT = 1_000_000  # characters of output kept for the whole notebook (each cell keeps at most its limit)
-
-
-class BoundedText(io.TextIOBase):
-    """A stdout/stderr replacement that keeps the first `limit` characters of each cell, and at most
-    TOTAL_OUTPUT for the whole notebook, and counts the rest."""
-
-    def __init__(self, limit: int):
-        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
-        self.budget = TOTAL_OUTPUT
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: Any) -> int:
-        text = str(text)
-        room = min(self.limit - self.size, self.budget)
-        if room > 0:
-            self.parts.append(text[:room])
-            self.size += min(room, len(text))
-            self.budget -= min(room, len(text))
-        self.dropped += max(0, len(text) - max(room, 0))
-        return len(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        if self.dropped:
-            text += f"\n[... {self.dropped} more characters of output dropped]"
-        self.parts, self.size, self.dropped = [], 0, 0
-        return text
-
-
 class Child:
     def __init__(self, rfd: int, wfd: int, start: dict):
         self.rfd, self.wfd = rfd, wfd
         self.limits = start["limits"]
         self.module = types.ModuleType("__main__")
         self.namespace = self.module.__dict__
-        self.output = BoundedText(int(self.limits["max_output_kb"]) * 1024)
+        self.output = display.BoundedText(int(self.limits["max_output_kb"]) * 1024)
         self.namespace["get_ipython"] = lambda: self.shell
         self.shell = GradingShell(self.namespace, self._run_nested)
         self.current = "<cell>"
@@ -133,7 +101,7 @@ class Child:
         if left <= 0:
             return "[the value was not shown: the cell's time ran out]"
         try:
-            return self._with_timeout(left, display.result_text, value, output=BoundedText(0))
+            return self._with_timeout(left, display.result_text, value, output=display.BoundedText(0))
         except SoftTimeout:
             return "[the value was not shown: showing it took longer than the cell's time]"
         except BaseException as error:
@@ -148,7 +116,7 @@ class Child:
         if pyplot is None or left <= 0:
             return images
         try:
-            self._with_timeout(left, self.figures.render, pyplot, images, output=BoundedText(0))
+            self._with_timeout(left, self.figures.render, pyplot, images, output=display.BoundedText(0))
         except SoftTimeout:
             images.append(display.stream("[the other figures were not kept: the cell's time ran out]"))
         except BaseException as error:

@@ -31,6 +31,38 @@ PNG_OPTIONS = {"format": "png", "dpi": 72, "bbox_inches": "tight"}  # as the inl
 STUDENT_FILES = ("<cell ", "<provided>")
 
 
+TOTAL_OUTPUT = 1_000_000  # characters of output kept for the whole notebook (each cell keeps at most its limit)
+
+
+class BoundedText(io.TextIOBase):
+    """A stdout/stderr replacement that keeps the first `limit` characters of each cell, and at most
+    TOTAL_OUTPUT for the whole notebook, and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+        self.budget = TOTAL_OUTPUT
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        text = str(text)
+        room = min(self.limit - self.size, self.budget)
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+            self.budget -= min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output dropped]"
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
 def split_last_expression(python: str, filename: str) -> tuple[types.CodeType, types.CodeType | None]:
     """The cell as code for all but its last statement, and that statement's expression to evaluate
     (None when the cell does not end with an expression, or ends with `;` as Jupyter's quiet mark)."""
