@@ -23,10 +23,9 @@ from types import ModuleType
 from typing import Any
 
 from . import protocol
-from .references import count, too_large
+from .references import MAX_ERROR, count, too_large
 
 PR_SET_PDEATHSIG = 1
-MAX_ERROR = 300
 
 _modules: dict[str, tuple[tuple, ModuleType]] = {}  # path -> (its stat when imported, the module)
 

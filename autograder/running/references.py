@@ -94,6 +94,8 @@ def answer(question: dict, call: Call, reference: Any) -> dict:
             raise Refused("the grader's reference is not a module file its process can import")
         if not REFEREE.start(path, call.deadline):
             raise Refused("the reference's process did not start in time; the next question starts it again")
+        if call.seconds() <= 0:
+            raise Refused("the call has no time left for it")
         outcome = REFEREE.ask({"path": path, "name": name,
                                "args": question.get("args", []), "kwargs": question.get("kwargs", {"__tuple__": []}),
                                "budget": call.budget, "memory_mb": MEMORY_MB}, call.seconds())
