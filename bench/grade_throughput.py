@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from autograder.running.launch import WORKER_MODULE  # noqa: E402
+from autograder.running.referee import MODULE as REFEREE_MODULE  # noqa: E402
 from autograder.batch.parallel import HOST_MODULE  # noqa: E402
 from floor import floor_seconds  # noqa: E402
 from variants import VARIANTS, answers_of  # noqa: E402
@@ -75,7 +76,7 @@ class Watch:
 
     def __init__(self, root: int):
         self.root = psutil.Process(root)
-        self.peak: dict[str, int] = {"grader": 0, "zygote": 0, "child": 0}
+        self.peak: dict[str, int] = {"grader": 0, "zygote": 0, "child": 0, "referee": 0}
         self.cpu_seen: dict[tuple[int, float], float] = {}  # (pid, create time) -> CPU seconds
         self.roles: dict[tuple[int, float], str | None] = {}  # (pid, create time) -> role
 
@@ -85,6 +86,8 @@ class Watch:
             return "grader"
         if WORKER_MODULE in command and "bwrap" not in process.name():
             return "child" if roles.get(process.ppid()) == "zygote" else "zygote"
+        if REFEREE_MODULE in command:
+            return "referee"
         return None
 
     def sample(self) -> None:
@@ -182,11 +185,11 @@ def breakdown(folder: Path, chosen: dict[str, str], floors: dict, runs: int = 3)
     from autograder.course.config import load_assignment
     from autograder.grade import Grader
 
-    def worker_cpu() -> float:
+    def cpu_of(module: str = WORKER_MODULE) -> float:
         total = 0.0
         for process in psutil.Process().children(recursive=True):
             try:
-                if WORKER_MODULE in " ".join(process.cmdline()):
+                if module in " ".join(process.cmdline()):
                     t = process.cpu_times()
                     total += t.user + t.system + t.children_user + t.children_system
             except psutil.Error:
@@ -200,11 +203,13 @@ def breakdown(folder: Path, chosen: dict[str, str], floors: dict, runs: int = 3)
         for variant, student in firsts.items():
             graders, workers = [], []
             for _ in range(runs):
-                worker, own = worker_cpu(), time.process_time()
+                worker, referee = cpu_of(), cpu_of(REFEREE_MODULE)
+                own = time.process_time()  # after those: reading the processes costs this one CPU
                 grader.grade(student, folder / f"{student}.ipynb")
-                graders.append(time.process_time() - own)
+                # the grader's CPU counts its reference process's (references.py)
+                graders.append(time.process_time() - own + cpu_of(REFEREE_MODULE) - referee)
                 time.sleep(0.3)  # the submission's process is reaped: its CPU is in the zygote's children
-                workers.append(worker_cpu() - worker)
+                workers.append(cpu_of() - worker)
             own, worker = statistics.median(graders), statistics.median(workers)
             overheads.append(own + worker - floors[variant][1])
             print(f"  {variant:<18} grader CPU {own:.3f} s, worker CPU {worker:.3f} s, floor CPU "
@@ -241,7 +246,8 @@ def report_size(size: int, chosen: dict[str, str], floors: dict, one: Run, two: 
     per_process = mb(two.peaks.peak["grader"]) if two.peaks.peak["grader"] else "none (one submission: graded in-process)"
     print(f"  peak RSS: grader {mb(one.peaks.peak['grader'])} (jobs 1), {per_process} per grader "
           f"process (jobs 2); worker zygote {mb(max(one.peaks.peak['zygote'], two.peaks.peak['zygote']))}, "
-          f"submission process {mb(max(one.peaks.peak['child'], two.peaks.peak['child']))}")
+          f"submission process {mb(max(one.peaks.peak['child'], two.peaks.peak['child']))}, "
+          f"reference process {mb(max(one.peaks.peak['referee'], two.peaks.peak['referee']))}")
     if nb is not None:
         ours = {s["student"]: s["score"] for s in one.report["submissions"]}
         theirs = {s["student"]: s["score"] for s in nb.report["submissions"]}
