@@ -20,6 +20,7 @@ import select
 import struct
 import sys
 import time
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..names import text
@@ -33,6 +34,56 @@ MAX_TOKENS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' a bounded frame may
 OBJECT_WEIGHT = 10  # a parsed dict costs about ten times what a list item does
 MAX_ITEMS = 100_000  # list/tuple items in one value the worker will encode before giving up
 ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: nothing else crosses the boundary
+
+
+# -- messages: the one vocabulary of the grader, the zygote and the child ---------------------------
+
+
+class Op(StrEnum):
+    """A request: the grader's to the worker, and the zygote's to the notebook's process (FORK)."""
+
+    START = "start"  # run the notebook's cells: {cells, limits, display}
+    PART = "part"  # a process of its own for the next part's calls (worker/parts.py)
+    CALL = "call"  # {name, args, kwargs, isolate, hung, timeout}: call_request
+    EXEC = "exec"  # {source, timeout}: trusted, public code (a provided cell of the master)
+    END = "end"  # the submission is done
+    QUIT = "quit"  # the worker is done
+    FORK = "fork"  # the notebook's process forks the part's (it answers {ok, forked})
+
+
+class Event(StrEnum):
+    """Sent before a reply: a cell starts (its deadline), a stand-in's `question` (answered by `answer`)."""
+
+    CELL = "cell"
+    REFERENCE = "reference"
+
+
+# Every field of a reply the grader reads, and its kind (worker_process.clean_reply keeps these only,
+# each of its kind): flag, text (capped), count (an int), names (capped list), error ({type, message,
+# where}), data (decoded strictly by its reader).
+REPLY_FIELDS = {
+    "ok": "flag", "timeout": "flag", "whole": "flag", "ready": "flag", "missing": "flag", "part": "flag",
+    "crashed": "text", "oversized": "text", "setup": "text", "restart": "text", "cell": "count",
+    "defined": "names", "used": "names", "error": "error", "value": "data", "cells": "data",
+}
+QUESTION_FIELDS = {"name": "name", "id": "count", "args": "data", "kwargs": "data"}  # Event.REFERENCE's
+
+
+def call_request(name: str, args: tuple, kwargs: dict, isolate: list[str], hung: list[str]) -> dict:
+    """A call of the student's `name` with plain-data copies of its arguments."""
+    return {"op": Op.CALL, "name": name, "args": encode(list(args)), "kwargs": encode(tuple(kwargs.items())),
+            "isolate": isolate, "hung": hung}
+
+
+def question(name: str, number: int, args: tuple, kwargs: dict) -> dict:
+    """A stand-in's question: the reference's name(*args, **kwargs), numbered within the call."""
+    return {"event": Event.REFERENCE, "name": name, "id": number, "args": encode(list(args)),
+            "kwargs": encode(tuple(kwargs.items()))}
+
+
+def answer(number: int, outcome: dict) -> dict:
+    """The grader's answer to question `number`: {"answer", "value"} or {"answer", "error"}."""
+    return {"answer": number, **{key: outcome[key] for key in ("value", "error") if key in outcome}}
 
 
 class ProtocolError(Exception):
@@ -56,7 +107,7 @@ class FrameTooLarge(ProtocolError):
 
 def write_frame(fd: int, message: dict, deadline: float | None = None) -> None:
     """Send one frame; with a deadline, FrameTimeout when the reader does not take it in time."""
-    _write_all(fd, frame(message), deadline)
+    write_bytes(fd, frame(message), deadline)
 
 
 def frame(message: dict) -> bytes:
@@ -67,10 +118,6 @@ def frame(message: dict) -> bytes:
 
 def write_bytes(fd: int, data: bytes, deadline: float | None = None) -> None:
     """Send a frame made by `frame`."""
-    _write_all(fd, data, deadline)
-
-
-def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
     view = memoryview(data)
     if deadline is None:
         while view:

@@ -84,9 +84,9 @@ class Call:
 def answer(question: dict, call: Call, reference: Any) -> dict:
     """The frame that answers a stand-in's question: {"answer": id, "value"} or {"answer": id, "error"}."""
     number, name = question.get("id"), question.get("name")
-    reply: dict[str, Any] = {"answer": number if type(number) is int else 0}
+    number = number if type(number) is int else 0
     if name not in call.allowed or not callable(getattr(reference, str(name), None)):
-        return {**reply, "error": f"{name} is not a function the grader stands in for in this call"}
+        return protocol.answer(number, {"error": f"{name} is not a function the grader stands in for in this call"})
     try:
         _admit(question, call)
         path = str(getattr(reference, "__file__", None) or "")
@@ -104,8 +104,8 @@ def answer(question: dict, call: Call, reference: Any) -> dict:
     if outcome.get("refused"):
         text = f"{WHO.format(name=name)} could not answer: {outcome['error']}"[:MAX_ERROR]
         call.refused, call.reason = call.refused or text, call.reason or outcome["error"]
-        return {**reply, "error": outcome["error"][:MAX_ERROR]}
-    return {**reply, **{key: outcome[key] for key in ("value", "error") if key in outcome}}
+        return protocol.answer(number, {"error": outcome["error"][:MAX_ERROR]})
+    return protocol.answer(number, outcome)
 
 
 def _admit(question: dict, call: Call) -> None:

@@ -83,7 +83,7 @@ class StudentSession:
         skipped: set[int] = set()
         while True:
             cells = [dict(c, skip=c["skip"] or c["number"] in skipped) for c in self.cells]
-            start = {"op": "start", "cells": cells, "limits": self._limits_dict()}
+            start = {"op": protocol.Op.START, "cells": cells, "limits": self._limits_dict()}
             reply = self.worker.request({**start, "display": True} if self.display else start,
                                         self.limits.timeout, self._max_bytes)
             if reply.get("ok"):
@@ -157,8 +157,7 @@ class StudentSession:
               blame: bool = True) -> Any:
         if name in self.timed_out:
             raise WorkerTimeout(f"{self.timed_out[name]}; it is not called again")
-        message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
-                   "kwargs": protocol.encode(tuple(kwargs.items())), "isolate": isolate, "hung": sorted(self.timed_out)}
+        message = protocol.call_request(name, args, kwargs, isolate, sorted(self.timed_out))
         return self._request(message, timeout, what=what, blame=blame)
 
     def _standing_in(self, name: str, isolation: bool | None) -> list[str]:
@@ -178,7 +177,7 @@ class StudentSession:
 
     def exec(self, source: str, timeout: float | None = None) -> None:
         """Run trusted, public code (e.g. a provided cell of the master) in the student's namespace."""
-        self._request({"op": "exec", "source": source}, timeout, what="the provided code")
+        self._request({"op": protocol.Op.EXEC, "source": source}, timeout, what="the provided code")
 
     def _request(self, message: dict, timeout: float | None, what: str, blame: bool = True) -> Any:
         """Send a call or exec and read its value; a call that runs out of time marks its function as hung
@@ -218,7 +217,7 @@ class StudentSession:
     def _start_part(self, remaining: float) -> None:
         """The current part's calls go to a process of their own, forked from the state the notebook left:
         nothing an earlier part did, in memory or in files, is seen by this one (worker/parts.py)."""
-        reply = self.worker.request({"op": "part"}, min(PART_SECONDS, max(remaining, 1.0)))
+        reply = self.worker.request({"op": protocol.Op.PART}, min(PART_SECONDS, max(remaining, 1.0)))
         if not reply.get("ok"):
             self.alive = False
             raise WorkerCrashed(f"the tests could not be started: {reply.get('crashed') or 'no answer'}")
@@ -228,7 +227,7 @@ class StudentSession:
         """Send a request; answer its stand-ins' questions within its time and size (references.Call) till its reply."""
         call = references.Call(message, time.monotonic() + limit)
         reply = self.worker.request(message, limit, self._max_bytes)
-        while reply.get("event") == "reference":
+        while reply.get("event") == protocol.Event.REFERENCE:
             answer = references.answer(reply, call, self.reference)
             reply = self.worker.request(answer, call.remaining(), self._max_bytes)
         return call.outcome(reply)
@@ -241,7 +240,7 @@ class StudentSession:
             raise WorkerCrashed(self.execution.message)
 
     def close(self) -> None:
-        if self.worker.request({"op": "end"}, END_SECONDS).get("restart"):
+        if self.worker.request({"op": protocol.Op.END}, END_SECONDS).get("restart"):
             self.worker.stop()  # it could not clean up after this submission: the next one gets a new worker
         self.alive = False
 

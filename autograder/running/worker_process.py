@@ -96,7 +96,7 @@ class Worker:
             return
         if self.process.poll() is None:
             try:
-                protocol.write_frame(self.process.stdin.fileno(), {"op": "quit"}, time.monotonic() + 1)
+                protocol.write_frame(self.process.stdin.fileno(), {"op": protocol.Op.QUIT}, time.monotonic() + 1)
                 self.process.wait(timeout=2)
             except (OSError, protocol.ProtocolError, subprocess.TimeoutExpired):
                 pass
@@ -125,30 +125,35 @@ MAX_NAMES = 40  # names listed when a function is missing
 
 
 def clean_reply(reply: dict) -> dict:
-    """The fields of a worker's reply that the grader reads, as bounded plain values: the child wrote
-    them, so each has its expected type (or is dropped) and every text is capped (`names.text`)."""
+    """The fields of a worker's reply that the grader reads (`protocol.REPLY_FIELDS`, and a stand-in's
+    question's `QUESTION_FIELDS`), as bounded plain values: the child wrote them, so each has the kind its
+    field says (or is dropped) and every text is capped (`names.text`)."""
     clean: dict[str, Any] = {"ok": reply.get("ok") is True}
-    for key in ("timeout", "whole", "ready", "missing", "part"):
-        if key in reply:
-            clean[key] = bool(reply[key])
-    for key in ("crashed", "oversized", "setup", "restart"):
-        if key in reply:
-            clean[key] = names.text(reply[key]) or "no reason given"
-    if type(reply.get("cell")) is int:
-        clean["cell"] = reply["cell"]
-    if isinstance(reply.get("defined"), list):
-        clean["defined"] = [names.text(n, 100) for n in reply["defined"][:MAX_NAMES] if isinstance(n, str)]
-    if "error" in reply:
-        clean["error"] = error_fields(reply["error"])
-    if isinstance(reply.get("used"), list):
-        clean["used"] = [names.text(n, 100) for n in reply["used"][:MAX_NAMES] if isinstance(n, str)]
-    if reply.get("event") == "reference":  # a stand-in's question (worker/standins.py), answered by references.py
-        clean.update(event="reference", name=names.text(reply.get("name"), 100),
-                     id=reply["id"] if type(reply.get("id")) is int else 0)
-    for key in ("value", "cells", "args", "kwargs"):  # decoded strictly by their readers
-        if key in reply:
-            clean[key] = reply[key]
+    fields = dict(protocol.REPLY_FIELDS)
+    if reply.get("event") == protocol.Event.REFERENCE:  # a stand-in's question, answered by references.py
+        clean.update(event=protocol.Event.REFERENCE, name="", id=0)
+        fields.update(protocol.QUESTION_FIELDS)
+    for key, kind in fields.items():
+        if key in reply and key != "ok":
+            value = _KINDS[kind](reply[key])
+            if value is not None:
+                clean[key] = value
     return clean
+
+
+def _names(value: Any) -> list[str] | None:
+    return [names.text(n, 100) for n in value[:MAX_NAMES] if isinstance(n, str)] if isinstance(value, list) else None
+
+
+_KINDS = {  # how a field of each kind of protocol.REPLY_FIELDS is read; None drops it
+    "flag": bool,
+    "text": lambda value: names.text(value) or "no reason given",
+    "name": lambda value: names.text(value, 100),
+    "count": lambda value: value if type(value) is int else None,
+    "names": _names,
+    "error": lambda value: error_fields(value),
+    "data": lambda value: value,  # decoded strictly by its reader
+}
 
 
 def error_fields(error: Any) -> dict[str, str]:

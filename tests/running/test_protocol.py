@@ -351,3 +351,42 @@ def test_numpy_is_imported_by_the_first_array_not_by_the_wire_format():
             "print(p.decode(p.encode(numpy.arange(3.0))).tolist(), p.encode(numpy.float32(0.5)) != 0.5)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["False", "[0.0, 1.0, 2.0] True"]
+
+
+# -- the messages ----------------------------------------------------------------------------------
+
+
+def test_the_messages_are_spelled_in_protocol_only():
+    """One vocabulary: no other module of the engine writes an op or an event as a string of its own."""
+    import re
+    from pathlib import Path
+
+    import autograder
+
+    spelled = re.compile(r'"(op|event)":\s*"|(op|event)\s*==\s*"|op in \("')
+    found = [f"{path.name}: {line.strip()}" for path in Path(autograder.__file__).parent.rglob("*.py")
+             if path.name != "protocol.py" for line in path.read_text().splitlines()
+             if spelled.search(line) and "`" not in line]  # code, not a docstring quoting a frame
+    assert found == []
+
+
+def test_a_question_and_its_answer_cross_as_the_schema_says():
+    from autograder.running import protocol
+    from autograder.running.worker_process import clean_reply
+
+    asked = protocol.question("sigmoid", 3, (np.array([0.0, 1.0]),), {})
+    read = clean_reply(json.loads(json.dumps({**asked, "smuggled": "x", "id": 3, "name": "s" * 500})))
+    assert set(read) == {"ok", "event", "name", "id", "args", "kwargs"} and read["id"] == 3
+    assert read["name"].startswith("s" * 100) and len(read["name"]) < 150  # capped
+    assert read["event"] == protocol.Event.REFERENCE
+    assert protocol.decode(read["args"])[0].tolist() == [0.0, 1.0]
+    assert protocol.answer(3, {"value": 1.0, "refused": True}) == {"answer": 3, "value": 1.0}
+
+
+def test_a_reply_keeps_only_its_fields_each_of_its_kind():
+    from autograder.running.worker_process import clean_reply
+
+    reply = clean_reply({"ok": 1, "timeout": "yes", "cell": "7", "crashed": "", "used": ["a", 3, "b"],
+                         "error": "boom", "args": [1], "extra": True})
+    assert reply == {"ok": False, "timeout": True, "crashed": "no reason given", "used": ["a", "b"],
+                     "error": {"type": "", "message": "boom", "where": ""}}

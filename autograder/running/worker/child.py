@@ -17,6 +17,7 @@ import types
 from typing import Any
 
 from .. import protocol
+from ..protocol import Event, Op
 from . import display
 from .shell import GradingShell, to_python
 from .standins import StandIns
@@ -57,7 +58,7 @@ class Child:
         if cell.get("skip"):
             outcome.update(status="skipped", outputs=[])
             return outcome
-        protocol.write_frame(self.wfd, {"event": "cell", "number": number})  # the zygote's deadline per cell
+        protocol.write_frame(self.wfd, {"event": Event.CELL, "number": number})  # the zygote's deadline per cell
         self.current = CELL_FILE.format(number=number)
         seconds = float(self.limits["cell_timeout"])
         deadline = time.monotonic() + seconds
@@ -147,10 +148,10 @@ class Child:
             op = request.get("op")
             if op is None:  # the grader's answer to a reference question of a call that timed out
                 continue
-            if op == "end":
+            if op == Op.END:
                 protocol.write_frame(self.wfd, {"ok": True})
                 return
-            if op == "fork" and not self.in_part:
+            if op == Op.FORK and not self.in_part:
                 self._fork()
                 continue
             reply = protocol.frame(self._answer(op, request))
@@ -177,10 +178,10 @@ class Child:
     def _answer(self, op: str, request: dict) -> dict:
         timeout = float(request.get("timeout") or self.limits["call_timeout"])
         try:
-            if op == "call":
+            if op == Op.CALL:
                 value = self._with_timeout(timeout, self._call, request)
                 return {"ok": True, "value": protocol.encode(value), "used": sorted(self.stand_ins.used)}
-            if op == "exec":
+            if op == Op.EXEC:
                 self._with_timeout(timeout, self._run_source, request["source"], "<provided>")
                 return {"ok": True}
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}

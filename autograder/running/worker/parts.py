@@ -68,7 +68,7 @@ class Parts:
     def _fork(self, to_child: int, from_child: int) -> dict:
         deadline = time.monotonic() + FORK_SECONDS
         try:
-            protocol.write_frame(to_child, {"op": "fork"}, deadline)
+            protocol.write_frame(to_child, {"op": protocol.Op.FORK}, deadline)
             reply = protocol.read_frame(from_child, deadline, 4096)
         except (OSError, EOFError, protocol.ProtocolError):
             reply = {}

@@ -73,8 +73,7 @@ class StandIns:
     def ask(self, name: str, args: tuple, kwargs: dict) -> Any:
         """The reference's name(*args, **kwargs), computed by the grader."""
         self.asked += 1
-        data = protocol.frame({"event": "reference", "name": name, "id": self.asked,
-                               "args": protocol.encode(list(args)), "kwargs": protocol.encode(tuple(kwargs.items()))})
+        data = protocol.frame(protocol.question(name, self.asked, args, kwargs))
         if len(data) > self.max_bytes:
             raise ReferenceUnavailable(f"the arguments of {name} are too large to send to the grader "
                                        f"({len(data) / 2**20:.1f} MB)")

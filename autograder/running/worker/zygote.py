@@ -17,6 +17,7 @@ import tempfile
 import time
 
 from .. import protocol
+from ..protocol import Event, Op
 from . import processes, scratch
 from .parts import PartFailed, Parts, submission_folder
 from .preload import preload
@@ -66,16 +67,16 @@ class Zygote:
             op = request.get("op")
             if op is None:  # the grader's answer to a stand-in's question the child no longer waits for
                 continue
-            if op == "quit":
+            if op == Op.QUIT:
                 break
-            if op == "start":
+            if op == Op.START:
                 reply = self.start(request)
-            elif op == "end":
+            elif op == Op.END:
                 self.finish()
                 reply = {"ok": True, **({"restart": self.broken} if self.broken else {})}
-            elif op == "part":
+            elif op == Op.PART:
                 reply = self.part()
-            elif op in ("call", "exec"):
+            elif op in (Op.CALL, Op.EXEC):
                 reply = self.relay(request, float(request.get("timeout") or 10))
             else:
                 reply = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}
@@ -182,11 +183,11 @@ class Zygote:
                 return self._timed_out(last_cell, end)
             except (EOFError, protocol.ProtocolError, OSError):
                 return self._crashed(cell=last_cell)
-            if cells and message.get("event") == "cell":
+            if cells and message.get("event") == Event.CELL:
                 last_cell = message.get("number") if type(message.get("number")) is int else None
                 limit = time.monotonic() + timeout
                 continue
-            if message.get("event") == "reference":  # a stand-in asks for the reference's answer
+            if message.get("event") == Event.REFERENCE:  # a stand-in asks for the reference's answer
                 if cells or not self._ask_grader(message, deadline):
                     return self._crashed()
                 continue
@@ -266,7 +267,7 @@ class Zygote:
     def finish(self) -> None:
         if self.child_pid is not None:
             try:
-                protocol.write_frame(self.to_child, {"op": "end"}, time.monotonic() + 0.5)
+                protocol.write_frame(self.to_child, {"op": Op.END}, time.monotonic() + 0.5)
                 select.select([self.from_child], [], [], 0.5)
             except (OSError, protocol.ProtocolError):
                 pass
