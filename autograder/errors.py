@@ -1,6 +1,7 @@
 """One exception hierarchy for the whole tool; every message says what to do next.
 
-The CLI catches `AutograderError` and prints `str(error)` as one line; anything else is a bug.
+The CLI catches `AutograderError` and prints `str(error)` as one line; anything else is
+a bug.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class ConfigError(AutograderError):
 
     def __init__(self, path: Path | str, key: str, problem: str):
         self.path, self.key, self.problem = str(path), key, problem
-        super().__init__(f"{path}: [{key}] {problem}" if key else f"{path}: {problem}")  # a Python file has no key
+        # a Python file has no key
+        super().__init__(f"{path}: [{key}] {problem}" if key else f"{path}: {problem}")
 
 
 class DataFileError(AutograderError):
@@ -47,7 +49,13 @@ class DataFileError(AutograderError):
 
     exit_code = ExitCode.CONFIG
 
-    def __init__(self, path: Path | str, problem: str, row: int | None = None, column: str | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        problem: str,
+        row: int | None = None,
+        column: str | None = None,
+    ):
         self.path, self.problem, self.row, self.column = str(path), problem, row, column
         where = str(path)
         if row is not None:
@@ -57,7 +65,8 @@ class DataFileError(AutograderError):
         super().__init__(f"{where}: {problem}")
 
 
-# What a failed write means, for the errors a full or failing disk gives (the rest say it in their own words).
+# What a failed write means, for the errors a full or failing disk gives (the rest say
+# it in their own words).
 STORAGE_CAUSES = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
@@ -75,8 +84,8 @@ def storage_cause(error: OSError) -> str:
 
 
 class StorageError(AutograderError):
-    """A file could not be written: a full disk, a quota, a read-only or failing filesystem. The message names
-    the file, the cause, and what was kept."""
+    """A file could not be written: a full disk, a quota, a read-only or failing
+    filesystem. The message names the file, the cause, and what was kept."""
 
     def __init__(self, path: Path | str, error: OSError, kept: str):
         self.path, self.error, self.kept = str(path), error, kept
@@ -84,12 +93,16 @@ class StorageError(AutograderError):
 
 
 def refused_write(error: BaseException) -> StorageError | None:
-    """A full or failing disk's OSError, for a write no verb reports itself, as the StorageError that says so;
-    None for any other error (a bug of ours)."""
+    """A full or failing disk's OSError, for a write no verb reports itself, as the
+    StorageError that says so; None for any other error (a bug of ours)."""
     if not isinstance(error, OSError) or error.errno not in STORAGE_CAUSES:
         return None
-    return StorageError(error.filename or "a file", error, "what the command wrote before is kept: free some "
-                        "space (or write elsewhere) and run it again")
+    return StorageError(
+        error.filename or "a file",
+        error,
+        "what the command wrote before is kept: free some "
+        "space (or write elsewhere) and run it again",
+    )
 
 
 class ReleaseError(AutograderError):
@@ -101,16 +114,19 @@ class GradebookError(AutograderError):
 
 
 class InvalidSubmission(AutograderError):
-    """A submitted file cannot be graded (not a notebook, too large, ...). Costs only that student."""
+    """A submitted file cannot be graded (not a notebook, too large, ...). Costs only
+    that student."""
 
 
 class SubmissionFilesError(GradebookError):
-    """A student's own files kept a copy of their result from nbgrader's folders (a timestamp.txt that
-    is missing, a notebook changed after grading): a warning about that student, not the batch's failure."""
+    """A student's own files kept a copy of their result from nbgrader's folders (a
+    timestamp.txt that is missing, a notebook changed after grading): a warning about
+    that student, not the batch's failure."""
 
 
 class WorkerError(AutograderError):
-    """The sandboxed worker failed; raised in the grader, never a crash of the grader."""
+    """The sandboxed worker failed; raised in the grader, never a crash of the
+    grader."""
 
 
 class WorkerCrashed(WorkerError):

@@ -1,16 +1,17 @@
 """The course as a grader elsewhere needs it, for a cluster with no shared filesystem.
 
-A bundle is one assignment's course files as a tar.gz, built the same way from the same files every
-time, and named by its SHA-256:
+A bundle is one assignment's course files as a tar.gz, built the same way from the same
+files every time, and named by its SHA-256:
 
     assignments/<name>/          assignment.toml and the hidden suite
-    solutions/<reference>.py     the reference module
-    release/<name>/              what the student's code sees (the release's notebook and data)
-    source/<name>/<notebook>     the released notebook in the master's place: its read-only cells and
-                                 nbgrader metadata are the master's, and it holds no solution
+    solutions/<reference>.py     the reference module release/<name>/              what
+    the student's code sees (the release's notebook and data) source/<name>/<notebook>
+    the released notebook in the master's place: its read-only cells and nbgrader
+    metadata are the master's, and it holds no solution
 
-A Dask worker unpacks a bundle once, under its own cache folder (`bundles_folder`), and keeps it for
-later batches of the same course files; a batch sends it only to the workers that lack it.
+A Dask worker unpacks a bundle once, under its own cache folder (`bundles_folder`), and
+keeps it for later batches of the same course files; a batch sends it only to the
+workers that lack it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from ..course.config import Assignment
 from ..errors import UsageError
 from ..names import assignment_name
 
-BUNDLES_VARIABLE = settings.BUNDLES  # where a worker keeps unpacked bundles (default: its user cache)
+# where a worker keeps unpacked bundles (default: its user cache)
+BUNDLES_VARIABLE = settings.BUNDLES
 SKIPPED = (".ipynb_checkpoints", "__pycache__", ".autograder")
 
 
@@ -39,7 +41,8 @@ class Bundle:
     data: bytes  # the tar.gz
 
     def __post_init__(self):
-        assignment_name(self.name)  # one plain folder name: it names folders where the bundle is unpacked
+        # one plain folder name: it names folders where the bundle is unpacked
+        assignment_name(self.name)
 
     @property
     def key(self) -> str:
@@ -47,22 +50,29 @@ class Bundle:
 
 
 def make_bundle(assignment: Assignment) -> Bundle:
-    """The bundle of `assignment`'s course files (UsageError naming a file that is missing)."""
+    """The bundle of `assignment`'s course files (UsageError naming a file that is
+    missing)."""
     files: dict[str, Path] = {}
     for folder in (assignment.suite_dir, assignment.release_dir):
         for path in _files(folder):
             files[path.relative_to(assignment.root).as_posix()] = path
     files[f"solutions/{assignment.reference_file.name}"] = assignment.reference_file
-    files[f"source/{assignment.name}/{assignment.notebook}"] = assignment.release_notebook
-    for arcname, path in files.items():
+    files[f"source/{assignment.name}/{assignment.notebook}"] = (
+        assignment.release_notebook
+    )
+    for path in files.values():
         if not path.is_file():
-            raise UsageError(f"{path} is missing: the course cannot be sent to the cluster; run "
-                             f"`autograder release {assignment.name}` and check assignments/{assignment.name}/")
+            raise UsageError(
+                f"{path} is missing: the course cannot be sent to the cluster; run "
+                f"`autograder release {assignment.name}` and check "
+                f"assignments/{assignment.name}/"
+            )
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
         for arcname in sorted(files):
             data = files[arcname].read_bytes()
-            info = tarfile.TarInfo(arcname)  # no times, owners or modes of this machine: same files, same key
+            # no times, owners or modes of this machine: same files, same key
+            info = tarfile.TarInfo(arcname)
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
     return Bundle(assignment.name, _without_gzip_time(buffer.getvalue()))
@@ -72,12 +82,15 @@ def _files(folder: Path) -> list[Path]:
     found = []
     for parent, folders, names in os.walk(folder):
         folders[:] = sorted(f for f in folders if f not in SKIPPED)
-        found += [Path(parent) / name for name in names if not name.endswith((".pyc", ".tmp"))]
+        found += [
+            Path(parent) / name for name in names if not name.endswith((".pyc", ".tmp"))
+        ]
     return found
 
 
 def _without_gzip_time(data: bytes) -> bytes:
-    return data[:4] + b"\0\0\0\0" + data[8:]  # gzip's header holds the time it was written (bytes 4-7)
+    # gzip's header holds the time it was written (bytes 4-7)
+    return data[:4] + b"\0\0\0\0" + data[8:]
 
 
 def bundles_folder() -> Path:
@@ -85,9 +98,17 @@ def bundles_folder() -> Path:
 
 
 def bundle_key(key: str) -> str:
-    """`key` when it is a bundle's key (32 hexadecimal digits), which names its folder; else a UsageError."""
-    if not (isinstance(key, str) and len(key) == 32 and all(c in "0123456789abcdef" for c in key)):
-        raise UsageError(f"{str(key)[:40]!r} is not a course bundle's key (32 hexadecimal digits); grade again")
+    """`key` when it is a bundle's key (32 hexadecimal digits), which names its folder;
+    else a UsageError."""
+    if not (
+        isinstance(key, str)
+        and len(key) == 32
+        and all(c in "0123456789abcdef" for c in key)
+    ):
+        raise UsageError(
+            f"{str(key)[:40]!r} is not a course bundle's key (32 hexadecimal digits); "
+            "grade again"
+        )
     return key
 
 
@@ -112,7 +133,8 @@ def install(key: str, data: bytes) -> Path:
             tar.extractall(scratch, filter="data")
         (scratch / ".complete").write_text(key)
         try:
-            os.rename(scratch, base / key)  # another process of this machine may have done it meanwhile
+            # another process of this machine may have done it meanwhile
+            os.rename(scratch, base / key)
         except OSError:
             if installed(key) is None:
                 raise

@@ -1,11 +1,12 @@
-"""A grader process for a parallel batch: keeps one `Grader` (and so one sandboxed worker) and grades
-the submissions it is handed, one at a time.
+"""A grader process for a parallel batch: keeps one `Grader` (and so one sandboxed
+worker) and grades the submissions it is handed, one at a time.
 
-Started by `parallel.py` as `python -m autograder.batch.host PARENT_PID ROOT ASSIGNMENT` (requests and
-replies are JSON frames on stdin/stdout; its worker starts before the grader's imports, so their costs
-overlap), or used inside a Dask worker process by `cluster.py`. Either way a task
-goes in as plain strings and comes back as our own `SubmissionResult.to_dict()`: nothing the
-student's worker made crosses, and nothing is pickled.
+Started by `parallel.py` as `python -m autograder.batch.host PARENT_PID ROOT ASSIGNMENT`
+(requests and replies are JSON frames on stdin/stdout; its worker starts before the
+grader's imports, so their costs overlap), or used inside a Dask worker process by
+`cluster.py`. Either way a task goes in as plain strings and comes back as our own
+`SubmissionResult.to_dict()`: nothing the student's worker made crosses, and nothing is
+pickled.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if __name__ == "__main__":
-    # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar
-    # for ~1 s per process start; nbformat's schemas check no formats, so our grader processes skip it.
+    # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which
+    # builds a grammar for ~1 s per process start; nbformat's schemas check no formats,
+    # so our grader processes skip it.
     sys.modules.setdefault("rfc3987_syntax", None)
 
-from ..course.config import load_assignment  # noqa: E402
-from ..errors import AutograderError  # noqa: E402
-from ..running import protocol  # noqa: E402
+from ..course.config import load_assignment
+from ..errors import AutograderError
+from ..running import protocol
 
 if TYPE_CHECKING:
     from ..grade import Grader
@@ -35,47 +37,84 @@ if TYPE_CHECKING:
 PR_SET_PDEATHSIG = 1
 
 _graders: dict = {}  # (root, assignment, display) -> Grader
-_early: dict = {}  # (root, assignment) -> a Worker started with the process, for its first Grader
+# (root, assignment) -> a Worker started with the process, for its first Grader
+_early: dict = {}
 _batch = {"token": ""}
-_lock = threading.Lock()  # one submission at a time per process: pytest.main is not thread-safe
+# one submission at a time per process: pytest.main is not thread-safe
+_lock = threading.Lock()
 
 
-def grade_here(root: str, assignment: str, student: str, notebook: str, batch: str = "",
-               display: bool = False, problem: str = "") -> dict:
-    """Grade one submission with this process's cached Grader: {"result": ...} or {"fatal": ...}.
-    With `display`, the result carries what its cells showed (for the autograded/ notebooks); with a
-    `problem` (why the notebook could not be read where it was found) it is invalid, saying so."""
+def grade_here(
+    root: str,
+    assignment: str,
+    student: str,
+    notebook: str,
+    batch: str = "",
+    display: bool = False,
+    problem: str = "",
+) -> dict:
+    """Grade one submission with this process's cached Grader: {"result": ...} or
+    {"fatal": ...}. With `display`, the result carries what its cells showed (for the
+    autograded/ notebooks); with a `problem` (why the notebook could not be read where
+    it was found) it is invalid, saying so."""
     with _lock:
         try:
             grader = _grader(root, assignment, batch, display)
-            result = grader.refuse(student, Path(notebook), problem) if problem else grader.grade(student, Path(notebook))
-        except AutograderError as error:  # the assignment itself is broken: the batch stops
+            result = (
+                grader.refuse(student, Path(notebook), problem)
+                if problem
+                else grader.grade(student, Path(notebook))
+            )
+        # the assignment itself is broken: the batch stops
+        except AutograderError as error:
             return {"fatal": {"message": str(error), "exit_code": int(error.exit_code)}}
         return {"result": result.to_dict(outputs=display)}
 
 
-def grade_sent(key: str, assignment: str, student: str, filename: str, notebook: bytes | None, problem: str,
-               batch: str = "", display: bool = False) -> str:
-    """A Dask task: grade a notebook sent as bytes against the course bundle `key` unpacked on this
-    machine (`bundle.py`); `problem` is why the client could not read it (then it is invalid). JSON text."""
+def grade_sent(
+    key: str,
+    assignment: str,
+    student: str,
+    filename: str,
+    notebook: bytes | None,
+    problem: str,
+    batch: str = "",
+    display: bool = False,
+) -> str:
+    """A Dask task: grade a notebook sent as bytes against the course bundle `key`
+    unpacked on this machine (`bundle.py`); `problem` is why the client could not read
+    it (then it is invalid). JSON text."""
     from .bundle import installed
 
     root = installed(key)
     if root is None:
-        return json.dumps({"fatal": {"message": f"this Dask worker has no copy of the course (bundle {key}); "
-                                                "grade again: the batch sends it to every worker it finds",
-                                     "exit_code": 1}})
+        return json.dumps(
+            {
+                "fatal": {
+                    "message": (
+                        f"this Dask worker has no copy of the course (bundle {key}); "
+                        "grade again: the batch sends it to every worker it finds"
+                    ),
+                    "exit_code": 1,
+                }
+            }
+        )
     name = Path(filename).name
     name = name if name not in ("", ".", "..") else "submission.ipynb"
     with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder:
         path = Path(folder) / name
         if notebook is not None:
             path.write_bytes(notebook)
-        return json.dumps(grade_here(str(root), assignment, student, str(path), batch, display, problem))
+        return json.dumps(
+            grade_here(
+                str(root), assignment, student, str(path), batch, display, problem
+            )
+        )
 
 
 def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
-    """This process's Grader for the assignment (under `_lock`); a new batch starts from fresh files."""
+    """This process's Grader for the assignment (under `_lock`); a new batch starts from
+    fresh files."""
     if batch != _batch["token"]:  # a new batch on a long-lived process
         close_graders()
         _batch["token"] = batch
@@ -83,21 +122,26 @@ def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
 
     grader = _graders.get((root, assignment, display))
     if grader is None:
-        grader = _graders[(root, assignment, display)] = Grader(load_assignment(assignment, Path(root)),
-                                                                display=display, worker=_early.pop((root, assignment), None))
+        grader = _graders[(root, assignment, display)] = Grader(
+            load_assignment(assignment, Path(root)),
+            display=display,
+            worker=_early.pop((root, assignment), None),
+        )
     return grader
 
 
 def close_graders() -> None:
-    """Stop every cached Grader's worker (edited solutions and hidden tests are imported again by
-    `runner.load_reference` and `runner.forget_other_suites` when their files change)."""
+    """Stop every cached Grader's worker (edited solutions and hidden tests are imported
+    again by `runner.load_reference` and `runner.forget_other_suites` when their files
+    change)."""
     while _graders:
         _, grader = _graders.popitem()
         grader.close()
 
 
 def close_idle_graders() -> None:
-    """`close_graders` unless a submission is being graded right now (the next batch closes them then)."""
+    """`close_graders` unless a submission is being graded right now (the next batch
+    closes them then)."""
     if _lock.acquire(blocking=False):
         try:
             close_graders()
@@ -106,8 +150,8 @@ def close_idle_graders() -> None:
 
 
 def start_early(root: str, assignment: str) -> None:
-    """Start the worker for the batch's assignment now, before the grader's imports (a failure here is
-    the first Grader's to report)."""
+    """Start the worker for the batch's assignment now, before the grader's imports (a
+    failure here is the first Grader's to report)."""
     from ..running.sandbox import build_launch
     from ..running.worker_process import Worker
 
@@ -119,7 +163,8 @@ def start_early(root: str, assignment: str) -> None:
 
 
 def serve(parent: int, root: str = "", assignment: str = "") -> None:
-    """Answer {"root", "assignment", "student", "notebook"} frames until stdin closes."""
+    """Answer {"root", "assignment", "student", "notebook"} frames until stdin
+    closes."""
     _die_with(parent)
     if root and assignment:
         start_early(root, assignment)
@@ -134,8 +179,13 @@ def serve(parent: int, root: str = "", assignment: str = "") -> None:
                 request = protocol.read_frame(control_in)
             except (EOFError, protocol.ProtocolError):
                 break
-            reply = grade_here(request["root"], request["assignment"], request["student"], request["notebook"],
-                               display=bool(request.get("display")))
+            reply = grade_here(
+                request["root"],
+                request["assignment"],
+                request["student"],
+                request["notebook"],
+                display=bool(request.get("display")),
+            )
             protocol.write_frame(control_out, reply)
     finally:
         close_graders()
@@ -146,7 +196,9 @@ def serve(parent: int, root: str = "", assignment: str = "") -> None:
 def _die_with(parent: int) -> None:
     """A grader process left behind by a killed batch would hold its worker forever."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(
+            PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0
+        )
     except (OSError, AttributeError):
         pass
     if os.getppid() != parent:  # the batch was gone before the line above took effect
@@ -155,8 +207,8 @@ def _die_with(parent: int) -> None:
 
 if __name__ == "__main__":
     serve(int(sys.argv[1]), *sys.argv[2:4])
-    # Without tearing down pytest, NumPy and pandas (0.15 s, which the batch waits for at its end):
-    # every reply is written and the worker is stopped.
+    # Without tearing down pytest, NumPy and pandas (0.15 s, which the batch waits for
+    # at its end): every reply is written and the worker is stopped.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

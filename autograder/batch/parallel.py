@@ -1,10 +1,12 @@
-"""Grade submissions in parallel on one machine: `jobs` grader processes, each with its own worker.
+"""Grade submissions in parallel on one machine: `jobs` grader processes, each with its
+own worker.
 
-The hidden suite runs in the grader process and `pytest.main` is not thread-safe, so jobs are
-processes (`python -m autograder.batch.host`), never threads. Each keeps one `Grader` for the whole batch
-and is handed the next submission as soon as it is free. Requests and replies are JSON frames
-(`protocol`), never pickle. A grader process that dies or hangs costs only the submission it had:
-that one is tried again on a fresh process, and reported as crashed after MAX_ATTEMPTS.
+The hidden suite runs in the grader process and `pytest.main` is not thread-safe, so
+jobs are processes (`python -m autograder.batch.host`), never threads. Each keeps one
+`Grader` for the whole batch and is handed the next submission as soon as it is free.
+Requests and replies are JSON frames (`protocol`), never pickle. A grader process that
+dies or hangs costs only the submission it had: that one is tried again on a fresh
+process, and reported as crashed after MAX_ATTEMPTS.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from ..running.launch import package_dir
 from ..running.worker_process import START_TIMEOUT
 
 HOST_MODULE = f"{__package__}.host"  # a grader process: `python -m` this
-MAX_ATTEMPTS = 2  # a submission whose grader process died this often is reported as crashed
-SPARE_SECONDS = 60.0  # beyond a submission's own limits before its grader process counts as hung
+# a submission whose grader process died this often is reported as crashed
+MAX_ATTEMPTS = 2
+# beyond a submission's own limits before its grader process counts as hung
+SPARE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class Task:
-    """One submission to grade: its place in discovery order, the student, the notebook."""
+    """One submission to grade: its place in discovery order, the student, the
+    notebook."""
 
     index: int
     student: str
@@ -42,11 +47,13 @@ class Task:
     note: str = ""  # why its id is not the one its name gives (names.unique)
 
 
-Done = Callable[[Task, SubmissionResult, bool], None]  # (task, result, graded by a Grader?)
+# (task, result, graded by a Grader?)
+Done = Callable[[Task, SubmissionResult, bool], None]
 
 
 class BatchAborted(AutograderError):
-    """A grader process hit a problem that stops every submission (a broken assignment.toml, say)."""
+    """A grader process hit a problem that stops every submission (a broken
+    assignment.toml, say)."""
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
@@ -54,19 +61,32 @@ class BatchAborted(AutograderError):
 
 
 def decode_reply(reply: dict) -> SubmissionResult:
-    """The result in a grader process's reply; BatchAborted when it reports a fatal problem."""
+    """The result in a grader process's reply; BatchAborted when it reports a fatal
+    problem."""
     if "fatal" in reply:
-        raise BatchAborted(str(reply["fatal"]["message"]), int(reply["fatal"]["exit_code"]))
+        raise BatchAborted(
+            str(reply["fatal"]["message"]), int(reply["fatal"]["exit_code"])
+        )
     return SubmissionResult.from_dict(reply["result"])
 
 
 def lost_result(assignment: Assignment, task: Task, why: str) -> SubmissionResult:
-    """A submission whose grader process was lost: crashed, every part at zero, graded again on --resume."""
+    """A submission whose grader process was lost: crashed, every part at zero, graded
+    again on --resume."""
     message = f"{why}; grade it again with --resume"
-    parts = [PartResult(name=name, score=0.0, max_score=points, feedback=message)
-             for name, points in assignment.parts.items()]
-    return SubmissionResult(student=task.student, notebook=str(task.notebook), status="crashed", score=0.0,
-                            max_score=assignment.max_score, message=message, parts=parts)
+    parts = [
+        PartResult(name=name, score=0.0, max_score=points, feedback=message)
+        for name, points in assignment.parts.items()
+    ]
+    return SubmissionResult(
+        student=task.student,
+        notebook=str(task.notebook),
+        status="crashed",
+        score=0.0,
+        max_score=assignment.max_score,
+        message=message,
+        parts=parts,
+    )
 
 
 class GraderProcess:
@@ -78,24 +98,45 @@ class GraderProcess:
         self.deadline = 0.0
 
     def start(self, assignment: Assignment) -> GraderProcess:
-        """Start the process (and so its worker) now, ahead of its first submission. OSError if it cannot."""
-        self.process = subprocess.Popen([sys.executable, "-m", HOST_MODULE, str(os.getpid()),
-                                         str(assignment.root), assignment.name],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
+        """Start the process (and so its worker) now, ahead of its first submission.
+        OSError if it cannot."""
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                HOST_MODULE,
+                str(os.getpid()),
+                str(assignment.root),
+                assignment.name,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_env(),
+        )
         return self
 
-    def give(self, assignment: Assignment, task: Task, seconds: float, display: bool = False) -> bool:
-        request = {"root": str(assignment.root), "assignment": assignment.name,
-                   "student": task.student, "notebook": str(task.notebook), "display": display}
+    def give(
+        self, assignment: Assignment, task: Task, seconds: float, display: bool = False
+    ) -> bool:
+        request = {
+            "root": str(assignment.root),
+            "assignment": assignment.name,
+            "student": task.student,
+            "notebook": str(task.notebook),
+            "display": display,
+        }
         self.task, self.deadline = task, time.monotonic() + seconds
         for _ in range(2):  # a process that ended between two submissions is replaced
             try:
                 if self.process is None or self.process.poll() is not None:
                     self.stop()
                     self.start(assignment)
-                protocol.write_frame(self.process.stdin.fileno(), request, self.deadline)
+                protocol.write_frame(
+                    self.process.stdin.fileno(), request, self.deadline
+                )
                 return True
-            except (OSError, protocol.ProtocolError):  # it could not be started, it is gone, or it hangs
+            # it could not be started, it is gone, or it hangs
+            except (OSError, protocol.ProtocolError):
                 self.stop(kill=True)
         return False
 
@@ -112,7 +153,8 @@ class GraderProcess:
         self.reap()
 
     def end(self, kill: bool = False) -> None:
-        """Tell the process to stop (the host stops its Grader and exits on end of input), without waiting."""
+        """Tell the process to stop (the host stops its Grader and exits on end of
+        input), without waiting."""
         if self.process is None:
             return
         if kill:
@@ -121,7 +163,8 @@ class GraderProcess:
             self.process.stdin.close()
 
     def reap(self) -> None:
-        """Wait for the process that `end` told to stop (killing it if it takes too long)."""
+        """Wait for the process that `end` told to stop (killing it if it takes too
+        long)."""
         if self.process is None:
             return
         try:
@@ -134,21 +177,27 @@ class GraderProcess:
 
 
 def _env() -> dict[str, str]:
-    """This environment, with the autograder importable even when it is not installed."""
+    """This environment, with the autograder importable even when it is not
+    installed."""
     package_parent = str(package_dir().parent)
-    paths = [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    paths = [
+        package_parent,
+        *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+    ]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def start_processes(assignment: Assignment, count: int) -> list[GraderProcess]:
-    """`count` grader processes for the assignment, started now (one that cannot be is tried again, and
-    reported, when it is given a submission); the caller stops them, or hands them to `run_batch`."""
+    """`count` grader processes for the assignment, started now (one that cannot be is
+    tried again, and reported, when it is given a submission); the caller stops them, or
+    hands them to `run_batch`."""
     processes = [GraderProcess() for _ in range(count)]
     try:
         for process in processes:
             try:
                 process.start(assignment)
-            except OSError:  # left unstarted: `give` starts it, or reports its submission
+            # left unstarted: `give` starts it, or reports its submission
+            except OSError:
                 pass
     except BaseException:  # Ctrl-C while they start: none is left behind
         for process in processes:
@@ -157,10 +206,17 @@ def start_processes(assignment: Assignment, count: int) -> list[GraderProcess]:
     return processes
 
 
-def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int, done: Done,
-                       display: bool = False, started: Sequence[GraderProcess] = ()) -> None:
-    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes. `started`: grader
-    processes already started for this assignment (`start_processes`), used first; this call stops them."""
+def grade_in_processes(
+    assignment: Assignment,
+    tasks: Sequence[Task],
+    jobs: int,
+    done: Done,
+    display: bool = False,
+    started: Sequence[GraderProcess] = (),
+) -> None:
+    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes.
+    `started`: grader processes already started for this assignment (`start_processes`),
+    used first; this call stops them."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
     limit = task_limit(assignment, display)
     count = max(1, min(jobs, len(tasks)))
@@ -182,7 +238,11 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
     try:
         while queue or any(w.task for w in workers):
             for worker in workers:
-                if worker.task is None and queue and not worker.give(assignment, queue.popleft(), limit, display):
+                if (
+                    worker.task is None
+                    and queue
+                    and not worker.give(assignment, queue.popleft(), limit, display)
+                ):
                     lost(worker, "no grader process could be started for it")
             busy = [w for w in workers if w.task]
             ready, _, _ = select.select(busy, [], [], 1.0)
@@ -196,7 +256,11 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
                 done(task, decode_reply(reply), True)
             for worker in busy:
                 if worker.task and time.monotonic() > worker.deadline:
-                    lost(worker, f"the grader process grading it did not finish within {limit:g} s")
+                    lost(
+                        worker,
+                        "the grader process grading it did not finish within "
+                        f"{limit:g} s",
+                    )
     finally:  # every process is told first, so that they stop side by side
         for worker in workers:
             worker.end(kill=bool(worker.task))
@@ -205,12 +269,18 @@ def grade_in_processes(assignment: Assignment, tasks: Sequence[Task], jobs: int,
 
 
 def task_limit(assignment: Assignment, display: bool = False) -> float:
-    """The longest grading one submission may take in a grader process (or a Dask task) before that
-    process counts as hung: every wait inside has its own deadline, so this is a last resort, above
-    everything the submission's own budgets allow (`session.longest`)."""
-    from ..running.session import longest  # with the grading side's imports (NumPy): not at this module's
+    """The longest grading one submission may take in a grader process (or a Dask task)
+    before that process counts as hung: every wait inside has its own deadline, so this
+    is a last resort, above everything the submission's own budgets allow
+    (`session.longest`)."""
+    # with the grading side's imports (NumPy): not at this module's
+    from ..running.session import longest
 
-    return longest(assignment.limits, len(assignment.parts), display) + START_TIMEOUT + SPARE_SECONDS
+    return (
+        longest(assignment.limits, len(assignment.parts), display)
+        + START_TIMEOUT
+        + SPARE_SECONDS
+    )
 
 
 def default_jobs() -> int:

@@ -1,6 +1,8 @@
-"""Progress of a batch: a rich progress bar (count, rate, ETA) on a terminal, one plain line per result otherwise.
+"""Progress of a batch: a rich progress bar (count, rate, ETA) on a terminal, one plain
+line per result otherwise.
 
-`BatchProgress` is the `on_result` callback of `grade_batch`; use it as a context manager.
+`BatchProgress` is the `on_result` callback of `grade_batch`; use it as a context
+manager.
 """
 
 from __future__ import annotations
@@ -27,20 +29,33 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed * 60:.1f}/min" if speed else "-/min", style="progress.data.speed")
+        return Text(
+            f"{speed * 60:.1f}/min" if speed else "-/min", style="progress.data.speed"
+        )
 
 
 class BatchProgress:
     """Shows how far a batch is; on a terminal only problems get a line of their own."""
 
-    def __init__(self, total: int, console: Console | None = None, title: str = "grading"):
+    def __init__(
+        self, total: int, console: Console | None = None, title: str = "grading"
+    ):
         self.total, self.done = total, 0
         self.console = console or Console(stderr=True)
         self.bar: Progress | None = None
         if self.console.is_terminal:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                                TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                console=self.console, transient=False)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                RateColumn(),
+                TextColumn("elapsed"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
             self.task = self.bar.add_task(title, total=total)
 
     def __enter__(self) -> BatchProgress:
@@ -53,18 +68,25 @@ class BatchProgress:
             self.bar.stop()
 
     def plan(self, to_grade: int, kept: int) -> None:
-        """Count `to_grade` submissions; say so when a resumed batch keeps `kept` finished ones."""
+        """Count `to_grade` submissions; say so when a resumed batch keeps `kept`
+        finished ones."""
         self.total = to_grade
         if self.bar is not None:
             self.bar.update(self.task, total=to_grade)
         if kept:
-            say(self.bar.console if self.bar else self.console,
-                f"resuming: {kept} finished result(s) kept from the journal, {to_grade} to grade")
+            say(
+                self.bar.console if self.bar else self.console,
+                f"resuming: {kept} finished result(s) kept from the journal, "
+                f"{to_grade} to grade",
+            )
 
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
-        line = (f"[{self.done}/{self.total}] {result.student}: {result.score:g}/{result.max_score:g} "
-                f"{result.status} ({result.seconds:.1f} s)")
+        line = (
+            f"[{self.done}/{self.total}] {result.student}: "
+            f"{result.score:g}/{result.max_score:g} "
+            f"{result.status} ({result.seconds:.1f} s)"
+        )
         if self.bar is None:
             say(self.console, line)
             return

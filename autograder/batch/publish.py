@@ -1,9 +1,10 @@
-"""Where each finished result of a batch goes as soon as it is done: the progress display, nbgrader's
-gradebook, the student's feedback page, and, with the course's own gradebook, nbgrader's autograded/
-and feedback/ folders (`course_folders.py`). So a run stopped half-way keeps what it finished.
+"""Where each finished result of a batch goes as soon as it is done: the progress
+display, nbgrader's gradebook, the student's feedback page, and, with the course's own
+gradebook, nbgrader's autograded/ and feedback/ folders (`course_folders.py`). So a run
+stopped half-way keeps what it finished.
 
-`Publisher` is the `on_result` callback of a batch; `catch_up` handles the results a resumed batch
-took from its journal (they never pass through `on_result`).
+`Publisher` is the `on_result` callback of a batch; `catch_up` handles the results a
+resumed batch took from its journal (they never pass through `on_result`).
 """
 
 from __future__ import annotations
@@ -23,44 +24,66 @@ from ..running.notebook_file import read_bytes
 
 
 class Publisher:
-    def __init__(self, assignment: Assignment, surveyed: Survey, console: Console,
-                 gradebook: str | None = None, feedback: Path | None = None,
-                 kept: str = "the results files hold it"):
-        """`surveyed`: the batch's submissions and the notebooks left out (`discovery.survey`).
-        `gradebook`: None writes none, "" the course's own (nbgrader's default), else a database URL.
-        With the course's own, submissions from its submitted/ folder also get their autograded/ notebook
-        (as it ran: `display` asks the batch for the outputs) and their page in its feedback/ folder.
-        `kept`: where a result is still kept when its copy here could not be written."""
+    def __init__(
+        self,
+        assignment: Assignment,
+        surveyed: Survey,
+        console: Console,
+        gradebook: str | None = None,
+        feedback: Path | None = None,
+        kept: str = "the results files hold it",
+    ):
+        """`surveyed`: the batch's submissions and the notebooks left out
+        (`discovery.survey`). `gradebook`: None writes none, "" the course's own
+        (nbgrader's default), else a database URL. With the course's own, submissions
+        from its submitted/ folder also get their autograded/ notebook (as it ran:
+        `display` asks the batch for the outputs) and their page in its feedback/
+        folder. `kept`: where a result is still kept when its copy here could not be
+        written."""
         from .progress import BatchProgress
 
-        self.assignment, self.console, self.feedback, self.kept = assignment, console, feedback, kept
+        self.assignment, self.console, self.feedback, self.kept = (
+            assignment,
+            console,
+            feedback,
+            kept,
+        )
         self.seen: set[int] = set()
-        self.display_error = ""  # the first failure of the progress display, reported once at the end
-        self.problems: list[str] = []  # results that could not be stored in the gradebook or as a page
-        self.warnings: list[str] = []  # a student's own files kept a copy from nbgrader's folders
+        # the first failure of the progress display, reported once at the end
+        self.display_error = ""
+        # results that could not be stored in the gradebook or as a page
+        self.problems: list[str] = []
+        # a student's own files kept a copy from nbgrader's folders
+        self.warnings: list[str] = []
         self._stack = contextlib.ExitStack()
         self.writer = self.folders = None
-        with self._stack.pop_all() as stack:  # closes what was opened if a later step fails
+        # closes what was opened if a later step fails
+        with self._stack.pop_all() as stack:
             if gradebook is not None:
                 from ..outputs.course_folders import CourseFolders
                 from ..outputs.gradebook import GradebookWriter, default_url
 
-                self.writer = stack.enter_context(GradebookWriter(assignment, gradebook or None))
+                self.writer = stack.enter_context(
+                    GradebookWriter(assignment, gradebook or None)
+                )
                 if self.writer.url == default_url(assignment):
                     self.folders = CourseFolders(assignment)
             found = surveyed.found
-            # ids that were taken, notebooks left out: the CLI warns of them before grading
+            # ids that were taken, notebooks left out: the CLI warns of them before
+            # grading
             self.renamed = [f.note for f in found if f.note] + surveyed.skipped
             self.progress = stack.enter_context(BatchProgress(len(found), console))
             self._stack = stack.pop_all()
 
     def __call__(self, result: SubmissionResult) -> None:
-        """Store the result (gradebook, feedback page), then show it: a display that fails loses nothing."""
+        """Store the result (gradebook, feedback page), then show it: a display that
+        fails loses nothing."""
         self.seen.add(id(result))
         self._store(result)
         try:
             self.progress(result)
-        except Exception as error:  # the terminal is for people; the result is already kept
+        # the terminal is for people; the result is already kept
+        except Exception as error:
             self._display_failed(error)
 
     def _display_failed(self, error: Exception) -> None:
@@ -73,37 +96,58 @@ class Publisher:
 
     @property
     def display(self) -> bool:
-        """Whether the batch should collect what each cell showed (for the autograded/ notebooks)."""
+        """Whether the batch should collect what each cell showed (for the autograded/
+        notebooks)."""
         return self.folders is not None
 
     def _store(self, result: SubmissionResult) -> None:
-        """Into the gradebook and the feedback pages; a failure costs this result's copy there only."""
+        """Into the gradebook and the feedback pages; a failure costs this result's copy
+        there only."""
         graded = self._graded_bytes(result)
-        steps = (("gradebook", self._gradebook), ("autograded notebook", lambda r: self._autograded(r, graded)),
-                 ("feedback page", self._feedback_page), ("page in the course's feedback/ folder", self._nbgrader_page))
+        steps = (
+            ("gradebook", self._gradebook),
+            ("autograded notebook", lambda r: self._autograded(r, graded)),
+            ("feedback page", self._feedback_page),
+            ("page in the course's feedback/ folder", self._nbgrader_page),
+        )
         for where, store in steps:
             try:
                 store(result)
-            except SubmissionFilesError as error:  # the student's doing: said, but the batch did its job
-                self.warnings.append(f"the {where} of {result.student} was not written: {str(error)[:300]}")
-            except Exception as error:  # one student's page or row must not stop the class's
-                self.problems.append(f"the {where} of {result.student} could not be written "
-                                     f"({type(error).__name__}: {str(error)[:300]}); {self.kept}")
+            # the student's doing: said, but the batch did its job
+            except SubmissionFilesError as error:
+                self.warnings.append(
+                    f"the {where} of {result.student} was not written: "
+                    f"{str(error)[:300]}"
+                )
+            # one student's page or row must not stop the class's
+            except Exception as error:
+                self.problems.append(
+                    f"the {where} of {result.student} could not be written "
+                    f"({type(error).__name__}: {str(error)[:300]}); {self.kept}"
+                )
         result.outputs = None  # written: a large class's outputs are not kept in memory
 
     def _graded_bytes(self, result: SubmissionResult) -> bytes | None:
-        """The notebook's bytes when its folder still holds the submission graded; else None, and a warning when a
-        newer one came in since. What is written describes the one graded either way: its score, and the time and
-        secret read with it (`SubmissionResult.nbgrader_files`), never those on disk now."""
+        """The notebook's bytes when its folder still holds the submission graded; else
+        None, and a warning when a newer one came in since. What is written describes
+        the one graded either way: its score, and the time and secret read with it
+        (`SubmissionResult.nbgrader_files`), never those on disk now."""
         if self.writer is None or (result.nbgrader_files is None and not result.sha256):
-            return None  # nothing of nbgrader's to write, or nothing was read (a grader process that was lost)
+            # nothing of nbgrader's to write, or nothing was read (a grader process that
+            # was lost)
+            return None
         path = Path(result.notebook)
-        now = read_together(path, lambda: read_bytes(path, self.assignment.limits.max_notebook_mb))
+        now = read_together(
+            path, lambda: read_bytes(path, self.assignment.limits.max_notebook_mb)
+        )
         digest = hashlib.sha256(now.value).hexdigest() if now.value is not None else ""
         if digest == result.sha256 and now.files == result.nbgrader_files:
             return now.value
-        same = digest == result.sha256  # the same notebook submitted again: only its time and secret are new
-        self.warnings.append(_newer(result.student, path.name, same, self.assignment.name))
+        # the same notebook submitted again: only its time and secret are new
+        same = digest == result.sha256
+        self.warnings.append(
+            _newer(result.student, path.name, same, self.assignment.name)
+        )
         return now.value if same else None
 
     def _autograded(self, result: SubmissionResult, graded: bytes | None) -> None:
@@ -134,14 +178,22 @@ class Publisher:
     def where(self) -> list[str]:
         lines = []
         if self.writer is not None:
-            lines.append(f"gradebook: {self.writer.url} (see it with `nbgrader export` or the formgrader)")
+            lines.append(
+                f"gradebook: {self.writer.url} (see it with `nbgrader export` or the "
+                "formgrader)"
+            )
         if self.folders is not None:
             course = self.folders.coursedir
-            lines.append(f"nbgrader: {course.autograded_directory}/ and {course.feedback_directory}/ of {course.root} "
-                         "for the formgrader and `nbgrader release_feedback`")
+            lines.append(
+                f"nbgrader: {course.autograded_directory}/ and "
+                f"{course.feedback_directory}/ of {course.root} "
+                "for the formgrader and `nbgrader release_feedback`"
+            )
         if self.feedback is not None:
-            lines.append(f"feedback: {self.feedback}/<student>/{self.assignment.name}/"
-                         f"{Path(self.assignment.notebook).stem}.html")
+            lines.append(
+                f"feedback: {self.feedback}/<student>/{self.assignment.name}/"
+                f"{Path(self.assignment.notebook).stem}.html"
+            )
         return lines
 
     def __enter__(self) -> Publisher:
@@ -152,8 +204,14 @@ class Publisher:
 
 
 def _newer(student: str, notebook: str, same: bool, assignment: str) -> str:
-    changed = f"{notebook} is the same, nbgrader's timestamp.txt or secret beside it changed" if same \
+    changed = (
+        f"{notebook} is the same, nbgrader's timestamp.txt or secret beside it changed"
+        if same
         else f"{notebook} changed"
-    return (f"a newer submission of {student} arrived after the one graded was read ({changed}): the gradebook and "
-            f"feedback/ hold the one graded, with its own time{'' if same else ', and autograded/ no notebook of it'}; "
-            f"run `autograder grade {assignment}` again to grade the new one")
+    )
+    return (
+        f"a newer submission of {student} arrived after the one graded was read "
+        f"({changed}): the gradebook and feedback/ hold the one graded, with its own "
+        f"time{'' if same else ', and autograded/ no notebook of it'}; run `autograder "
+        f"grade {assignment}` again to grade the new one"
+    )

@@ -1,8 +1,9 @@
-"""A whole class in one call: discover, skip what a journal already holds, grade the rest on one of
-three engines (this process, `jobs` local grader processes, or a Dask cluster), report in discovery order.
+"""A whole class in one call: discover, skip what a journal already holds, grade the
+rest on one of three engines (this process, `jobs` local grader processes, or a Dask
+cluster), report in discovery order.
 
-Every engine grades a submission with the same `Grader`, so the results are the same whichever
-runs them (apart from `seconds`). One bad submission never stops the batch.
+Every engine grades a submission with the same `Grader`, so the results are the same
+whichever runs them (apart from `seconds`). One bad submission never stops the batch.
 """
 
 from __future__ import annotations
@@ -28,40 +29,62 @@ class BatchRun:
     graded: int  # submissions graded by this run
     resumed: int  # finished results taken from the journal
     journal: Path | None = None
-    unsaved: list[str] = field(default_factory=list)  # students whose result the disk kept out of the journal
-    journal_failure: OSError | None = None  # the first write of the journal the disk refused
+    # students whose result the disk kept out of the journal
+    unsaved: list[str] = field(default_factory=list)
+    # the first write of the journal the disk refused
+    journal_failure: OSError | None = None
     journaled: int = 0  # results the journal holds: those it kept and those added
 
 
-def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None = None,
-              scheduler: str | None = None, json_path: Path | None = None, resume: bool = False,
-              on_result: Callable[[SubmissionResult], None] | None = None,
-              on_plan: Callable[[int, int], None] | None = None, on_note: Callable[[str], None] | None = None,
-              launch: Launch | None = None, display: bool = False, worker: Worker | None = None,
-              processes: Sequence[GraderProcess] = (), found: list[Found] | None = None) -> BatchRun:
-    """Grade every notebook under `paths`. With `json_path`, each result is journaled as it finishes;
-    `resume` keeps the journal's finished results and grades only the others. `on_plan(to_grade, kept)`
-    is told once, before grading starts, how many will be graded and how many the journal holds; `on_note`, before
-    it, what the journal left out (results graded with another suite, lines that are not results) and why.
-    `display`: each result carries what its cells showed (`SubmissionResult.outputs`). `worker`: one already
-    started for this assignment, used when this process grades (one job); `processes`: grader processes
-    already started for it (`parallel.start_processes`), used with more than one job and stopped at the
-    end either way. `found`: the submissions under
-    `paths` when the caller has already looked (`discovery.survey`)."""
+def run_batch(
+    assignment: Assignment,
+    paths: Iterable[Path],
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    json_path: Path | None = None,
+    resume: bool = False,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+    launch: Launch | None = None,
+    display: bool = False,
+    worker: Worker | None = None,
+    processes: Sequence[GraderProcess] = (),
+    found: list[Found] | None = None,
+) -> BatchRun:
+    """Grade every notebook under `paths`. With `json_path`, each result is journaled as
+    it finishes; `resume` keeps the journal's finished results and grades only the
+    others. `on_plan(to_grade, kept)` is told once, before grading starts, how many will
+    be graded and how many the journal holds; `on_note`, before it, what the journal
+    left out (results graded with another suite, lines that are not results) and why.
+    `display`: each result carries what its cells showed (`SubmissionResult.outputs`).
+    `worker`: one already started for this assignment, used when this process grades
+    (one job); `processes`: grader processes already started for it
+    (`parallel.start_processes`), used with more than one job and stopped at the end
+    either way. `found`: the submissions under `paths` when the caller has already
+    looked (`discovery.survey`)."""
     try:
         if scheduler and jobs is not None:
-            raise UsageError("--jobs does not apply with --scheduler: the cluster's workers grade in parallel")
+            raise UsageError(
+                "--jobs does not apply with --scheduler: the cluster's workers grade "
+                "in parallel"
+            )
         jobs = 1 if scheduler else check_jobs(jobs)
         submissions = discover(assignment, paths) if found is None else found
         results: list[SubmissionResult | None] = [None] * len(submissions)
         journal = _journal(assignment, json_path, resume, on_note)
 
         def done(task: Task, result: SubmissionResult, graded: bool) -> None:
-            if task.note:  # its id is not the one its name gives: say so where the student and the TA look
+            # its id is not the one its name gives: say so where the student and the TA
+            # look
+            if task.note:
                 result.notes.insert(0, task.note)
             results[task.index] = result
-            if journal and graded:  # a result of a lost grader process is graded again on --resume
-                journal.record(result, task.notebook)  # one the disk refuses stays in `results`: said at the end
+            # a result of a lost grader process is graded again on --resume
+            if journal and graded:
+                # one the disk refuses stays in `results`: said at the end
+                journal.record(result, task.notebook)
             if on_result:
                 on_result(result)
 
@@ -69,14 +92,31 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             tasks = _unfinished(submissions, journal, results)
             if on_plan:
                 on_plan(len(tasks), len(submissions) - len(tasks))
-            _grade(assignment, tasks, jobs, scheduler, done, launch, display, worker, processes)
+            _grade(
+                assignment,
+                tasks,
+                jobs,
+                scheduler,
+                done,
+                launch,
+                display,
+                worker,
+                processes,
+            )
         finally:
             if journal:
                 journal.close()
-        run = BatchRun(GradeReport(assignment.name, [r for r in results if r is not None]), graded=len(tasks),
-                       resumed=len(submissions) - len(tasks))
+        run = BatchRun(
+            GradeReport(assignment.name, [r for r in results if r is not None]),
+            graded=len(tasks),
+            resumed=len(submissions) - len(tasks),
+        )
         if journal:
-            run.journal, run.unsaved, run.journal_failure = journal.path, journal.unsaved, journal.failure
+            run.journal, run.unsaved, run.journal_failure = (
+                journal.path,
+                journal.unsaved,
+                journal.failure,
+            )
             run.journaled = run.resumed + journal.added
         return run
     finally:
@@ -84,28 +124,46 @@ def run_batch(assignment: Assignment, paths: Iterable[Path], *, jobs: int | None
             process.stop(kill=True)
 
 
-def _journal(assignment: Assignment, json_path: Path | None, resume: bool,
-             on_note: Callable[[str], None] | None) -> Journal | None:
-    """The batch's journal beside `json_path` (none without it), locked for this batch; with `resume`, what it
-    holds of results graded as this batch grades; `on_note` is told what it left out, and why."""
+def _journal(
+    assignment: Assignment,
+    json_path: Path | None,
+    resume: bool,
+    on_note: Callable[[str], None] | None,
+) -> Journal | None:
+    """The batch's journal beside `json_path` (none without it), locked for this batch;
+    with `resume`, what it holds of results graded as this batch grades; `on_note` is
+    told what it left out, and why."""
     if json_path is None:
         if resume:
-            raise UsageError("--resume needs --json FILE: the journal of finished results is kept next to "
-                             "that file (FILE.partial.jsonl); run again with the same --json")
+            raise UsageError(
+                "--resume needs --json FILE: the journal of finished results is kept "
+                "next to that file (FILE.partial.jsonl); run again with the same --json"
+            )
         return None
-    journal = Journal(journal_path(json_path), assignment.name, resume, assignment.limits.max_notebook_mb,
-                      dependencies(assignment))
+    journal = Journal(
+        journal_path(json_path),
+        assignment.name,
+        resume,
+        assignment.limits.max_notebook_mb,
+        dependencies(assignment),
+    )
     for note in journal.notes if on_note else []:
         on_note(note)
     return journal
 
 
-def _unfinished(submissions: list[Found], journal: Journal | None,
-                results: list[SubmissionResult | None]) -> list[Task]:
-    """Tasks for the submissions the journal does not hold; the results it holds go into `results`."""
+def _unfinished(
+    submissions: list[Found],
+    journal: Journal | None,
+    results: list[SubmissionResult | None],
+) -> list[Task]:
+    """Tasks for the submissions the journal does not hold; the results it holds go into
+    `results`."""
     tasks = []
     for index, found in enumerate(submissions):
-        finished = journal.result_for(found.student, found.notebook) if journal else None
+        finished = (
+            journal.result_for(found.student, found.notebook) if journal else None
+        )
         if finished is not None:
             results[index] = finished
         else:
@@ -113,10 +171,19 @@ def _unfinished(submissions: list[Found], journal: Journal | None,
     return tasks
 
 
-def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str | None, done: Done,
-           launch: Launch | None, display: bool = False, worker: Worker | None = None,
-           processes: Sequence[GraderProcess] = ()) -> None:
-    """Hand the tasks to one engine: a Dask cluster, local grader processes, or this process."""
+def _grade(
+    assignment: Assignment,
+    tasks: list[Task],
+    jobs: int,
+    scheduler: str | None,
+    done: Done,
+    launch: Launch | None,
+    display: bool = False,
+    worker: Worker | None = None,
+    processes: Sequence[GraderProcess] = (),
+) -> None:
+    """Hand the tasks to one engine: a Dask cluster, local grader processes, or this
+    process."""
     if not tasks:
         return
     if scheduler:
@@ -124,15 +191,24 @@ def _grade(assignment: Assignment, tasks: list[Task], jobs: int, scheduler: str 
 
         grade_on_cluster(assignment, tasks, scheduler, done, display=display)
     elif min(jobs, len(tasks)) > 1:
-        grade_in_processes(assignment, tasks, jobs, done, display=display, started=processes)
+        grade_in_processes(
+            assignment, tasks, jobs, done, display=display, started=processes
+        )
     else:
         grade_here_in_order(assignment, tasks, done, launch, display, worker)
 
 
-def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, launch: Launch | None,
-                        display: bool = False, worker: Worker | None = None) -> None:
-    """The one-job engine: one Grader in this process (imported here: with --jobs N or a cluster, this
-    process only hands out work, and pytest's and nbformat's 0.3 s of imports would only slow the start)."""
+def grade_here_in_order(
+    assignment: Assignment,
+    tasks: list[Task],
+    done: Done,
+    launch: Launch | None,
+    display: bool = False,
+    worker: Worker | None = None,
+) -> None:
+    """The one-job engine: one Grader in this process (imported here: with --jobs N or a
+    cluster, this process only hands out work, and pytest's and nbformat's 0.3 s of
+    imports would only slow the start)."""
     from ..grade import Grader
 
     with Grader(assignment, launch, display=display, worker=worker) as grader:
@@ -141,8 +217,8 @@ def grade_here_in_order(assignment: Assignment, tasks: list[Task], done: Done, l
 
 
 def finish(run: BatchRun) -> bool:
-    """The final JSON is written: the journal is no longer needed (unless another batch has taken it over since).
-    False when it could not be removed."""
+    """The final JSON is written: the journal is no longer needed (unless another batch
+    has taken it over since). False when it could not be removed."""
     return run.journal is None or discard(run.journal)
 
 
@@ -150,20 +226,30 @@ def finish(run: BatchRun) -> bool:
 class Written:
     """What `write_results` wrote, and what the disk refused."""
 
-    lines: list[str] = field(default_factory=list)  # the files written: "results: FILE", "scores: FILE"
+    # the files written: "results: FILE", "scores: FILE"
+    lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # each file the disk refused: what was kept, what was lost
+    # each file the disk refused: what was kept, what was lost
+    refused: list[str] = field(default_factory=list)
 
 
 def kept_in(json_path: Path | None, csv_path: Path | None) -> str:
-    """Where a result is kept when its gradebook row or page could not be written (`Publisher`'s `kept`)."""
+    """Where a result is kept when its gradebook row or page could not be written
+    (`Publisher`'s `kept`)."""
     files = " and ".join(str(path) for path in (json_path, csv_path) if path)
-    return f"it is kept in {files}" if files else "no results file holds it (no --json or --csv): the score table does"
+    return (
+        f"it is kept in {files}"
+        if files
+        else "no results file holds it (no --json or --csv): the score table does"
+    )
 
 
-def write_results(run: BatchRun, json_path: Path | None, csv_path: Path | None) -> Written:
-    """The JSON (then the journal is removed) and the CSV, each whole or not at all; a file the disk refuses
-    is said with what was kept and what was lost, and the journal is left for --resume."""
+def write_results(
+    run: BatchRun, json_path: Path | None, csv_path: Path | None
+) -> Written:
+    """The JSON (then the journal is removed) and the CSV, each whole or not at all; a
+    file the disk refuses is said with what was kept and what was lost, and the journal
+    is left for --resume."""
     from ..errors import storage_cause
     from ..outputs.exports import write_csv, write_json
 
@@ -176,33 +262,50 @@ def write_results(run: BatchRun, json_path: Path | None, csv_path: Path | None) 
         else:
             written.lines.append(f"results: {json_path}")
             if run.unsaved:
-                written.warnings.append(f"{len(run.unsaved)} result(s) could not be added to the journal {run.journal}"
-                                        f" ({storage_cause(run.journal_failure)}); {json_path} holds them")
+                written.warnings.append(
+                    f"{len(run.unsaved)} result(s) could not be added to the journal "
+                    f"{run.journal}"
+                    f" ({storage_cause(run.journal_failure)}); {json_path} holds them"
+                )
             if not finish(run):
-                written.warnings.append(f"the journal {run.journal} could not be removed: delete it ({json_path} "
-                                        "holds every result)")
+                written.warnings.append(
+                    f"the journal {run.journal} could not be removed: delete it "
+                    f"({json_path} holds every result)"
+                )
     if csv_path:
         try:
             write_csv(run.report, csv_path)
         except OSError as error:
-            kept = f"{json_path} holds every result" if written.lines else "the score table above shows the scores"
-            written.refused.append(f"could not write {csv_path}: {storage_cause(error)}; {kept}")
+            kept = (
+                f"{json_path} holds every result"
+                if written.lines
+                else "the score table above shows the scores"
+            )
+            written.refused.append(
+                f"could not write {csv_path}: {storage_cause(error)}; {kept}"
+            )
         else:
             written.lines.append(f"scores: {csv_path}")
     return written
 
 
 def _json_refused(path: Path, run: BatchRun, error: OSError) -> str:
-    """What a JSON the disk refused costs: what the journal keeps for --resume, and which results are lost."""
+    """What a JSON the disk refused costs: what the journal keeps for --resume, and
+    which results are lost."""
     from ..errors import storage_cause
     from ..names import text
 
-    said = (f"could not write {path}: {storage_cause(error)}; the journal {run.journal} keeps {run.journaled} of "
-            f"the {len(run.report.submissions)} result(s): free some space, then run the same command with "
-            "--resume, which keeps them and grades the rest")
+    said = (
+        f"could not write {path}: {storage_cause(error)}; the journal {run.journal} "
+        f"keeps {run.journaled} of the {len(run.report.submissions)} result(s): free "
+        "some space, then run the same command with --resume, which keeps them and "
+        "grades the rest"
+    )
     if run.unsaved:
         names = ", ".join(text(name, 60) for name in run.unsaved[:10])
         more = f" and {len(run.unsaved) - 10} more" if len(run.unsaved) > 10 else ""
-        said += (f"; lost, and graded again then: the results of {names}{more} (the disk refused them to the "
-                 "journal too), whose scores are in the table above")
+        said += (
+            f"; lost, and graded again then: the results of {names}{more} (the disk "
+            "refused them to the journal too), whose scores are in the table above"
+        )
     return said

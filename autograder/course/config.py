@@ -1,7 +1,9 @@
-"""The course layout and each assignment's `assignment.toml`, read into frozen dataclasses.
+"""The course layout and each assignment's `assignment.toml`, read into frozen
+dataclasses.
 
 A course is a folder with `assignments/<name>/assignment.toml` (+ hidden `test_*.py`),
-`solutions/<module>.py`, `source/<name>/` (the master) and `release/<name>/` (what students get).
+`solutions/<module>.py`, `source/<name>/` (the master) and `release/<name>/` (what
+students get).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from ..names import assignment_name
 
 CONFIG_NAME = "assignment.toml"
 DAY = 86_400.0  # the longest time limit a setting may give
-LARGEST = 2.0 ** 20  # the largest size (MB, kB) or count a limit may give: within what the kernel takes
+# the largest size (MB, kB) or count a limit may give: within what the kernel takes
+LARGEST = 2.0**20
 MAX_POINTS = 1_000_000.0  # points of a part: any score and any sum of them stays finite
 MAX_TOLERANCE = 1e300  # finite, and a comparison with it stays finite
 
@@ -27,18 +30,25 @@ MAX_TOLERANCE = 1e300  # finite, and a comparison with it stays finite
 class Limits:
     """Per-submission resource limits for the worker."""
 
-    timeout: float = 120.0  # wall seconds for the notebook's cells (each part's tests have part_timeout)
-    part_timeout: float = 60.0  # wall seconds for all the calls of one part's tests (a hang costs that part only)
+    # wall seconds for the notebook's cells (each part's tests have part_timeout)
+    timeout: float = 120.0
+    # wall seconds for all the calls of one part's tests (a hang costs that part only)
+    part_timeout: float = 60.0
     cell_timeout: float = 30.0  # wall seconds for one notebook cell
-    call_timeout: float = 10.0  # wall seconds for one call of a student function, unless a test says otherwise
+    # wall seconds for one call of a student function, unless a test says otherwise
+    call_timeout: float = 10.0
     memory_mb: int = 2048  # address space the student's code may add to the worker
     max_notebook_mb: float = 20.0  # larger files are rejected unread
     max_output_kb: int = 64  # captured text output per cell; the rest is dropped
-    max_processes: int = 64  # processes the submission may run at once (unprivileged worker user only)
+    # processes the submission may run at once (unprivileged worker user only)
+    max_processes: int = 64
     max_file_mb: int = 64  # largest file the submission may write in its scratch folder
-    scratch_mb: float = 1024.0  # bytes the submission's own /tmp (and working folder) may hold
-    scratch_files: int = 10_000  # files and folders it may hold (a million empty files cost the host ~1 GB)
-    max_reply_mb: float = 16.0  # largest answer the grader reads from the worker (a value, the cells' outcomes)
+    # bytes the submission's own /tmp (and working folder) may hold
+    scratch_mb: float = 1024.0
+    # files and folders it may hold (a million empty files cost the host ~1 GB)
+    scratch_files: int = 10_000
+    # largest answer the grader reads from the worker (a value, the cells' outcomes)
+    max_reply_mb: float = 16.0
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,15 @@ class Assignment:
     parts: dict[str, float]  # part name -> points, in report order
     limits: Limits = Limits()
     tolerance: Tolerance = Tolerance()
-    skip_cells: tuple[str, ...] = ()  # grade_ids the worker does not run (the suite runs them itself)
-    settings: dict[str, Any] = field(default_factory=dict)  # free [suite] table, handed to the tests
+    # grade_ids the worker does not run (the suite runs them itself)
+    skip_cells: tuple[str, ...] = ()
+    # free [suite] table, handed to the tests
+    settings: dict[str, Any] = field(default_factory=dict)
     graded: tuple[str, ...] = ()  # [functions] graded: the functions the students write
-    isolated: frozenset[str] = frozenset()  # parts whose tests call each function with references standing in
-    uses: dict[str, tuple[str, ...]] | None = None  # [functions] uses: graded function -> those it calls; None:
+    # parts whose tests call each function with references standing in
+    isolated: frozenset[str] = frozenset()
+    # [functions] uses: graded function -> those it calls; None:
+    uses: dict[str, tuple[str, ...]] | None = None
     # read from the reference's code (suite/dependencies.py, which also checks it)
 
     def isolates(self, part: str) -> bool:
@@ -98,8 +112,8 @@ class Assignment:
 
 
 def find_course_root(start: Path | None = None) -> Path:
-    """The nearest folder that holds `assignments/`, from `start` (--course) up, else from AUTOGRADER_COURSE
-    up, else from the working directory up."""
+    """The nearest folder that holds `assignments/`, from `start` (--course) up, else
+    from AUTOGRADER_COURSE up, else from the working directory up."""
     here = (settings.course(start) or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "assignments").is_dir():
@@ -111,17 +125,22 @@ def find_course_root(start: Path | None = None) -> Path:
 
 
 def list_assignments(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in (root / "assignments").glob(f"*/{CONFIG_NAME}"))
+    return sorted(
+        p.parent.name for p in (root / "assignments").glob(f"*/{CONFIG_NAME}")
+    )
 
 
 def load_assignment(name: str, root: Path | None = None) -> Assignment:
-    """The assignment `name` (one plain folder name, `names.assignment_name`) of the course at `root`."""
+    """The assignment `name` (one plain folder name, `names.assignment_name`) of the
+    course at `root`."""
     name = assignment_name(name)
     root = (root or find_course_root()).resolve()
     path = root / "assignments" / name / CONFIG_NAME
     if path.parent.resolve().parent != (root / "assignments").resolve():
-        raise UsageError(f"{root}/assignments/{name} leads out of the course's assignments/ folder (to "
-                         f"{path.parent.resolve()}); make it a folder of the course, not a link")
+        raise UsageError(
+            f"{root}/assignments/{name} leads out of the course's assignments/ folder "
+            f"(to {path.parent.resolve()}); make it a folder of the course, not a link"
+        )
     if not path.is_file():
         known = ", ".join(list_assignments(root)) or "none"
         raise UsageError(f"unknown assignment '{name}': no {path} (known: {known})")
@@ -139,57 +158,91 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
         raise ConfigError(path, "parts", "needs at least one part, e.g. `sigmoid = 2`")
     for part, points in parts.items():
         if not _number_in(points, 0.0, MAX_POINTS):
-            raise ConfigError(path, f"parts.{part}", f"points must be a positive number of at most "
-                              f"{MAX_POINTS:,.0f}, got {points!r}")
+            raise ConfigError(
+                path,
+                f"parts.{part}",
+                f"points must be a positive number of at most "
+                f"{MAX_POINTS:,.0f}, got {points!r}",
+            )
     return Assignment(
         name=name,
         root=root,
         notebook=_string(path, section, "assignment.notebook", default=f"{name}.ipynb"),
-        reference=_string(path, section, "assignment.reference", default=name.replace("-", "_")),
+        reference=_string(
+            path, section, "assignment.reference", default=name.replace("-", "_")
+        ),
         parts={part: float(points) for part, points in parts.items()},
         limits=_dataclass(path, data, "limits", Limits),
         tolerance=_dataclass(path, data, "tolerance", Tolerance),
-        skip_cells=tuple(_strings(path, data.get("execution", {}), "execution.skip_cells")),
+        skip_cells=tuple(
+            _strings(path, data.get("execution", {}), "execution.skip_cells")
+        ),
         settings=dict(data.get("suite", {})),
         **_functions(path, _table(path, data, "functions"), parts),
     )
 
 
 def _functions(path: Path, table: dict, parts: dict) -> dict[str, Any]:
-    """[functions] graded (the functions students write), isolated (the parts whose tests isolate them;
-    default: the parts named like a graded function, so an integration part runs them together) and uses
-    (which graded functions each one calls; default: read from the reference when the suite is loaded)."""
+    """[functions] graded (the functions students write), isolated (the parts whose
+    tests isolate them; default: the parts named like a graded function, so an
+    integration part runs them together) and uses (which graded functions each one
+    calls; default: read from the reference when the suite is loaded)."""
     unknown = set(table) - {"graded", "isolated", "uses"}
     if unknown:
-        raise ConfigError(path, f"functions.{sorted(unknown)[0]}", "unknown setting (known: graded, isolated, uses)")
+        raise ConfigError(
+            path,
+            f"functions.{sorted(unknown)[0]}",
+            "unknown setting (known: graded, isolated, uses)",
+        )
     graded = tuple(_strings(path, table, "functions.graded"))
     default = [part for part in parts if part in graded]
-    isolated = _strings(path, table, "functions.isolated") if "isolated" in table else default
+    isolated = (
+        _strings(path, table, "functions.isolated") if "isolated" in table else default
+    )
     strays = [part for part in isolated if part not in parts]
     if strays:
-        raise ConfigError(path, "functions.isolated", f"'{strays[0]}' is not a part (parts: {', '.join(parts)})")
+        raise ConfigError(
+            path,
+            "functions.isolated",
+            f"'{strays[0]}' is not a part (parts: {', '.join(parts)})",
+        )
     uses = _uses(path, table["uses"], graded) if "uses" in table else None
     return {"graded": graded, "isolated": frozenset(isolated), "uses": uses}
 
 
-def _uses(path: Path, table: Any, graded: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """[functions] uses = { error_term = ["sigmoid_prime"], ... }: graded names only; a function not listed
-    uses none. Whether it has a circle, or lets a stand-in compute the function under test, is checked
-    against the reference when the suite is loaded (suite/dependencies.py)."""
+def _uses(
+    path: Path, table: Any, graded: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    """[functions] uses = { error_term = ["sigmoid_prime"], ... }: graded names only; a
+    function not listed uses none. Whether it has a circle, or lets a stand-in compute
+    the function under test, is checked against the reference when the suite is loaded
+    (suite/dependencies.py)."""
     if not isinstance(table, dict):
-        raise ConfigError(path, "functions.uses", 'must be a table, e.g. `uses = { error_term = ["sigmoid_prime"] }`')
+        raise ConfigError(
+            path,
+            "functions.uses",
+            'must be a table, e.g. `uses = { error_term = ["sigmoid_prime"] }`',
+        )
     known = ", ".join(graded) or "none"
     uses = {}
     for name in table:
         key = f"functions.uses.{name}"
         if name not in graded:
-            raise ConfigError(path, key, f"'{name}' is not a graded function (graded: {known}); "
-                              "add it to `graded` or remove it from `uses`")
+            raise ConfigError(
+                path,
+                key,
+                f"'{name}' is not a graded function (graded: {known}); "
+                "add it to `graded` or remove it from `uses`",
+            )
         used = _strings(path, table, key)
         strays = [use for use in used if use not in graded]
         if strays:
-            raise ConfigError(path, key, f"'{strays[0]}' is not a graded function (graded: {known}); "
-                              "list only graded functions: any other name is the student's own code")
+            raise ConfigError(
+                path,
+                key,
+                f"'{strays[0]}' is not a graded function (graded: {known}); "
+                "list only graded functions: any other name is the student's own code",
+            )
         uses[name] = tuple(used)
     return uses
 
@@ -222,30 +275,49 @@ def _dataclass(path: Path, data: dict, key: str, kind: type) -> Any:
     for name, value in table.items():
         if not hasattr(defaults, name):
             known = ", ".join(kind.__dataclass_fields__)
-            raise ConfigError(path, f"{key}.{name}", f"unknown setting (known: {known})")
-        values[name] = _limit(path, f"{key}.{name}", value, type(getattr(defaults, name)), kind is Tolerance)
+            raise ConfigError(
+                path, f"{key}.{name}", f"unknown setting (known: {known})"
+            )
+        values[name] = _limit(
+            path,
+            f"{key}.{name}",
+            value,
+            type(getattr(defaults, name)),
+            kind is Tolerance,
+        )
     return kind(**values)
 
 
-def _limit(path: Path, key: str, value: Any, expected: type, tolerance: bool) -> float | int:
-    """A finite number in range: a tolerance 0 or more, a time limit more than 0 and at most a day, any other
-    limit more than 0 and at most LARGEST, and a whole number where the limit counts (MB, kB, processes)."""
+def _limit(
+    path: Path, key: str, value: Any, expected: type, tolerance: bool
+) -> float | int:
+    """A finite number in range: a tolerance 0 or more, a time limit more than 0 and at
+    most a day, any other limit more than 0 and at most LARGEST, and a whole number
+    where the limit counts (MB, kB, processes)."""
     if tolerance:
         if not _number_in(value, None, MAX_TOLERANCE):
-            raise ConfigError(path, key, f"must be a finite number, 0 or more, got {value!r}")
+            raise ConfigError(
+                path, key, f"must be a finite number, 0 or more, got {value!r}"
+            )
         return float(value)
     largest = DAY if key.endswith("timeout") else LARGEST
     if not _number_in(value, 0.0, largest):
-        raise ConfigError(path, key, f"must be a number more than 0 and at most {largest:,.0f}, got {value!r}")
+        raise ConfigError(
+            path,
+            key,
+            f"must be a number more than 0 and at most {largest:,.0f}, got {value!r}",
+        )
     if expected is int and value != int(value):
         raise ConfigError(path, key, f"must be a whole number, got {value!r}")
     return expected(value)
 
 
 def _number_in(value: Any, above: float | None, most: float) -> bool:
-    """`value` is an int or float (not a bool), finite, more than `above` (None: 0 or more) and at most `most`."""
+    """`value` is an int or float (not a bool), finite, more than `above` (None: 0 or
+    more) and at most `most`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    if isinstance(value, float) and math.isnan(value):  # an infinite one is out of every range below
+    # an infinite one is out of every range below
+    if isinstance(value, float) and math.isnan(value):
         return False
     return (value >= 0 if above is None else value > above) and value <= most

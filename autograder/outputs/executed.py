@@ -1,12 +1,14 @@
-"""The notebook as it ran in the worker, for nbgrader's autograded/ folder, where the formgrader and
-`nbgrader generate_feedback` read it: the submission's cells, numbered and restored as they were graded
-(`submission.numbered_cells`), each code cell with the outputs the worker produced for it.
+"""The notebook as it ran in the worker, for nbgrader's autograded/ folder, where the
+formgrader and `nbgrader generate_feedback` read it: the submission's cells, numbered
+and restored as they were graded (`submission.numbered_cells`), each code cell with the
+outputs the worker produced for it.
 
-It is built from the graded bytes, the master and the outputs the grader validated (`worker_process`),
-nothing else. The submission's own outputs, its cell metadata other than nbgrader's (which is the
-master's) and its attachments are not kept, and what the student wrote in Markdown or raw cells is
-shown as text (a fenced block), never rendered: no tag, link or image of theirs reaches the browser of
-the instructor who opens it (the formgrader renders it in the Jupyter server's origin).
+It is built from the graded bytes, the master and the outputs the grader validated
+(`worker_process`), nothing else. The submission's own outputs, its cell metadata other
+than nbgrader's (which is the master's) and its attachments are not kept, and what the
+student wrote in Markdown or raw cells is shown as text (a fenced block), never
+rendered: no tag, link or image of theirs reaches the browser of the instructor who
+opens it (the formgrader renders it in the Jupyter server's origin).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ BACKTICKS = re.compile(r"`+")
 KEPT_METADATA = ("kernelspec", "language_info")  # of the master's notebook metadata
 
 
-def executed_notebook(raw: bytes, master: nbformat.NotebookNode,
-                      outputs: dict[str, list[dict]] | None) -> nbformat.NotebookNode:
-    """`outputs`: cell number (as text) -> nbformat outputs, for each cell that ran; None when not collected."""
+def executed_notebook(
+    raw: bytes, master: nbformat.NotebookNode, outputs: dict[str, list[dict]] | None
+) -> nbformat.NotebookNode:
+    """`outputs`: cell number (as text) -> nbformat outputs, for each cell that ran;
+    None when not collected."""
     numbered, _ = numbered_cells(notebook_from_bytes(raw, "the submission"), master)
     from_master = {id(cell) for cell in master.cells}
     masters = {grade_id(cell): cell for cell in master.cells if grade_id(cell)}
@@ -35,7 +39,8 @@ def executed_notebook(raw: bytes, master: nbformat.NotebookNode,
     for index, (number, cell) in enumerate(numbered, start=1):
         gid = grade_id(cell)
         metadata = {}
-        if gid in masters and gid not in placed:  # nbgrader's metadata is the master's, once per grade_id
+        # nbgrader's metadata is the master's, once per grade_id
+        if gid in masters and gid not in placed:
             placed.add(gid)
             metadata = {"nbgrader": copy.deepcopy(nbgrader_metadata(masters[gid]))}
         if cell.cell_type == "code":
@@ -45,19 +50,29 @@ def executed_notebook(raw: bytes, master: nbformat.NotebookNode,
                 count += 1
                 made.execution_count = count
                 made.outputs = [_counted(output, count) for output in ran]
-        elif id(cell) in from_master:  # the master's own Markdown and raw cells, as they are
-            made = (new_markdown_cell if cell.cell_type == "markdown" else new_raw_cell)(cell.source, metadata=metadata)
+        # the master's own Markdown and raw cells, as they are
+        elif id(cell) in from_master:
+            made = (
+                new_markdown_cell if cell.cell_type == "markdown" else new_raw_cell
+            )(cell.source, metadata=metadata)
         else:
             made = new_markdown_cell(as_text(cell.source), metadata=metadata)
         made.id = f"cell-{index}"
         cells.append(made)
-    kept = {key: copy.deepcopy(master.metadata[key]) for key in KEPT_METADATA if key in master.metadata}
+    kept = {
+        key: copy.deepcopy(master.metadata[key])
+        for key in KEPT_METADATA
+        if key in master.metadata
+    }
     return new_notebook(cells=cells, metadata=kept)
 
 
 def as_text(source: str) -> str:
-    """Markdown that shows `source` as it was written: a fenced block longer than any run of backticks in it."""
-    fence = "`" * max(3, 1 + max((len(run) for run in BACKTICKS.findall(source)), default=0))
+    """Markdown that shows `source` as it was written: a fenced block longer than any
+    run of backticks in it."""
+    fence = "`" * max(
+        3, 1 + max((len(run) for run in BACKTICKS.findall(source)), default=0)
+    )
     return f"{fence}text\n{source}\n{fence}"
 
 

@@ -1,4 +1,5 @@
-"""Write a `GradeReport` where people and other tools read it: JSON (the contract) and CSV (for an LMS)."""
+"""Write a `GradeReport` where people and other tools read it: JSON (the contract) and
+CSV (for an LMS)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from ..results import GradeReport
 
 
 def write_json(report: GradeReport, path: Path) -> None:
-    """`report.to_json()`, written one submission at a time: a class of thousands never has its whole
-    JSON in memory, as dicts or as text (at N = 1,000 that was 55 MB above the results themselves)."""
+    """`report.to_json()`, written one submission at a time: a class of thousands never
+    has its whole JSON in memory, as dicts or as text (at N = 1,000 that was 55 MB above
+    the results themselves)."""
     _atomic_write(Path(path), lambda handle: _stream_json(report, handle))
 
 
@@ -23,17 +25,22 @@ def _stream_json(report: GradeReport, handle: TextIO) -> None:
     if not report.submissions:
         handle.write(report.to_json())
         return
-    head = json.dumps({"assignment": report.assignment}, indent=2)  # '{\n  "assignment": ...\n}'
+    # '{\n  "assignment": ...\n}'
+    head = json.dumps({"assignment": report.assignment}, indent=2)
     handle.write(head[:-2] + ',\n  "submissions": [\n')
     last = len(report.submissions) - 1
     for number, submission in enumerate(report.submissions):
-        # JSON text has no raw newline inside a string: every line of it can be indented as a whole
-        handle.write(textwrap.indent(json.dumps(submission.to_dict(), indent=2), "    "))
+        # JSON text has no raw newline inside a string: every line of it can be indented
+        # as a whole
+        handle.write(
+            textwrap.indent(json.dumps(submission.to_dict(), indent=2), "    ")
+        )
         handle.write(",\n" if number < last else "\n")
     handle.write("  ]\n}\n")
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell (OWASP)
+# a spreadsheet would run such a cell (OWASP)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_rows(report: GradeReport) -> list[list[str]]:
@@ -41,13 +48,22 @@ def csv_rows(report: GradeReport) -> list[list[str]]:
     rows = [["student", *parts, "total", "max_score", "status", "message"]]
     for s in report.submissions:
         scores = {p.name: p.score for p in s.parts}
-        rows.append([cell(s.student), *(f"{scores.get(p, 0.0):g}" for p in parts), f"{s.score:g}",
-                     f"{s.max_score:g}", s.status, cell(s.message)])
+        rows.append(
+            [
+                cell(s.student),
+                *(f"{scores.get(p, 0.0):g}" for p in parts),
+                f"{s.score:g}",
+                f"{s.max_score:g}",
+                s.status,
+                cell(s.message),
+            ]
+        )
     return rows
 
 
 def cell(text: str) -> str:
-    """Text for a spreadsheet cell: one that starts like a formula is kept as text (a leading ')."""
+    """Text for a spreadsheet cell: one that starts like a formula is kept as text (a
+    leading ')."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -58,8 +74,11 @@ def write_csv(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), write, newline="")
 
 
-def _atomic_write(path: Path, write: Callable[[TextIO], object], newline: str | None = None) -> None:
-    """Write through a temporary file beside `path`, then replace it; a failure leaves no temporary."""
+def _atomic_write(
+    path: Path, write: Callable[[TextIO], object], newline: str | None = None
+) -> None:
+    """Write through a temporary file beside `path`, then replace it; a failure leaves
+    no temporary."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     try:

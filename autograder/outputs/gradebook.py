@@ -1,15 +1,18 @@
-"""Scores into nbgrader's gradebook through nbgrader's own API, for `nbgrader export`, `nbgrader db` and the formgrader.
+"""Scores into nbgrader's gradebook through nbgrader's own API, for `nbgrader export`,
+`nbgrader db` and the formgrader.
 
-Each part P of assignment.toml is the master's nbgrader grade cell `test_P`, with the same points,
-so nbgrader's max scores are ours. The gradebook holds the assignment as `nbgrader generate_assignment`
-records it (`autograder release` runs it; `record_master` runs it for a course released otherwise).
-Each graded submission is then stored in one transaction: the student, the submission mirrored from
-the assignment as `Gradebook.add_submission` does, and the automatic score of every part. Grading a
-student again replaces the automatic scores; a grader's manual score is kept and the cell flagged for
-review, as nbgrader's autograde does, and a late submission gets the penalty of the course's
-LateSubmissionPlugin. The submission's time is the one read with the graded notebook, set every time (no
-time: none, and no penalty). (autograded/ and feedback/ are `course_folders.py`'s.)
-A run stopped half-way leaves every finished submission stored and nothing half-written.
+Each part P of assignment.toml is the master's nbgrader grade cell `test_P`, with the
+same points, so nbgrader's max scores are ours. The gradebook holds the assignment as
+`nbgrader generate_assignment` records it (`autograder release` runs it; `record_master`
+runs it for a course released otherwise). Each graded submission is then stored in one
+transaction: the student, the submission mirrored from the assignment as
+`Gradebook.add_submission` does, and the automatic score of every part. Grading a
+student again replaces the automatic scores; a grader's manual score is kept and the
+cell flagged for review, as nbgrader's autograde does, and a late submission gets the
+penalty of the course's LateSubmissionPlugin. The submission's time is the one read with
+the graded notebook, set every time (no time: none, and no penalty). (autograded/ and
+feedback/ are `course_folders.py`'s.) A run stopped half-way leaves every finished
+submission stored and nothing half-written.
 """
 
 from __future__ import annotations
@@ -27,34 +30,50 @@ from ..errors import ConfigError, GradebookError, ReleaseError, UsageError
 from ..results import NbgraderFiles, SubmissionResult
 from ..running.submission import grade_id
 
-QUIET = logging.getLogger("autograder.nbgrader")  # nbgrader's converters log each step; the results say it all
+# nbgrader's converters log each step; the results say it all
+QUIET = logging.getLogger("autograder.nbgrader")
 QUIET.addHandler(logging.NullHandler())
 QUIET.propagate = False
 GRADE_CELL = "test_{part}"  # the master's grade cell that holds a part's points
 
 
 def part_cells(assignment: Assignment, master: nbformat.NotebookNode) -> dict[str, str]:
-    """part -> grade_id of its grade cell in the master; ConfigError when one is missing or worth other points."""
+    """part -> grade_id of its grade cell in the master; ConfigError when one is missing
+    or worth other points."""
     toml = assignment.suite_dir / "assignment.toml"
-    graded = {grade_id(c): c.metadata["nbgrader"] for c in master.cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    graded = {
+        grade_id(c): c.metadata["nbgrader"]
+        for c in master.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    }
     cells = {}
     for part, points in assignment.parts.items():
         name = GRADE_CELL.format(part=part)
         if name not in graded:
-            raise ConfigError(toml, f"parts.{part}", f"the master {assignment.master_notebook} has no nbgrader grade "
-                              f"cell '{name}' to hold this part in the gradebook; make the part's visible check an "
-                              f"'Autograder tests' cell with ID {name} and {points:g} points")
+            raise ConfigError(
+                toml,
+                f"parts.{part}",
+                f"the master {assignment.master_notebook} has no nbgrader grade "
+                f"cell '{name}' to hold this part in the gradebook; make the part's "
+                "visible check an "
+                f"'Autograder tests' cell with ID {name} and {points:g} points",
+            )
         cell_points = float(graded[name].get("points", 0))
         if abs(cell_points - points) > 1e-9:
-            raise ConfigError(toml, f"parts.{part}", f"is worth {points:g} points but the master's grade cell "
-                              f"'{name}' is worth {cell_points:g}; make them equal so nbgrader's max scores are ours")
+            raise ConfigError(
+                toml,
+                f"parts.{part}",
+                f"is worth {points:g} points but the master's grade cell "
+                f"'{name}' is worth {cell_points:g}; make them equal so nbgrader's max "
+                "scores are ours",
+            )
         cells[part] = name
     return cells
 
 
 def course_directory(assignment: Assignment):
-    """nbgrader's CourseDirectory for the course, with the course's nbgrader_config.py."""
+    """nbgrader's CourseDirectory for the course, with the course's
+    nbgrader_config.py."""
     from nbgrader.coursedir import CourseDirectory
 
     from ..course.generate import nbgrader_config
@@ -63,7 +82,8 @@ def course_directory(assignment: Assignment):
 
 
 def default_url(assignment: Assignment) -> str:
-    """Where nbgrader itself looks: sqlite:///<course root>/gradebook.db unless nbgrader_config.py says otherwise."""
+    """Where nbgrader itself looks: sqlite:///<course root>/gradebook.db unless
+    nbgrader_config.py says otherwise."""
     return course_directory(assignment).db_url
 
 
@@ -77,20 +97,28 @@ class GradebookWriter:
         from .late_policy import check_late_plugin
 
         self.assignment = assignment
-        self.cells = part_cells(assignment, nbformat.read(assignment.master_notebook, as_version=4))
+        self.cells = part_cells(
+            assignment, nbformat.read(assignment.master_notebook, as_version=4)
+        )
         coursedir = course_directory(assignment)
-        self.config = coursedir.config  # the course's nbgrader_config.py, as nbgrader's commands read it
-        check_late_plugin(self.config, assignment.root / "nbgrader_config.py")  # before any score is stored
+        # the course's nbgrader_config.py, as nbgrader's commands read it
+        self.config = coursedir.config
+        # before any score is stored
+        check_late_plugin(self.config, assignment.root / "nbgrader_config.py")
         self.url = url or coursedir.db_url
-        self.notebook = Path(assignment.notebook).stem  # nbgrader names notebooks by their stem
+        # nbgrader names notebooks by their stem
+        self.notebook = Path(assignment.notebook).stem
         try:
             _make_sqlite_folder(self.url)
-            record_master(assignment, self.url)  # before our own connection: nbgrader writes through its own
+            # before our own connection: nbgrader writes through its own
+            record_master(assignment, self.url)
             with alembic_on_path():
                 self.gradebook = Gradebook(self.url, coursedir.course_id)
         except SQLAlchemyError as error:
-            raise UsageError(f"cannot open the gradebook {self.url}: {_first_line(error)}; pass "
-                             "--gradebook sqlite:///PATH/gradebook.db with a folder you can write") from None
+            raise UsageError(
+                f"cannot open the gradebook {self.url}: {_first_line(error)}; pass "
+                "--gradebook sqlite:///PATH/gradebook.db with a folder you can write"
+            ) from None
         try:
             self.cell_ids = self._grade_cells()
         except BaseException:
@@ -98,34 +126,46 @@ class GradebookWriter:
             raise
 
     def _grade_cells(self) -> dict[str, str]:
-        """grade cell id -> part, of the grade cells nbgrader recorded for the master."""
+        """grade cell id -> part, of the grade cells nbgrader recorded for the
+        master."""
         gb, name = self.gradebook, self.assignment.name
-        return {gb.find_grade_cell(cell, self.notebook, name).id: part for part, cell in self.cells.items()}
+        return {
+            gb.find_grade_cell(cell, self.notebook, name).id: part
+            for part, cell in self.cells.items()
+        }
 
     def record(self, result: SubmissionResult) -> None:
-        """Store one student's part scores in one transaction, replacing the automatic scores stored before."""
+        """Store one student's part scores in one transaction, replacing the automatic
+        scores stored before."""
         from sqlalchemy.exc import SQLAlchemyError
 
         db = self.gradebook.db
         try:
-            with db.no_autoflush:  # no flush of half-built rows; all of it is committed once, below
+            # no flush of half-built rows; all of it is committed once, below
+            with db.no_autoflush:
                 submission = self._submission(result.student)
-            # nbgrader's time of the bytes graded, read with them; none is no time, so no penalty (not the last one)
+            # nbgrader's time of the bytes graded, read with them; none is no time, so
+            # no penalty (not the last one)
             submission.timestamp = stamp = submission_time(result.nbgrader_files)
             scores = {p.name: p.score for p in result.parts}
             for notebook in submission.notebooks:
-                notebook.late_submission_penalty = None  # as nbgrader's AssignLatePenalties starts
+                # as nbgrader's AssignLatePenalties starts
+                notebook.late_submission_penalty = None
                 for grade in notebook.grades:
                     part = self.cell_ids.get(grade.cell_id)
                     if part is not None:
                         grade.auto_score = float(scores.get(part, 0.0))
                         grade.needs_manual_grade = grade.manual_score is not None
-            may_be_late = stamp is not None and submission.assignment.duedate is not None
+            may_be_late = (
+                stamp is not None and submission.assignment.duedate is not None
+            )
             db.commit()
         except (SQLAlchemyError, ValueError, TypeError) as error:
             db.rollback()
-            raise GradebookError(f"could not store the scores of {result.student} in {self.url}: "
-                                 f"{_first_line(error)}; submissions stored before are kept") from None
+            raise GradebookError(
+                f"could not store the scores of {result.student} in {self.url}: "
+                f"{_first_line(error)}; submissions stored before are kept"
+            ) from None
         except BaseException:
             db.rollback()
             raise
@@ -133,22 +173,36 @@ class GradebookWriter:
             self._late_penalty(result.student)
 
     def _late_penalty(self, student: str) -> None:
-        """nbgrader's own AssignLatePenalties with the course's configuration (its LateSubmissionPlugin),
-        as `nbgrader autograde` applies it after storing the scores."""
+        """nbgrader's own AssignLatePenalties with the course's configuration (its
+        LateSubmissionPlugin), as `nbgrader autograde` applies it after storing the
+        scores."""
         from nbformat.v4 import new_notebook
         from nbgrader.preprocessors import AssignLatePenalties
 
         late = AssignLatePenalties(config=self.config, log=QUIET)
         try:
-            late.preprocess(new_notebook(), {"nbgrader": {"notebook": self.notebook, "assignment": self.assignment.name,
-                                                          "student": student, "db_url": self.url}})
+            late.preprocess(
+                new_notebook(),
+                {
+                    "nbgrader": {
+                        "notebook": self.notebook,
+                        "assignment": self.assignment.name,
+                        "student": student,
+                        "db_url": self.url,
+                    }
+                },
+            )
         except Exception as error:  # the course's plugin, or the database
-            raise GradebookError(f"stored the scores of {student}, but nbgrader's late-submission penalty could not "
-                                 f"be applied ({type(error).__name__}: {_first_line(error)}); check "
-                                 "AssignLatePenalties.plugin_class in nbgrader_config.py") from None
+            raise GradebookError(
+                f"stored the scores of {student}, but nbgrader's late-submission "
+                "penalty could not "
+                f"be applied ({type(error).__name__}: {_first_line(error)}); check "
+                "AssignLatePenalties.plugin_class in nbgrader_config.py"
+            ) from None
 
     def _submission(self, student_id: str):
-        """The student's submission, created with the student if needed, mirroring the assignment (uncommitted)."""
+        """The student's submission, created with the student if needed, mirroring the
+        assignment (uncommitted)."""
         from nbgrader.api import Grade, MissingEntry, Student, SubmittedAssignment
 
         gb = self.gradebook
@@ -160,7 +214,9 @@ class GradebookWriter:
             except MissingEntry:
                 student = Student(id=student_id)
                 gb.db.add(student)
-            submission = SubmittedAssignment(assignment=gb.find_assignment(self.assignment.name), student=student)
+            submission = SubmittedAssignment(
+                assignment=gb.find_assignment(self.assignment.name), student=student
+            )
             gb.db.add(submission)
         for notebook in _mirrored_notebooks(gb.db, submission):
             present = {grade.cell_id for grade in notebook.grades}
@@ -180,7 +236,8 @@ class GradebookWriter:
 
 
 def _mirrored_notebooks(db, submission) -> list:
-    """The submission's notebooks, adding those of the assignment it lacks (with their comments and task grades)."""
+    """The submission's notebooks, adding those of the assignment it lacks (with their
+    comments and task grades)."""
     from nbgrader.api import Comment, Grade, SubmittedNotebook
 
     have = {notebook.notebook_id for notebook in submission.notebooks}
@@ -192,15 +249,21 @@ def _mirrored_notebooks(db, submission) -> list:
         for cell in notebook.solution_cells:
             db.add(Comment(cell_id=cell.id, notebook=submitted))
         for cell in notebook.task_cells:
-            db.add_all([Comment(cell_id=cell.id, notebook=submitted), Grade(cell_id=cell.id, notebook=submitted)])
+            db.add_all(
+                [
+                    Comment(cell_id=cell.id, notebook=submitted),
+                    Grade(cell_id=cell.id, notebook=submitted),
+                ]
+            )
     return list(submission.notebooks)
 
 
 def record_master(assignment: Assignment, url: str) -> None:
-    """The gradebook holds the assignment as `nbgrader generate_assignment` records it (the assignment, its
-    notebook, every grade, solution, task and source cell with checksums and points, the kernelspec).
-    When it does not (never released with the gradebook on, recorded in part, or other points), nbgrader's
-    own converter records it, run on a scratch copy of the course so release/ is left as it is."""
+    """The gradebook holds the assignment as `nbgrader generate_assignment` records it
+    (the assignment, its notebook, every grade, solution, task and source cell with
+    checksums and points, the kernelspec). When it does not (never released with the
+    gradebook on, recorded in part, or other points), nbgrader's own converter records
+    it, run on a scratch copy of the course so release/ is left as it is."""
     if _recorded(assignment, url):
         return
     from ..course.generate import release_into
@@ -209,14 +272,19 @@ def record_master(assignment: Assignment, url: str) -> None:
         try:
             release_into(assignment, Path(scratch), database=url)
         except ReleaseError as error:
-            raise GradebookError(f"the gradebook {url} does not hold '{assignment.name}' as nbgrader records it, "
-                                 f"and recording it failed: {error}") from None
+            raise GradebookError(
+                f"the gradebook {url} does not hold '{assignment.name}' as nbgrader "
+                f"records it, and recording it failed: {error}"
+            ) from None
 
 
 def _recorded(assignment: Assignment, url: str) -> bool:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with alembic_on_path(), Gradebook(url, course_directory(assignment).course_id) as gb:
+    with (
+        alembic_on_path(),
+        Gradebook(url, course_directory(assignment).course_id) as gb,
+    ):
         try:
             notebook = gb.find_notebook(Path(assignment.notebook).stem, assignment.name)
         except MissingEntry:
@@ -224,12 +292,14 @@ def _recorded(assignment: Assignment, url: str) -> bool:
         points = {cell.name: cell.max_score for cell in notebook.grade_cells}
         return bool(notebook.source_cells) and all(
             abs(points.get(GRADE_CELL.format(part=part), -1.0) - value) < 1e-9
-            for part, value in assignment.parts.items())
+            for part, value in assignment.parts.items()
+        )
 
 
 def submission_time(files: NbgraderFiles | None) -> datetime.datetime | None:
-    """The time nbgrader reads in a submission's timestamp.txt as it was read with the graded notebook
-    (`SubmissionResult.nbgrader_files`); None when there was none or it is not a time."""
+    """The time nbgrader reads in a submission's timestamp.txt as it was read with the
+    graded notebook (`SubmissionResult.nbgrader_files`); None when there was none or it
+    is not a time."""
     from nbgrader.utils import parse_utc
 
     if files is None or files.timestamp is None:
@@ -244,7 +314,11 @@ def _make_sqlite_folder(url: str) -> None:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database
+        and parsed.database != ":memory:"
+    ):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 

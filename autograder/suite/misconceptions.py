@@ -1,19 +1,22 @@
-"""Known mistakes recognised in a wrong answer: feedback that says which step of the math went wrong.
+"""Known mistakes recognised in a wrong answer: feedback that says which step of the
+math went wrong.
 
-An assignment may keep a catalogue next to its hidden suite, `assignments/<name>/misconceptions.py`,
-defining `CATALOGUE = [Misconception(...), ...]`: for a graded function, a wrong formula students
-write (a small numpy function of the same inputs) and a hint for the student. When a student's
-value is not the expected one, every wrong formula of that function is evaluated here, in the
-grader, on the grader's own copy of the inputs; if exactly one of them gives the student's value,
-the test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback and the
-mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The student's
-source text is never read, and a label never changes points.
+An assignment may keep a catalogue next to its hidden suite,
+`assignments/<name>/misconceptions.py`, defining `CATALOGUE = [Misconception(...),
+...]`: for a graded function, a wrong formula students write (a small numpy function of
+the same inputs) and a hint for the student. When a student's value is not the expected
+one, every wrong formula of that function is evaluated here, in the grader, on the
+grader's own copy of the inputs; if exactly one of them gives the student's value, the
+test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback and the
+mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The
+student's source text is never read, and a label never changes points.
 
-The `compare` fixture (autograder/suite/compare.py) does this on every mismatch; a hidden test comparing
-by itself uses the `misconceptions` fixture (this module's `Catalogue`):
+The `compare` fixture (autograder/suite/compare.py) does this on every mismatch; a
+hidden test comparing by itself uses the `misconceptions` fixture (this module's
+`Catalogue`):
 
-    with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol, atol):
-        check.close(got, expected, call)
+    with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol,
+    atol): check.close(got, expected, call)
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from ..mismatch import Mismatch
 CATALOGUE_FILE = "misconceptions.py"
 HINT_CHARS = 400
 FEEDBACK_CHARS = 600  # what the plugin keeps of a failure message (three lines at most)
-MIN_NUMBERS = 2  # a known mistake is named only on an answer, or expected answer, of two numbers or more
+# a known mistake is named only on an answer, or expected answer, of two numbers or more
+MIN_NUMBERS = 2
 ID = re.compile(r"^[A-Za-z_]\w*\.[a-z0-9_]+$")  # "<function>.<mistake>"
 
 
@@ -46,9 +50,12 @@ class Misconception:
     """One wrong formula of one graded function."""
 
     id: str  # "<function>.<mistake>", e.g. "error_term.missing_derivative"
-    formula: Callable[..., Any]  # the wrong formula on the function's inputs; a formula returning None stands for "returns nothing"
+    # the wrong formula on the function's inputs; a formula returning None stands for
+    # "returns nothing"
+    formula: Callable[..., Any]
     hint: str  # full sentences for the student, in the lesson's notation
-    leaves_inputs: Callable[..., tuple] | None = None  # the arguments as the mistake leaves them (changed in place)
+    # the arguments as the mistake leaves them (changed in place)
+    leaves_inputs: Callable[..., tuple] | None = None
 
     @property
     def function(self) -> str:
@@ -56,18 +63,23 @@ class Misconception:
 
 
 class Diagnosed(Mismatch):
-    """A Mismatch recognised as a known mistake: the hint follows the check's message."""
+    """A Mismatch recognised as a known mistake: the hint follows the check's
+    message."""
 
     def __init__(self, mismatch: Mismatch, misconception: Misconception):
         check = "\n".join(str(mismatch).strip().splitlines()[:2])
-        room = FEEDBACK_CHARS - len(misconception.hint) - 1  # the hint is never the part cut off
-        super().__init__(f"{check if len(check) <= room else check[:room - 3] + '...'}\n{misconception.hint}")
+        # the hint is never the part cut off
+        room = FEEDBACK_CHARS - len(misconception.hint) - 1
+        if len(check) > room:
+            check = check[: room - 3] + "..."
+        super().__init__(f"{check}\n{misconception.hint}")
         self.misconception = misconception.id
         self.hint = misconception.hint
 
 
 class Catalogue:
-    """An assignment's known mistakes (the `misconceptions` fixture); empty when it has none."""
+    """An assignment's known mistakes (the `misconceptions` fixture); empty when it has
+    none."""
 
     def __init__(self, entries: Iterable[Misconception] = ()):
         self.entries = tuple(entries)
@@ -81,14 +93,33 @@ class Catalogue:
     def for_function(self, name: str) -> tuple[Misconception, ...]:
         return tuple(entry for entry in self.entries if entry.function == name)
 
-    def diagnose(self, name: str, inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
-                 after: Callable[[], tuple | None] | None = None) -> Misconception | None:
-        return diagnose(self.for_function(name), inputs, got, expected, rtol, atol, after)
+    def diagnose(
+        self,
+        name: str,
+        inputs: tuple,
+        got: Any,
+        expected: Any,
+        rtol: float,
+        atol: float,
+        after: Callable[[], tuple | None] | None = None,
+    ) -> Misconception | None:
+        return diagnose(
+            self.for_function(name), inputs, got, expected, rtol, atol, after
+        )
 
     @contextmanager
-    def diagnosing(self, name: str, inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
-                   after: Callable[[], tuple | None] | None = None):
-        """A Mismatch raised inside becomes `Diagnosed` when `got` is what one known mistake of `name` gives."""
+    def diagnosing(
+        self,
+        name: str,
+        inputs: tuple,
+        got: Any,
+        expected: Any,
+        rtol: float,
+        atol: float,
+        after: Callable[[], tuple | None] | None = None,
+    ):
+        """A Mismatch raised inside becomes `Diagnosed` when `got` is what one known
+        mistake of `name` gives."""
         try:
             yield
         except Diagnosed:
@@ -100,14 +131,22 @@ class Catalogue:
             raise Diagnosed(mismatch, found) from None
 
 
-def diagnose(candidates: Iterable[Misconception], inputs: tuple, got: Any, expected: Any, rtol: float, atol: float,
-             after: Callable[[], tuple | None] | None = None) -> Misconception | None:
-    """The one candidate whose formula gives `got` on `inputs`; None when none does, or several do.
+def diagnose(
+    candidates: Iterable[Misconception],
+    inputs: tuple,
+    got: Any,
+    expected: Any,
+    rtol: float,
+    atol: float,
+    after: Callable[[], tuple | None] | None = None,
+) -> Misconception | None:
+    """The one candidate whose formula gives `got` on `inputs`; None when none does, or
+    several do.
 
-    A single number is too little to tell (at x = 0, x * 2 and x (1 - x) are both 0): the answer
-    or the `expected` one must hold at least MIN_NUMBERS numbers. A candidate with `leaves_inputs`
-    also needs the student's arguments after the call, `after()` (asked for only then): a mistake
-    made in place is named only when it is seen.
+    A single number is too little to tell (at x = 0, x * 2 and x (1 - x) are both 0):
+    the answer or the `expected` one must hold at least MIN_NUMBERS numbers. A candidate
+    with `leaves_inputs` also needs the student's arguments after the call, `after()`
+    (asked for only then): a mistake made in place is named only when it is seen.
     """
     if max(count_numbers(got), count_numbers(expected)) < MIN_NUMBERS:
         return None
@@ -118,18 +157,30 @@ def diagnose(candidates: Iterable[Misconception], inputs: tuple, got: Any, expec
             observed.append(after() if after is not None else None)
         return observed[0]
 
-    found = [entry for entry in candidates if _gives(entry, inputs, got, rtol, atol, arguments_after)]
+    found = [
+        entry
+        for entry in candidates
+        if _gives(entry, inputs, got, rtol, atol, arguments_after)
+    ]
     return found[0] if len(found) == 1 else None
 
 
-def _gives(entry: Misconception, inputs: tuple, got: Any, rtol: float, atol: float,
-           arguments_after: Callable[[], tuple | None]) -> bool:
+def _gives(
+    entry: Misconception,
+    inputs: tuple,
+    got: Any,
+    rtol: float,
+    atol: float,
+    arguments_after: Callable[[], tuple | None],
+) -> bool:
     if not agrees(_evaluate(entry.formula, inputs), got, rtol, atol):
         return False
     if entry.leaves_inputs is None:
         return True
     seen = arguments_after()
-    return seen is not None and agrees(_evaluate(entry.leaves_inputs, inputs), tuple(seen), rtol, atol)
+    return seen is not None and agrees(
+        _evaluate(entry.leaves_inputs, inputs), tuple(seen), rtol, atol
+    )
 
 
 def count_numbers(value: Any) -> int:
@@ -153,38 +204,63 @@ class _Failed:
 def _evaluate(formula: Callable[..., Any], inputs: tuple) -> Any:
     try:
         with np.errstate(all="ignore"):
-            return formula(*copy.deepcopy(inputs))  # a copy: a formula changing its inputs in place changes nothing here
+            # a copy: a formula changing its inputs in place changes nothing here
+            return formula(*copy.deepcopy(inputs))
     except Exception:
         return _Failed()
 
 
 def agrees(value: Any, got: Any, rtol: float, atol: float) -> bool:
-    """True when `got` is `value`: None with None, pairs element by element, numbers within tolerance and of the same shape."""
+    """True when `got` is `value`: None with None, pairs element by element, numbers
+    within tolerance and of the same shape."""
     if isinstance(value, _Failed):
         return False
     if value is None or got is None:
         return value is None and got is None
     if isinstance(value, tuple):
-        return (isinstance(got, (tuple, list)) and len(got) == len(value)
-                and all(agrees(v, g, rtol, atol) for v, g in zip(value, got)))
+        return (
+            isinstance(got, (tuple, list))
+            and len(got) == len(value)
+            and all(agrees(v, g, rtol, atol) for v, g in zip(value, got))
+        )
     try:
         want, have = np.asarray(value), np.asarray(got)
     except (ValueError, TypeError):
         return False
-    if want.dtype.kind not in "biuf" or have.dtype.kind not in "biuf" or want.shape != have.shape:
+    if (
+        want.dtype.kind not in "biuf"
+        or have.dtype.kind not in "biuf"
+        or want.shape != have.shape
+    ):
         return False
     with np.errstate(all="ignore"):
-        return bool(np.all(np.isclose(have.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)))
+        return bool(
+            np.all(
+                np.isclose(
+                    have.astype(float),
+                    want.astype(float),
+                    rtol=rtol,
+                    atol=atol,
+                    equal_nan=True,
+                )
+            )
+        )
 
 
-# -- loading an assignment's catalogue -------------------------------------------------------------
+# -- loading an assignment's catalogue
+# -------------------------------------------------------------
+
 
 def load_catalogue(suite_dir: Path) -> Catalogue:
-    """`<suite_dir>/misconceptions.py`'s CATALOGUE, imported once per process; empty when there is no such file."""
+    """`<suite_dir>/misconceptions.py`'s CATALOGUE, imported once per process; empty
+    when there is no such file."""
     path = Path(suite_dir) / CATALOGUE_FILE
     if not path.is_file():
         return Catalogue()
-    name = "_autograder_misconceptions_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    name = (
+        "_autograder_misconceptions_"
+        + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    )
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
@@ -194,31 +270,61 @@ def load_catalogue(suite_dir: Path) -> Catalogue:
             spec.loader.exec_module(module)
         except Exception as error:
             del sys.modules[name]
-            raise ConfigError(path, "CATALOGUE", f"the file cannot be imported ({type(error).__name__}: {error})") from None
+            raise ConfigError(
+                path,
+                "CATALOGUE",
+                f"the file cannot be imported ({type(error).__name__}: {error})",
+            ) from None
     return Catalogue(checked(path, getattr(module, "CATALOGUE", None)))
 
 
 def checked(path: Path, entries: Any) -> list[Misconception]:
-    """The entries, or a ConfigError naming the first one that is not a usable Misconception."""
+    """The entries, or a ConfigError naming the first one that is not a usable
+    Misconception."""
     if not isinstance(entries, (list, tuple)):
-        raise ConfigError(path, "CATALOGUE", "define CATALOGUE as a list of Misconception(id, formula, hint)")
+        raise ConfigError(
+            path,
+            "CATALOGUE",
+            "define CATALOGUE as a list of Misconception(id, formula, hint)",
+        )
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"CATALOGUE[{index}]"
         if not isinstance(entry, Misconception):
-            raise ConfigError(path, where, f"is {type(entry).__name__}, not a Misconception")
+            raise ConfigError(
+                path, where, f"is {type(entry).__name__}, not a Misconception"
+            )
         if not ID.match(entry.id) or entry.id in seen:
-            raise ConfigError(path, where, f"id {entry.id!r} must be '<function>.<mistake>' and unique")
-        if not callable(entry.formula) or not (entry.leaves_inputs is None or callable(entry.leaves_inputs)):
-            raise ConfigError(path, where, "formula and leaves_inputs must be functions of the graded function's inputs")
+            raise ConfigError(
+                path,
+                where,
+                f"id {entry.id!r} must be '<function>.<mistake>' and unique",
+            )
+        if not callable(entry.formula) or not (
+            entry.leaves_inputs is None or callable(entry.leaves_inputs)
+        ):
+            raise ConfigError(
+                path,
+                where,
+                "formula and leaves_inputs must be functions of the graded function's "
+                "inputs",
+            )
         if not _sentences(entry.hint):
-            raise ConfigError(path, where, f"the hint must be full sentences on one line: a capital letter "
-                              f"first, a full stop last, at most {HINT_CHARS} characters")
+            raise ConfigError(
+                path,
+                where,
+                f"the hint must be full sentences on one line: a capital letter "
+                f"first, a full stop last, at most {HINT_CHARS} characters",
+            )
         seen.add(entry.id)
     return list(entries)
 
 
-
 def _sentences(hint: Any) -> bool:
-    return (isinstance(hint, str) and hint[:1].isupper() and hint.endswith(".") and len(hint) <= HINT_CHARS
-            and "\n" not in hint)
+    return (
+        isinstance(hint, str)
+        and hint[:1].isupper()
+        and hint.endswith(".")
+        and len(hint) <= HINT_CHARS
+        and "\n" not in hint
+    )

@@ -1,4 +1,5 @@
-"""Run an assignment's hidden pytest suite against one submission, in the grader process."""
+"""Run an assignment's hidden pytest suite against one submission, in the grader
+process."""
 
 from __future__ import annotations
 
@@ -19,49 +20,71 @@ from .dependencies import part_order, stand_ins
 from .plugin import GradingPlugin, Outcome
 from .refcache import CACHE_DIR, ReferenceCache, fingerprint
 
-
-PYTEST_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")  # what would add options or plugins to a run
+# what would add options or plugins to a run
+PYTEST_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 def pytest_args(assignment: Assignment) -> list[str]:
-    """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are ours), and no plugin
-    but ours and pytest's own: one installed in the grader's environment for something else (that shuffles
-    or reseeds tests, or adds timeouts) must not change a grade, nor cost each grader process its import."""
+    """Quiet, isolated pytest: no repo config, no cache, plain asserts (messages are
+    ours), and no plugin but ours and pytest's own: one installed in the grader's
+    environment for something else (that shuffles or reseeds tests, or adds timeouts)
+    must not change a grade, nor cost each grader process its import."""
     return [
         str(assignment.suite_dir),
-        "-c", os.devnull,
-        "--rootdir", str(assignment.suite_dir),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(assignment.suite_dir),
         "--import-mode=importlib",
         "--assert=plain",
         "--capture=sys",
         "--disable-plugin-autoload",
-        "-p", "no:cacheprovider",
-        "-p", "no:terminal",
-        "-p", "no:warnings",
-        "-p", "no:logging",
-        # pytest's plugins below only cost time here (the unraisable-exception one runs gc twice a run)
-        "-p", "no:unraisableexception",
-        "-p", "no:threadexception",
-        "-p", "no:doctest",
-        "-p", "no:junitxml",
-        "-p", "no:pastebin",
-        "-p", "no:stepwise",
-        "-p", "no:setuponly",
-        "-p", "no:setupplan",
-        "-p", "no:legacypath",
-        "-p", "no:faulthandler",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:logging",
+        # pytest's plugins below only cost time here (the unraisable-exception one runs
+        # gc twice a run)
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:stepwise",
+        "-p",
+        "no:setuponly",
+        "-p",
+        "no:setupplan",
+        "-p",
+        "no:legacypath",
+        "-p",
+        "no:faulthandler",
     ]
 
 
 def load_reference(assignment: Assignment) -> ModuleType:
     """The trusted reference solutions, imported by path (never shipped to the worker).
 
-    Imported again when another course's reference of the same name, or an edited file, is asked for.
+    Imported again when another course's reference of the same name, or an edited file,
+    is asked for.
     """
     path = assignment.reference_file
     if not path.is_file():
-        raise ConfigError(assignment.suite_dir / "assignment.toml", "assignment.reference",
-                          f"reference solutions {path} not found")
+        raise ConfigError(
+            assignment.suite_dir / "assignment.toml",
+            "assignment.reference",
+            f"reference solutions {path} not found",
+        )
     name = f"_autograder_reference_{assignment.reference}"
     source = (str(path.resolve()), _stat(path))
     module = sys.modules.get(name)
@@ -80,17 +103,27 @@ def master_sources(master: nbformat.NotebookNode) -> dict[str, str]:
 
 
 class Suite:
-    """An assignment's hidden suite, ready to run against one submission after another."""
+    """An assignment's hidden suite, ready to run against one submission after
+    another."""
 
     def __init__(self, assignment: Assignment, master: nbformat.NotebookNode):
         self.assignment = assignment
         reference = load_reference(assignment)
-        # checked here, with the reference, so that an assignment whose stand-ins could answer for the
-        # function under test fails before any submission (dependencies.py)
+        # checked here, with the reference, so that an assignment whose stand-ins could
+        # answer for the function under test fails before any submission
+        # (dependencies.py)
         self.stand_ins = stand_ins(assignment, reference)
-        cache = ReferenceCache(assignment.root / CACHE_DIR, fingerprint(assignment.reference_file.parent))
-        self.plugin = GradingPlugin(assignment, reference, master_sources(master), memo={}, cache=cache,
-                                    order=part_order(assignment, self.stand_ins))
+        cache = ReferenceCache(
+            assignment.root / CACHE_DIR, fingerprint(assignment.reference_file.parent)
+        )
+        self.plugin = GradingPlugin(
+            assignment,
+            reference,
+            master_sources(master),
+            memo={},
+            cache=cache,
+            order=part_order(assignment, self.stand_ins),
+        )
 
     def run(self, session, only_visible: bool = False) -> list[Outcome]:
         self.plugin.session = session
@@ -101,46 +134,67 @@ class Suite:
         finally:
             self.plugin.session = None
             remember_suite_files(self.assignment)
-            for name in ("last_type", "last_value", "last_traceback", "last_exc"):  # pytest's, for post-mortems:
-                sys.__dict__.pop(name, None)  # they would keep this submission's whole session alive
+            # pytest's, for post-mortems:
+            for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+                # they would keep this submission's whole session alive
+                sys.__dict__.pop(name, None)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise ConfigError(self.assignment.suite_dir, "tests",
-                              f"the hidden suite could not be run (pytest exit code {int(code)}); "
-                              f"run `pytest {self.assignment.suite_dir}` to see why")
+            raise ConfigError(
+                self.assignment.suite_dir,
+                "tests",
+                f"the hidden suite could not be run (pytest exit code {int(code)}); "
+                f"run `pytest {self.assignment.suite_dir}` to see why",
+            )
         return list(self.plugin.outcomes.values())
 
     def collect(self) -> list[Outcome]:
-        """The suite's tests without running them (for invalid submissions and validation)."""
+        """The suite's tests without running them (for invalid submissions and
+        validation)."""
         self.plugin.only_visible = False
         forget_other_suites(self.assignment)
         code = self._pytest("--collect-only")
         remember_suite_files(self.assignment)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-            raise ConfigError(self.assignment.suite_dir, "tests", f"collecting the hidden suite failed ({int(code)})")
+            raise ConfigError(
+                self.assignment.suite_dir,
+                "tests",
+                f"collecting the hidden suite failed ({int(code)})",
+            )
         return list(self.plugin.outcomes.values())
 
     def _pytest(self, *extra: str) -> int:
-        """pytest.main on the suite, the same wherever the grader runs: the caller's warning filters (e.g.
-        "error") and the pytest settings of its environment (PYTEST_ADDOPTS, PYTEST_PLUGINS) do not apply."""
-        saved = {name: os.environ.pop(name) for name in PYTEST_ENVIRONMENT if name in os.environ}
+        """pytest.main on the suite, the same wherever the grader runs: the caller's
+        warning filters (e.g. "error") and the pytest settings of its environment
+        (PYTEST_ADDOPTS, PYTEST_PLUGINS) do not apply."""
+        saved = {
+            name: os.environ.pop(name)
+            for name in PYTEST_ENVIRONMENT
+            if name in os.environ
+        }
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return pytest.main([*pytest_args(self.assignment), *extra], plugins=[self.plugin])
+                return pytest.main(
+                    [*pytest_args(self.assignment), *extra], plugins=[self.plugin]
+                )
         finally:
             os.environ.update(saved)
 
 
 def forget_other_suites(assignment: Assignment) -> None:
-    """pytest's importlib mode reuses any module in sys.modules named like a test file: drop those of
-    another folder (another assignment's test_sigmoid.py would grade this one) and those whose file
-    changed since (a long-lived grader process must grade with the tests as they are now)."""
+    """pytest's importlib mode reuses any module in sys.modules named like a test file:
+    drop those of another folder (another assignment's test_sigmoid.py would grade this
+    one) and those whose file changed since (a long-lived grader process must grade with
+    the tests as they are now)."""
     for path in _test_files(assignment):
         module = sys.modules.get(path.stem)
         if module is None:
             continue
-        if Path(getattr(module, "__file__", None) or "").resolve() != path.resolve() \
-                or getattr(module, "__autograder_stat__", None) not in (None, _stat(path)):
+        if Path(
+            getattr(module, "__file__", None) or ""
+        ).resolve() != path.resolve() or getattr(
+            module, "__autograder_stat__", None
+        ) not in (None, _stat(path)):
             del sys.modules[path.stem]
 
 
@@ -148,13 +202,20 @@ def remember_suite_files(assignment: Assignment) -> None:
     """Note the file state each of this suite's test modules was imported from."""
     for path in _test_files(assignment):
         module = sys.modules.get(path.stem)
-        if module is not None and not hasattr(module, "__autograder_stat__") \
-                and Path(getattr(module, "__file__", None) or "").resolve() == path.resolve():
+        if (
+            module is not None
+            and not hasattr(module, "__autograder_stat__")
+            and Path(getattr(module, "__file__", None) or "").resolve()
+            == path.resolve()
+        ):
             module.__autograder_stat__ = _stat(path)
 
 
 def _test_files(assignment: Assignment) -> list[Path]:
-    return [*assignment.suite_dir.rglob("test_*.py"), *assignment.suite_dir.rglob("*_test.py")]
+    return [
+        *assignment.suite_dir.rglob("test_*.py"),
+        *assignment.suite_dir.rglob("*_test.py"),
+    ]
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

@@ -1,8 +1,9 @@
-"""`autograder release NAME`: the student version of an assignment, by nbgrader's own generate_assignment
-(`generate.py`), checked to hold no solution code.
+"""`autograder release NAME`: the student version of an assignment, by nbgrader's own
+generate_assignment (`generate.py`), checked to hold no solution code.
 
-`autograder release NAME` and `nbgrader generate_assignment NAME --force` in the course folder produce
-the same files and record the same assignment, notebook and cells in the course's gradebook.
+`autograder release NAME` and `nbgrader generate_assignment NAME --force` in the course
+folder produce the same files and record the same assignment, notebook and cells in the
+course's gradebook.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from ..errors import ReleaseError
 
 
 def release(assignment: Assignment) -> Path:
-    """Write release/<name>/, record it in the course's gradebook, and check it holds no solution code."""
+    """Write release/<name>/, record it in the course's gradebook, and check it holds no
+    solution code."""
     target = generate(assignment.name, assignment.root)
     leaked = solution_leaks(assignment, target)
     if leaked:
         shutil.rmtree(target)
-        raise ReleaseError(f"the release would contain solution code ({leaked[0]!r}); it was removed. "
-                           "Put every solution between ### BEGIN SOLUTION and ### END SOLUTION")
+        raise ReleaseError(
+            f"the release would contain solution code ({leaked[0]!r}); it was removed. "
+            "Put every solution between ### BEGIN SOLUTION and ### END SOLUTION"
+        )
     return target
 
 
@@ -39,7 +43,8 @@ def normalized(path: Path) -> dict:
 
 
 def secret_lines(assignment: Assignment) -> set[str]:
-    """Lines of the solutions, the hidden suite and the master's solution regions that are not public."""
+    """Lines of the solutions, the hidden suite and the master's solution regions that
+    are not public."""
     master = nbformat.read(assignment.master_notebook, as_version=4)
     public, secret = set(), set()
     for cell in master.cells:
@@ -56,7 +61,11 @@ def secret_lines(assignment: Assignment) -> set[str]:
 
 
 def _meaningful(line: str) -> bool:
-    return len(line) >= 12 and not line.startswith(("#", '"""', "import ", "from ")) and line not in ('"""',)
+    return (
+        len(line) >= 12
+        and not line.startswith(("#", '"""', "import ", "from "))
+        and line not in ('"""',)
+    )
 
 
 def solution_leaks(assignment: Assignment, release_dir: Path) -> list[str]:
@@ -68,7 +77,11 @@ def solution_leaks(assignment: Assignment, release_dir: Path) -> list[str]:
             if "BEGIN SOLUTION" in text:
                 leaks.append("### BEGIN SOLUTION")
             if path.suffix == ".ipynb":
-                lines = {line.strip() for c in nbformat.read(path, as_version=4).cells for line in c.source.splitlines()}
+                lines = {
+                    line.strip()
+                    for c in nbformat.read(path, as_version=4).cells
+                    for line in c.source.splitlines()
+                }
             else:
                 lines = {line.strip() for line in text.splitlines()}
             leaks.extend(sorted(lines & secrets))
