@@ -44,6 +44,8 @@ from ..running.sandbox import build_launch
 from ..suite.refcache import CACHE_DIR
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
+# the Python of the image setup.sh builds
+IMAGE_PYTHON = "/autograder/venv/bin/python"
 SETUP = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -52,13 +54,12 @@ apt-get install -y --no-install-recommends python3.11 python3.11-venv bubblewrap
     || apt-get install -y --no-install-recommends python3 python3-venv bubblewrap
 PYTHON_FOR_VENV="$(command -v python3.11 || command -v python3)"
 "$PYTHON_FOR_VENV" -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --quiet --upgrade pip
-/autograder/venv/bin/python -m pip install --quiet /autograder/source/package
+{python} -m pip install --quiet --upgrade pip
+{python} -m pip install --quiet /autograder/source/package
 # Grading the master once fills the reference cache (course/.autograder/cache) in the
 # image, so that no submission waits for the reference's results. A failure here only
 # costs that time.
-/autograder/venv/bin/python -m autograder --course /autograder/source/course \\
-    validate {name} \\
+{python} -m autograder --course /autograder/source/course validate {name} \\
     || echo "validating {name} failed: each submission computes the reference" \\
         "results itself"
 """
@@ -92,7 +93,10 @@ def build(assignment: Assignment, output: Path) -> Path:
     temporary = output.with_name(output.name + ".tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_text(
-            archive, "setup.sh", SETUP.format(name=assignment.name), executable=True
+            archive,
+            "setup.sh",
+            SETUP.format(name=assignment.name, python=IMAGE_PYTHON),
+            executable=True,
         )
         _add_text(
             archive,
