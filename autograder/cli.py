@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     # jsonschema (under nbformat) imports rfc3987_syntax when installed, building a
     # grammar for ~1 s; nbformat's schemas check no formats, so the command starts
     # without it.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # None blocks the import; typeshed types sys.modules' values as modules only
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "verb", None):

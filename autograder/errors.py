@@ -79,7 +79,7 @@ STORAGE_CAUSES = {
 def storage_cause(error: OSError) -> str:
     """Why a write failed, in words: 'the disk is full (No space left on device)'."""
     detail = error.strerror or str(error) or type(error).__name__
-    known = STORAGE_CAUSES.get(error.errno)
+    known = STORAGE_CAUSES.get(error.errno) if error.errno is not None else None
     return f"{known} ({detail})" if known else detail
 
 

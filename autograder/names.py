@@ -41,9 +41,11 @@ MAX_ASSIGNMENT = 100
 ASSIGNMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def _windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+def _windows_1252(error: UnicodeError) -> tuple[str, int]:
     """Bytes that are not UTF-8 are read as Windows-1252 (a zip made on Windows),
     Latin-1 where it has none."""
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     chunk = error.object[error.start : error.end]
     return "".join(_byte_text(byte) for byte in chunk), error.end
 

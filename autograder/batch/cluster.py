@@ -26,6 +26,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from ..course.config import Assignment
 from ..errors import UsageError
@@ -183,7 +184,8 @@ class Batch:
 
         queue = list(reversed(tasks))
         window = max(1, IN_FLIGHT_PER_WORKER * len(self.workers))
-        pending, since = {}, {}
+        pending: dict[Any, Task] = {}  # future -> its task
+        since: dict[str, float] = {}  # key -> when a worker was first seen running it
         finished = as_completed()
         while queue or pending:
             while queue and len(pending) < window:
@@ -194,14 +196,14 @@ class Batch:
             for future in (
                 finished.next_batch(block=False) if finished.has_ready() else []
             ):
-                task = pending.pop(future, None)
-                if task is not None:
+                reported = pending.pop(future, None)
+                if reported is not None:
                     _report(
                         future,
-                        task,
+                        reported,
                         self.assignment,
                         done,
-                        self.files.pop(task.index, None),
+                        self.files.pop(reported.index, None),
                     )
             now = time.monotonic()
             running = {

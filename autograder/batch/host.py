@@ -25,7 +25,8 @@ if __name__ == "__main__":
     # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which
     # builds a grammar for ~1 s per process start; nbformat's schemas check no formats,
     # so our grader processes skip it.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # None blocks the import; typeshed types sys.modules' values as modules only
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from ..course.config import load_assignment
 from ..errors import AutograderError

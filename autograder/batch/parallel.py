@@ -21,9 +21,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ..course.config import Assignment
-from ..errors import AutograderError, UsageError
+from ..errors import AutograderError, ExitCode, UsageError
 from ..results import PartResult, SubmissionResult
 from ..running import protocol
 from ..running.launch import package_dir
@@ -57,7 +58,7 @@ class BatchAborted(AutograderError):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = ExitCode(exit_code)
 
 
 def decode_reply(reply: dict) -> SubmissionResult:
@@ -93,7 +94,7 @@ class GraderProcess:
     """One `python -m autograder.batch.host` process and the task it is grading."""
 
     def __init__(self) -> None:
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.task: Task | None = None
         self.deadline = 0.0
 
@@ -131,9 +132,8 @@ class GraderProcess:
                 if self.process is None or self.process.poll() is not None:
                     self.stop()
                     self.start(assignment)
-                protocol.write_frame(
-                    self.process.stdin.fileno(), request, self.deadline
-                )
+                stdin, _ = self._pipes()
+                protocol.write_frame(stdin.fileno(), request, self.deadline)
                 return True
             # it could not be started, it is gone, or it hangs
             except (OSError, protocol.ProtocolError):
@@ -141,7 +141,15 @@ class GraderProcess:
         return False
 
     def fileno(self) -> int:
-        return self.process.stdout.fileno()
+        _, stdout = self._pipes()
+        return stdout.fileno()
+
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The process's stdin and stdout (both pipes); OSError once it is stopped."""
+        process = self.process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise OSError("the grader process is not running")
+        return process.stdin, process.stdout
 
     def receive(self) -> dict:
         reply = protocol.read_frame(self.fileno(), self.deadline)
@@ -159,8 +167,9 @@ class GraderProcess:
             return
         if kill:
             self.process.send_signal(signal.SIGKILL)
-        if not self.process.stdin.closed:
-            self.process.stdin.close()
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.closed:
+            stdin.close()
 
     def reap(self) -> None:
         """Wait for the process that `end` told to stop (killing it if it takes too
@@ -172,7 +181,8 @@ class GraderProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.process.stdout.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self.process = None
 
 
@@ -229,6 +239,8 @@ def grade_in_processes(
         task = worker.task
         worker.stop(kill=True)
         worker.task = None
+        if task is None:  # only a busy worker is lost
+            return
         attempts[task.index] += 1
         if attempts[task.index] >= MAX_ATTEMPTS:
             done(task, lost_result(assignment, task, why), False)
@@ -248,6 +260,8 @@ def grade_in_processes(
             ready, _, _ = select.select(busy, [], [], 1.0)
             for worker in ready:
                 task = worker.task
+                if task is None:  # only busy workers were selected
+                    continue
                 try:
                     reply = worker.receive()
                 except (EOFError, OSError, protocol.ProtocolError):

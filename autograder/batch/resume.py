@@ -344,6 +344,8 @@ def _entry(line: bytes) -> tuple[str, tuple[str, SubmissionResult]] | None:
     ):
         return None
     data = record.get("result")
+    if not isinstance(data, dict):
+        return None
     try:
         result = SubmissionResult.from_dict(data)
         if (
@@ -358,7 +360,12 @@ def _entry(line: bytes) -> tuple[str, tuple[str, SubmissionResult]] | None:
     return record["key"], (record.get("sha256", ""), result)
 
 
-KINDS = {"str": str, "float": (int, float), "list": list, "dict": dict}
+KINDS: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "float": (int, float),
+    "list": list,
+    "dict": dict,
+}
 
 
 def _typed(value: SubmissionResult | PartResult | TestResult) -> bool:

@@ -147,8 +147,9 @@ def _journal(
         assignment.limits.max_notebook_mb,
         dependencies(assignment),
     )
-    for note in journal.notes if on_note else []:
-        on_note(note)
+    if on_note:
+        for note in journal.notes:
+            on_note(note)
     return journal
 
 
@@ -261,11 +262,11 @@ def write_results(
             written.refused.append(_json_refused(json_path, run, error))
         else:
             written.lines.append(f"results: {json_path}")
-            if run.unsaved:
+            if run.journal_failure is not None:  # set with the first of `unsaved`
                 written.warnings.append(
                     f"{len(run.unsaved)} result(s) could not be added to the journal "
-                    f"{run.journal}"
-                    f" ({storage_cause(run.journal_failure)}); {json_path} holds them"
+                    f"{run.journal} ({storage_cause(run.journal_failure)}); "
+                    f"{json_path} holds them"
                 )
             if not finish(run):
                 written.warnings.append(

@@ -41,6 +41,13 @@ def cluster_tls(
     return tls_settings(address, ca_file, cert, key)
 
 
+TLS_ATTRIBUTES = (
+    ("CA", "tls_ca_file"),
+    ("certificate", "tls_client_cert"),
+    ("key", "tls_client_key"),
+)
+
+
 def cluster_security(address: str):
     """The client's Dask security settings for `address`, from Dask's configuration
     (`distributed.comm.tls.*`, which --tls-* set): for tls:// (or wss://), TLS with our
@@ -64,7 +71,11 @@ def cluster_security(address: str):
                 f"and {address} is not TLS: give --scheduler tls://HOST:PORT"
             )
         return security
-    if not (security.tls_ca_file and security.tls_client_cert):
+    # Security declares these in its __slots__ only, so they are read by name
+    tls_files: dict[str, str | None] = {
+        name: getattr(security, attribute) for name, attribute in TLS_ATTRIBUTES
+    }
+    if not (tls_files["CA"] and tls_files["certificate"]):
         raise UsageError(
             f"{address} is reached over TLS, which needs the course's certificates: "
             f"give {TLS_FILES} (or Dask's distributed.comm.tls.ca-file, .client.cert "
@@ -76,11 +87,7 @@ def cluster_security(address: str):
     except (OSError, ValueError) as error:
         files = ", ".join(
             f"{name} {path}"
-            for name, path in (
-                ("CA", security.tls_ca_file),
-                ("certificate", security.tls_client_cert),
-                ("key", security.tls_client_key),
-            )
+            for name, path in tls_files.items()
             if path and "\n" not in path
         )
         raise UsageError(

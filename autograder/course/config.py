@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +75,9 @@ class Assignment:
     graded: tuple[str, ...] = ()  # [functions] graded: the functions the students write
     # parts whose tests call each function with references standing in
     isolated: frozenset[str] = frozenset()
-    # [functions] uses: graded function -> those it calls; None:
+    # [functions] uses: graded function -> those it calls; None: read from the
+    # reference's code (suite/dependencies.py, which also checks it)
     uses: dict[str, tuple[str, ...]] | None = None
-    # read from the reference's code (suite/dependencies.py, which also checks it)
 
     def isolates(self, part: str) -> bool:
         return part in self.isolated
@@ -274,7 +274,7 @@ def _dataclass(path: Path, data: dict, key: str, kind: type) -> Any:
     values = {}
     for name, value in table.items():
         if not hasattr(defaults, name):
-            known = ", ".join(kind.__dataclass_fields__)
+            known = ", ".join(setting.name for setting in fields(kind))
             raise ConfigError(
                 path, f"{key}.{name}", f"unknown setting (known: {known})"
             )

@@ -48,7 +48,7 @@ def _config_failure(path: Path, error: BaseException) -> str:
     """What went wrong in nbgrader_config.py, at which line, and what to do."""
 
     def same(filename: str | None) -> bool:
-        return bool(filename) and os.path.abspath(filename) == os.path.abspath(path)
+        return bool(filename and os.path.abspath(filename) == os.path.abspath(path))
 
     line = (
         error.lineno

@@ -125,6 +125,7 @@ class CourseFolders:
             )
         files = nbgraders_files(result)
         missing = [name for name, data in files.items() if data is None]
+        present = {name: data for name, data in files.items() if data is not None}
         if missing:
             raise SubmissionFilesError(
                 f"submitted/{result.student}/{self.assignment.name}/ has no readable "
@@ -135,7 +136,7 @@ class CourseFolders:
             )
         target = Path(self._folder(self.coursedir.feedback_directory, result.student))
         path = write_page(self.assignment, result, target / f"{self.stem}.html")
-        for name, data in files.items():
+        for name, data in present.items():
             _replace(target / name, data)
         return path
 

@@ -77,7 +77,7 @@ def as_text(source: str) -> str:
 
 
 def _counted(output: dict, count: int) -> nbformat.NotebookNode:
-    output = nbformat.from_dict(copy.deepcopy(output))
-    if output.get("output_type") == "execute_result":
-        output.execution_count = count
-    return output
+    node = nbformat.from_dict(copy.deepcopy(output))
+    if node.get("output_type") == "execute_result":
+        node.execution_count = count
+    return node

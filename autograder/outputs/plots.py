@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 SIZE = (6.4, 3.6)  # inches; at 100 dpi a plot fits a page column
 # text entries of an artifact that style its plot
@@ -100,7 +101,9 @@ def histogram(values: Sequence[float], maximum: float, title: str, xlabel: str) 
     axes.set_title(title)
     axes.set_xlabel(xlabel)
     axes.set_ylabel("submissions")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    locator = axes.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     return data_uri(figure)
 
 

@@ -68,14 +68,14 @@ def summarize(assignment: Assignment, report: GradeReport) -> ClassSummary:
     submissions = report.submissions
     count = max(len(submissions), 1)
     pass_rates, means = {}, {}
-    for part, points in assignment.parts.items():
+    for name, points in assignment.parts.items():
         scores = [
-            s.part(part).score
+            s.part(name).score
             for s in submissions
-            if any(p.name == part for p in s.parts)
+            if any(p.name == name for p in s.parts)
         ]
-        pass_rates[part] = sum(score >= points - 1e-9 for score in scores) / count
-        means[part] = sum(scores) / count
+        pass_rates[name] = sum(score >= points - 1e-9 for score in scores) / count
+        means[name] = sum(scores) / count
     failing: dict[tuple[str, str], Failing] = {}
     mistakes: Counter = Counter()
     for s in submissions:

@@ -147,9 +147,9 @@ class Compare:
             return False
         except (Mismatch, StudentError, NotPlainData) as error:
             detail = str(error).splitlines()[0]
-        # it hung or crashed: said once, and no such check again, so that
         except AutograderError as error:
-            # it costs the submission no more time or restarts
+            # it hung or crashed: said once, and no such check again, so that it costs
+            # the submission no more time or restarts
             detail = str(error).splitlines()[0]
             self.own_checks = False
         self.noted.add(name)
@@ -166,10 +166,11 @@ class Compare:
             if write
             else []
         )
-        self.note(
-            f"your `{name}` is right; with your own {_listed(used)} instead of the "
-            f"reference's: {detail}. " + "; ".join(todo)
-        )
+        if self.note is not None:  # asked only when there is one (_tell_stand_ins)
+            self.note(
+                f"your `{name}` is right; with your own {_listed(used)} instead of the "
+                f"reference's: {detail}. " + "; ".join(todo)
+            )
         return True
 
     def _culprits(self, used: list[str]) -> list[str]:

@@ -264,6 +264,8 @@ def load_catalogue(suite_dir: Path) -> Catalogue:
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # never for a .py file
+            raise ConfigError(path, "CATALOGUE", "the file cannot be imported")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:

@@ -126,7 +126,9 @@ class ReferenceCache:
                 dir=path.parent, prefix=".", suffix=".npz", delete=False
             ) as file:
                 temporary = Path(file.name)
-                np.savez(file, layout=np.array(json.dumps(layout)), **arrays)
+                # numpy's stub lets a ** argument fill `allow_pickle: bool`; ours are
+                # the arrays' own names (a0, a1, ...)
+                np.savez(file, layout=np.array(json.dumps(layout)), **arrays)  # type: ignore[arg-type]
             # atomic: a concurrent reader sees the whole file or none
             os.replace(temporary, path)
         # read-only course folder, full disk: keep it for this process only

@@ -91,8 +91,14 @@ def load_reference(assignment: Assignment) -> ModuleType:
     if module is not None and getattr(module, "__autograder_source__", None) == source:
         return module
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # never for a .py file
+        raise ConfigError(
+            assignment.suite_dir / "assignment.toml",
+            "assignment.reference",
+            f"reference solutions {path} cannot be imported",
+        )
     module = importlib.util.module_from_spec(spec)
-    module.__autograder_source__ = source
+    vars(module)["__autograder_source__"] = source
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -134,9 +140,9 @@ class Suite:
         finally:
             self.plugin.session = None
             remember_suite_files(self.assignment)
-            # pytest's, for post-mortems:
+            # pytest's, for post-mortems: they would keep this submission's whole
+            # session alive
             for name in ("last_type", "last_value", "last_traceback", "last_exc"):
-                # they would keep this submission's whole session alive
                 sys.__dict__.pop(name, None)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise ConfigError(
@@ -208,7 +214,7 @@ def remember_suite_files(assignment: Assignment) -> None:
             and Path(getattr(module, "__file__", None) or "").resolve()
             == path.resolve()
         ):
-            module.__autograder_stat__ = _stat(path)
+            vars(module)["__autograder_stat__"] = _stat(path)
 
 
 def _test_files(assignment: Assignment) -> list[Path]:

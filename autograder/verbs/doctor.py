@@ -108,14 +108,14 @@ def diagnose() -> Diagnosis:
         )
     except Exception:  # a forced mode that cannot work: reported below
         pass
-    for name, limit in (
+    for name, which in (
         ("address space", resource.RLIMIT_AS),
         ("processes", resource.RLIMIT_NPROC),
         ("open files", resource.RLIMIT_NOFILE),
     ):
         add(
             Finding(
-                f"hard limit on {name}", True, _limit_text(resource.getrlimit(limit)[1])
+                f"hard limit on {name}", True, _limit_text(resource.getrlimit(which)[1])
             )
         )
     try:

@@ -46,7 +46,8 @@ def secret_lines(assignment: Assignment) -> set[str]:
     """Lines of the solutions, the hidden suite and the master's solution regions that
     are not public."""
     master = nbformat.read(assignment.master_notebook, as_version=4)
-    public, secret = set(), set()
+    public: set[str] = set()
+    secret: set[str] = set()
     for cell in master.cells:
         inside = False
         for line in cell.source.splitlines():
