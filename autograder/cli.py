@@ -296,7 +296,8 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
     from rich.console import Console
 
     from .batch.publish import Publisher
-    from .batch.run import kept_in, run_batch, write_results
+    from .batch.result_files import kept_in, write_results
+    from .batch.run import run_batch
     from .batch.trust import cluster_tls
     from .course.discovery import survey
     from .outputs.table import print_table

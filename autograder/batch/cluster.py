@@ -35,7 +35,8 @@ from ..running.nbgrader_files import read_together
 from ..running.notebook_file import read_bytes
 from .bundle import BUNDLES_VARIABLE, Bundle, install, installed, make_bundle
 from .host import close_idle_graders, grade_sent
-from .parallel import Done, Task, decode_reply, lost_result, task_limit
+from .parallel import task_limit
+from .tasks import Done, Task, decode_reply, lost_result
 from .trust import TLS_SCHEMES, cluster_security, scheme
 
 CONNECT_TIMEOUT = "20s"

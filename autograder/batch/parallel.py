@@ -18,76 +18,21 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import IO
 
 from ..course.config import Assignment
-from ..errors import AutograderError, ExitCode, UsageError
-from ..results import PartResult, SubmissionResult
+from ..errors import UsageError
 from ..running import protocol
 from ..running.launch import package_dir
 from ..running.worker_process import START_TIMEOUT
+from .tasks import Done, Task, decode_reply, lost_result
 
 HOST_MODULE = f"{__package__}.host"  # a grader process: `python -m` this
 # a submission whose grader process died this often is reported as crashed
 MAX_ATTEMPTS = 2
 # beyond a submission's own limits before its grader process counts as hung
 SPARE_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Task:
-    """One submission to grade: its place in discovery order, the student, the
-    notebook."""
-
-    index: int
-    student: str
-    notebook: Path
-    note: str = ""  # why its id is not the one its name gives (names.unique)
-
-
-# (task, result, graded by a Grader?)
-Done = Callable[[Task, SubmissionResult, bool], None]
-
-
-class BatchAborted(AutograderError):
-    """A grader process hit a problem that stops every submission (a broken
-    assignment.toml, say)."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = ExitCode(exit_code)
-
-
-def decode_reply(reply: dict) -> SubmissionResult:
-    """The result in a grader process's reply; BatchAborted when it reports a fatal
-    problem."""
-    if "fatal" in reply:
-        raise BatchAborted(
-            str(reply["fatal"]["message"]), int(reply["fatal"]["exit_code"])
-        )
-    return SubmissionResult.from_dict(reply["result"])
-
-
-def lost_result(assignment: Assignment, task: Task, why: str) -> SubmissionResult:
-    """A submission whose grader process was lost: crashed, every part at zero, graded
-    again on --resume."""
-    message = f"{why}; grade it again with --resume"
-    parts = [
-        PartResult(name=name, score=0.0, max_score=points, feedback=message)
-        for name, points in assignment.parts.items()
-    ]
-    return SubmissionResult(
-        student=task.student,
-        notebook=str(task.notebook),
-        status="crashed",
-        score=0.0,
-        max_score=assignment.max_score,
-        message=message,
-        parts=parts,
-    )
 
 
 class GraderProcess:

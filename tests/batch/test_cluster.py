@@ -23,7 +23,7 @@ from autograder.batch.cluster import grade_on_cluster
 from autograder.batch.trust import tls_settings
 from autograder.errors import UsageError
 from autograder.course.discovery import discover
-from autograder.batch.parallel import Task
+from autograder.batch.tasks import Task
 from autograder.batch.resume import journal_path
 from autograder.results import SubmissionResult
 

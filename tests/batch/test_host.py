@@ -7,7 +7,7 @@ import json
 import pytest
 
 from autograder.batch import host
-from autograder.batch.parallel import BatchAborted, decode_reply
+from autograder.batch.tasks import BatchAborted, decode_reply
 
 from toycourse import make_course
 

@@ -8,7 +8,8 @@ import pytest
 
 from autograder.batch.run import run_batch
 from autograder.errors import UsageError
-from autograder.batch.parallel import BatchAborted, check_jobs, start_processes
+from autograder.batch.parallel import check_jobs, start_processes
+from autograder.batch.tasks import BatchAborted
 
 from conftest import REPO  # at import: a graded suite's own conftest takes the name later
 from toycourse import make_course
