@@ -8,22 +8,18 @@ students get).
 
 from __future__ import annotations
 
-import math
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import settings
 from ..errors import ConfigError, UsageError
 from ..names import assignment_name
+from .toml_values import number_in, settings_table, string, strings, table
 
 CONFIG_NAME = "assignment.toml"
-DAY = 86_400.0  # the longest time limit a setting may give
-# the largest size (MB, kB) or count a limit may give: within what the kernel takes
-LARGEST = 2.0**20
 MAX_POINTS = 1_000_000.0  # points of a part: any score and any sum of them stays finite
-MAX_TOLERANCE = 1e300  # finite, and a comparison with it stays finite
 
 
 @dataclass(frozen=True)
@@ -152,12 +148,12 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
 
 
 def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
-    section = _table(path, data, "assignment")
-    parts = _table(path, data, "parts")
+    section = table(path, data, "assignment")
+    parts = table(path, data, "parts")
     if not parts:
         raise ConfigError(path, "parts", "needs at least one part, e.g. `sigmoid = 2`")
     for part, points in parts.items():
-        if not _number_in(points, 0.0, MAX_POINTS):
+        if not number_in(points, 0.0, MAX_POINTS):
             raise ConfigError(
                 path,
                 f"parts.{part}",
@@ -167,18 +163,18 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
     return Assignment(
         name=name,
         root=root,
-        notebook=_string(path, section, "assignment.notebook", default=f"{name}.ipynb"),
-        reference=_string(
+        notebook=string(path, section, "assignment.notebook", default=f"{name}.ipynb"),
+        reference=string(
             path, section, "assignment.reference", default=name.replace("-", "_")
         ),
         parts={part: float(points) for part, points in parts.items()},
-        limits=_dataclass(path, data, "limits", Limits),
-        tolerance=_dataclass(path, data, "tolerance", Tolerance),
+        limits=settings_table(path, data, "limits", Limits),
+        tolerance=settings_table(path, data, "tolerance", Tolerance, tolerance=True),
         skip_cells=tuple(
-            _strings(path, data.get("execution", {}), "execution.skip_cells")
+            strings(path, data.get("execution", {}), "execution.skip_cells")
         ),
         settings=dict(data.get("suite", {})),
-        **_functions(path, _table(path, data, "functions"), parts),
+        **_functions(path, table(path, data, "functions"), parts),
     )
 
 
@@ -194,10 +190,10 @@ def _functions(path: Path, table: dict, parts: dict) -> dict[str, Any]:
             f"functions.{sorted(unknown)[0]}",
             "unknown setting (known: graded, isolated, uses)",
         )
-    graded = tuple(_strings(path, table, "functions.graded"))
+    graded = tuple(strings(path, table, "functions.graded"))
     default = [part for part in parts if part in graded]
     isolated = (
-        _strings(path, table, "functions.isolated") if "isolated" in table else default
+        strings(path, table, "functions.isolated") if "isolated" in table else default
     )
     strays = [part for part in isolated if part not in parts]
     if strays:
@@ -234,7 +230,7 @@ def _uses(
                 f"'{name}' is not a graded function (graded: {known}); "
                 "add it to `graded` or remove it from `uses`",
             )
-        used = _strings(path, table, key)
+        used = strings(path, table, key)
         strays = [use for use in used if use not in graded]
         if strays:
             raise ConfigError(
@@ -245,79 +241,3 @@ def _uses(
             )
         uses[name] = tuple(used)
     return uses
-
-
-def _table(path: Path, data: dict, key: str) -> dict:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(path, key, "must be a table")
-    return value
-
-
-def _string(path: Path, table: dict, key: str, default: str) -> str:
-    value = table.get(key.rsplit(".", 1)[-1], default)
-    if not isinstance(value, str) or not value:
-        raise ConfigError(path, key, f"must be a non-empty string, got {value!r}")
-    return value
-
-
-def _strings(path: Path, table: dict, key: str) -> list[str]:
-    value = table.get(key.rsplit(".", 1)[-1], [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(path, key, f"must be a list of strings, got {value!r}")
-    return value
-
-
-def _dataclass(path: Path, data: dict, key: str, kind: type) -> Any:
-    table = _table(path, data, key)
-    defaults = kind()
-    values = {}
-    for name, value in table.items():
-        if not hasattr(defaults, name):
-            known = ", ".join(setting.name for setting in fields(kind))
-            raise ConfigError(
-                path, f"{key}.{name}", f"unknown setting (known: {known})"
-            )
-        values[name] = _limit(
-            path,
-            f"{key}.{name}",
-            value,
-            type(getattr(defaults, name)),
-            kind is Tolerance,
-        )
-    return kind(**values)
-
-
-def _limit(
-    path: Path, key: str, value: Any, expected: type, tolerance: bool
-) -> float | int:
-    """A finite number in range: a tolerance 0 or more, a time limit more than 0 and at
-    most a day, any other limit more than 0 and at most LARGEST, and a whole number
-    where the limit counts (MB, kB, processes)."""
-    if tolerance:
-        if not _number_in(value, None, MAX_TOLERANCE):
-            raise ConfigError(
-                path, key, f"must be a finite number, 0 or more, got {value!r}"
-            )
-        return float(value)
-    largest = DAY if key.endswith("timeout") else LARGEST
-    if not _number_in(value, 0.0, largest):
-        raise ConfigError(
-            path,
-            key,
-            f"must be a number more than 0 and at most {largest:,.0f}, got {value!r}",
-        )
-    if expected is int and value != int(value):
-        raise ConfigError(path, key, f"must be a whole number, got {value!r}")
-    return expected(value)
-
-
-def _number_in(value: Any, above: float | None, most: float) -> bool:
-    """`value` is an int or float (not a bool), finite, more than `above` (None: 0 or
-    more) and at most `most`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    # an infinite one is out of every range below
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    return (value >= 0 if above is None else value > above) and value <= most
