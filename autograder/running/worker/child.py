@@ -6,6 +6,7 @@ receives values through `protocol.decode` and makes every judgement itself.
 
 from __future__ import annotations
 
+import gc
 import io
 import linecache
 import os
@@ -165,6 +166,7 @@ class Child:
         says which and is stopped until the part after it. The processes the zygote killed are collected first:
         until then they count against the submission's process limit."""
         _collect_ended()
+        gc.freeze()  # the notebook's objects: no collection in the part's process touches (and copies) their pages
         pid = os.fork()
         if pid == 0:
             self.in_part = True

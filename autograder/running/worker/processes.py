@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import select
 import signal
 import sys
 import tempfile
@@ -110,20 +111,33 @@ def _current_address_space() -> int:
 
 def kill_descendants(keep: tuple[int, ...] = ()) -> None:
     """SIGKILL every process below this one (orphans were re-parented here) but those in `keep`, until
-    none is left; the processes below a kept one go too."""
+    none is left; the processes below a kept one go too. Each is waited for through a pidfd (it has
+    ended, whoever its parent is), so that one more look at the table is enough."""
     me = os.getpid()
     for _ in range(50):
         doomed = [pid for pid in descendants(me) if pid not in keep]
         if not doomed:
             break
+        ending = []
         for pid in doomed:
             try:
+                ending.append(os.pidfd_open(pid))
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         _reap()
-        time.sleep(0.0005)
+        _wait_ended(ending, time.monotonic() + 1.0)
     _reap()
+
+
+def _wait_ended(pidfds: list[int], deadline: float) -> None:
+    """Wait until every process of `pidfds` has ended (or the deadline), then close the descriptors."""
+    waiting = list(pidfds)
+    while waiting and time.monotonic() < deadline:
+        ended, _, _ = select.select(waiting, [], [], max(deadline - time.monotonic(), 0.0))
+        waiting = [fd for fd in waiting if fd not in ended]
+    for fd in pidfds:
+        os.close(fd)
 
 
 def children(parent: int) -> list[int]:
