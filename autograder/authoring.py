@@ -37,7 +37,8 @@ from .errors import (
 )
 from .mismatch import Mismatch, call_text, show
 from .suite.assertions import named_arrays, numeric
-from .suite.misconceptions import Misconception, load_catalogue
+from .suite.catalogue import load_catalogue
+from .suite.misconceptions import Misconception
 
 if TYPE_CHECKING:
     import pandas as pd

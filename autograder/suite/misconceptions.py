@@ -2,47 +2,41 @@
 math went wrong.
 
 An assignment may keep a catalogue next to its hidden suite,
-`assignments/<name>/misconceptions.py`, defining `CATALOGUE = [Misconception(...),
-...]`: for a graded function, a wrong formula students write (a small numpy function of
-the same inputs) and a hint for the student. When a student's value is not the expected
-one, every wrong formula of that function is evaluated here, in the grader, on the
-grader's own copy of the inputs; if exactly one of them gives the student's value, the
-test's Mismatch becomes a `Diagnosed` one: the hint is added to the feedback and the
-mistake's id to the result (`"misconception": "error_term.missing_derivative"`). The
-student's source text is never read, and a label never changes points.
+`assignments/<name>/misconceptions.py` (read by catalogue.py), defining `CATALOGUE =
+[Misconception(...), ...]`: for a graded function, a wrong formula students write (a
+small numpy function of the same inputs) and a hint for the student. When a student's
+value is not the expected one, every wrong formula of that function is evaluated here,
+in the grader, on the grader's own copy of the inputs; if exactly one of them gives the
+student's value, the test's Mismatch becomes a `Diagnosed` one: the hint is added to the
+feedback and the mistake's id to the result (`"misconception":
+"error_term.missing_derivative"`). The student's source text is never read, and a label
+never changes points.
 
 The `compare` fixture (autograder/suite/compare.py) does this on every mismatch; a
 hidden test comparing by itself uses the `misconceptions` fixture (this module's
 `Catalogue`):
 
-    with misconceptions.diagnosing("error_term", (y, output, h), got, expected, rtol,
-    atol): check.close(got, expected, call)
+    with misconceptions.diagnosing(
+        "error_term", (y, output, h), got, expected, rtol, atol
+    ):
+        check.close(got, expected, call)
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib.util
-import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..mismatch import Mismatch
 
-CATALOGUE_FILE = "misconceptions.py"
-HINT_CHARS = 400
 FEEDBACK_CHARS = 600  # what the plugin keeps of a failure message (three lines at most)
 # a known mistake is named only on an answer, or expected answer, of two numbers or more
 MIN_NUMBERS = 2
-ID = re.compile(r"^[A-Za-z_]\w*\.[a-z0-9_]+$")  # "<function>.<mistake>"
 
 
 @dataclass(frozen=True)
@@ -245,88 +239,3 @@ def agrees(value: Any, got: Any, rtol: float, atol: float) -> bool:
                 )
             )
         )
-
-
-# -- loading an assignment's catalogue
-# -------------------------------------------------------------
-
-
-def load_catalogue(suite_dir: Path) -> Catalogue:
-    """`<suite_dir>/misconceptions.py`'s CATALOGUE, imported once per process; empty
-    when there is no such file."""
-    path = Path(suite_dir) / CATALOGUE_FILE
-    if not path.is_file():
-        return Catalogue()
-    name = (
-        "_autograder_misconceptions_"
-        + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    )
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:  # never for a .py file
-            raise ConfigError(path, "CATALOGUE", "the file cannot be imported")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as error:
-            del sys.modules[name]
-            raise ConfigError(
-                path,
-                "CATALOGUE",
-                f"the file cannot be imported ({type(error).__name__}: {error})",
-            ) from None
-    return Catalogue(checked(path, getattr(module, "CATALOGUE", None)))
-
-
-def checked(path: Path, entries: Any) -> list[Misconception]:
-    """The entries, or a ConfigError naming the first one that is not a usable
-    Misconception."""
-    if not isinstance(entries, (list, tuple)):
-        raise ConfigError(
-            path,
-            "CATALOGUE",
-            "define CATALOGUE as a list of Misconception(id, formula, hint)",
-        )
-    seen: set[str] = set()
-    for index, entry in enumerate(entries):
-        where = f"CATALOGUE[{index}]"
-        if not isinstance(entry, Misconception):
-            raise ConfigError(
-                path, where, f"is {type(entry).__name__}, not a Misconception"
-            )
-        if not ID.match(entry.id) or entry.id in seen:
-            raise ConfigError(
-                path,
-                where,
-                f"id {entry.id!r} must be '<function>.<mistake>' and unique",
-            )
-        if not callable(entry.formula) or not (
-            entry.leaves_inputs is None or callable(entry.leaves_inputs)
-        ):
-            raise ConfigError(
-                path,
-                where,
-                "formula and leaves_inputs must be functions of the graded function's "
-                "inputs",
-            )
-        if not _sentences(entry.hint):
-            raise ConfigError(
-                path,
-                where,
-                f"the hint must be full sentences on one line: a capital letter "
-                f"first, a full stop last, at most {HINT_CHARS} characters",
-            )
-        seen.add(entry.id)
-    return list(entries)
-
-
-def _sentences(hint: Any) -> bool:
-    return (
-        isinstance(hint, str)
-        and hint[:1].isupper()
-        and hint.endswith(".")
-        and len(hint) <= HINT_CHARS
-        and "\n" not in hint
-    )

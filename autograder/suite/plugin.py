@@ -28,8 +28,8 @@ import pytest
 from ..course.config import Tolerance
 from ..errors import NotPlainData, StudentError, WorkerCrashed, WorkerTimeout
 from .assertions import Checker
+from .catalogue import load_catalogue
 from .compare import Compare
-from .misconceptions import load_catalogue
 from .refcache import ReferenceCache
 
 MARKERS = (
