@@ -6,18 +6,15 @@ Everything else in the package is internal and may move between releases; these 
 stay. docs/AUTHORING.md describes each of them.
 
 - `Mismatch`: the AssertionError whose message is the student's feedback; `show` and
-  `call_text`
-  render values and calls short in it.
+  `call_text` render values and calls short in it.
 - `numeric`, `named_arrays`: a returned value as numbers, or a Mismatch saying why it is
   not.
 - `Misconception`, `load_catalogue`: a catalogue of known wrong answers and its loader.
 - `read_table`: a CSV file's numeric columns, checked cell by cell (loads pandas when
   first used).
 - The errors a suite or a reference may catch or raise: `AutograderError` (every error
-  of ours),
-  `StudentError` (the student's code raised), `NotPlainData`, `WorkerCrashed`,
-  `WorkerTimeout`,
-  `ConfigError`, `DataFileError`.
+  of ours), `StudentError` (the student's code raised), `NotPlainData`,
+  `WorkerCrashed`, `WorkerTimeout`, `ConfigError`, `DataFileError`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Typed grading results that serialize to the JSON contract other tools read.
 
 {"assignment": ..., "submissions": [{"student", "notebook", "status", "score",
-"max_score", "message", "parts": [{"name", "score", "max_score", "feedback", "tests":
-[{"name", "outcome", "points", "max_points", "feedback", ...}]}], "nbgrader_files":
-{"timestamp", "secret"}, ...}]}
+ "max_score", "message", "parts": [{"name", "score", "max_score", "feedback",
+ "tests": [{"name", "outcome", "points", "max_points", "feedback", ...}]}],
+ "nbgrader_files": {"timestamp", "secret"}, ...}]}
 
 A result read from nbgrader's submitted/ folder holds the submission's timestamp.txt and
 submission_secret.txt as they were when its notebook was read, as nbgrader's folders

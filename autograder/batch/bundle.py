@@ -4,10 +4,12 @@ A bundle is one assignment's course files as a tar.gz, built the same way from t
 files every time, and named by its SHA-256:
 
     assignments/<name>/          assignment.toml and the hidden suite
-    solutions/<reference>.py     the reference module release/<name>/              what
-    the student's code sees (the release's notebook and data) source/<name>/<notebook>
-    the released notebook in the master's place: its read-only cells and nbgrader
-    metadata are the master's, and it holds no solution
+    solutions/<reference>.py     the reference module
+    release/<name>/              what the student's code sees (the release's notebook
+                                 and data)
+    source/<name>/<notebook>     the released notebook in the master's place: its
+                                 read-only cells and nbgrader metadata are the
+                                 master's, and it holds no solution
 
 A Dask worker unpacks a bundle once, under its own cache folder (`bundles_folder`), and
 keeps it for later batches of the same course files; a batch sends it only to the

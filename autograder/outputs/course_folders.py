@@ -2,13 +2,15 @@
 submitted/ folder, so that the rest of nbgrader's cycle works as after `nbgrader
 autograde`:
 
-    autograded/<student>/<assignment>/<notebook>.ipynb   the notebook as it ran
-    (`executed.py`), for the timestamp.txt     formgrader and `nbgrader
-    generate_feedback`, submission_secret.txt  with nbgrader's files of the submission
-    <data files>      and the release's files
-    feedback/<student>/<assignment>/<notebook>.html      our feedback page, with the
-    submission's time timestamp.txt        and secret (by which nbgrader finds the page
-    submission_secret.txt  for the student), for `nbgrader release_feedback`
+    autograded/<student>/<assignment>/
+        <notebook>.ipynb        the notebook as it ran (`executed.py`), for the
+        timestamp.txt           formgrader and `nbgrader generate_feedback`, with
+        submission_secret.txt   nbgrader's files of the submission and the release's
+        <data files>            files
+    feedback/<student>/<assignment>/
+        <notebook>.html         our feedback page, with the submission's time and
+        timestamp.txt           secret (by which nbgrader finds the page for the
+        submission_secret.txt   student), for `nbgrader release_feedback`
 
 A notebook gets its autograded/ folder when its student id is one folder name (the
 formgrader lists the submissions found there, wherever they were graded from), and its

@@ -1,10 +1,9 @@
 """The `compare` fixture: a student's function and the reference on the same arguments,
 compared in the grader.
 
-    compare("sigmoid", x)                               # element by element (broadcast
-    arguments) compare("update_weights", w, x, delta, eta, per_element=False)  # the
-    whole value only compare("output_formula", batch, w, b, rows=True)   # a batch of
-    points, one row each
+    compare("sigmoid", x)  # element by element (broadcast arguments)
+    compare("update_weights", w, x, delta, eta, per_element=False)  # the whole value
+    compare("output_formula", batch, w, b, rows=True)  # a batch of points, a row each
 
 The student's function is called once on the whole batch and compared with
 `check.close`. On a mismatch, a known mistake of the suite's catalogue is named

@@ -4,8 +4,9 @@ It writes the four files an assignment is made of, each a small working example 
 replace with the real exercise (docs/AUTHORING.md describes the loop):
 
     source/NAME/NAME.ipynb            the master: nbgrader metadata, one answer cell,
-    its check solutions/NAME_AS_MODULE.py       the reference solutions (trusted, never
-    released) assignments/NAME/assignment.toml  parts, points, limits, tolerances
+                                      its check
+    solutions/NAME_AS_MODULE.py       the reference solutions (trusted, never released)
+    assignments/NAME/assignment.toml  parts, points, limits, tolerances
     assignments/NAME/test_double.py   the first hidden test file (one part)
 """
 
