@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .resume import discard
+from .journal_file import discard
 from .run import BatchRun
 
 

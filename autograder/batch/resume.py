@@ -19,20 +19,19 @@ quota, failing) costs that line only: the journal is cut back to its last whole 
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import os
-from dataclasses import fields
 from pathlib import Path
 
 from .. import __version__
 from ..course.config import Assignment
 from ..course.digest import files_digest, reference_fingerprint
 from ..errors import InvalidSubmission, StorageError, UsageError
-from ..results import OUTCOMES, STATUSES, PartResult, SubmissionResult, TestResult
+from ..results import SubmissionResult
 from ..running.notebook_file import read_bytes
+from .journal_file import open_locked, read_all, write_all
+from .journal_lines import json_object, result_entry
 
 VERSION = 2  # 2: the header records what the results depend on
 ENGINE = Path(__file__).resolve().parent.parent  # the autograder package
@@ -101,7 +100,7 @@ class Journal:
         self.unsaved: list[str] = []  # students whose result the disk refused
         self.failure: OSError | None = None  # the first write the disk refused
         self.added = 0  # results appended by this batch
-        self._fd = _open_locked(self.path)
+        self._fd = open_locked(self.path)
         try:
             self._size = self._load() if resume else 0
             if self._size == 0:
@@ -119,7 +118,7 @@ class Journal:
         data = (json.dumps(header) + "\n").encode()
         try:
             os.ftruncate(self._fd, 0)
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             os.fsync(self._fd)
         except OSError as error:
             raise StorageError(
@@ -132,7 +131,7 @@ class Journal:
     def _load(self) -> int:
         """Read the journal: keep its results if they were graded as this batch grades;
         return the length of what is kept (0: start afresh)."""
-        raw = _read_all(self._fd)
+        raw = read_all(self._fd)
         lines = raw.splitlines(keepends=True)
         # a line cut short by a kill: dropped
         if lines and not lines[-1].endswith(b"\n"):
@@ -140,8 +139,8 @@ class Journal:
             os.ftruncate(self._fd, len(raw))
         if not lines:
             return 0
-        entries = [_entry(line) for line in lines[1:]]
-        changed = self._changed(_record(lines[0]))
+        entries = [result_entry(line) for line in lines[1:]]
+        changed = self._changed(json_object(lines[0]))
         if changed:
             count = sum(entry is not None for entry in entries)
             self.notes.append(
@@ -217,7 +216,7 @@ class Journal:
         }
         data = (json.dumps(line) + "\n").encode()
         try:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             os.fsync(self._fd)
         except OSError as error:
             try:
@@ -244,144 +243,3 @@ class Journal:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def discard(path: Path) -> bool:
-    """Remove the journal at `path` once its batch's JSON is written, unless another
-    batch has taken it over since (it holds the lock). False when the disk refused to
-    remove it."""
-    try:
-        fd = _open_locked(path, create=False)
-    except (UsageError, FileNotFoundError):
-        return True  # another batch's now, or already gone
-    except OSError:
-        return False
-    try:
-        # still locked: no batch can take it between this check and its removal
-        os.unlink(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def _open_locked(path: Path, create: bool = True) -> int:
-    """The journal's descriptor (appending), locked for this batch; UsageError when
-    another batch holds it."""
-    while True:
-        try:
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(
-                path,
-                os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0),
-                0o644,
-            )
-        except OSError as error:
-            if not create and error.errno == errno.ENOENT:
-                raise
-            raise StorageError(
-                path,
-                error,
-                "nothing was graded: free some space, or pass another --json",
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(
-                "another batch is writing its results with the same --json (its "
-                f"journal {path} is locked); wait until it ends, or pass another --json"
-            ) from None
-        opened = os.fstat(fd)
-        try:
-            now = os.stat(path, follow_symlinks=True)
-        except FileNotFoundError:
-            now = None
-        if now is not None and (now.st_dev, now.st_ino) == (
-            opened.st_dev,
-            opened.st_ino,
-        ):
-            return fd
-        # the batch that held it removed it as it finished: open the file that is there
-        # now
-        os.close(fd)
-        if not create:
-            raise FileNotFoundError(path)
-
-
-def _read_all(fd: int) -> bytes:
-    chunks, offset = [], 0
-    while chunk := os.pread(fd, 1 << 20, offset):
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _record(line: bytes) -> dict | None:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _entry(line: bytes) -> tuple[str, tuple[str, SubmissionResult]] | None:
-    """(key, (sha256, result)) of a result line; None for a line that is not one the
-    journal wrote."""
-    record = _record(line)
-    if (
-        record is None
-        or not isinstance(record.get("key"), str)
-        or not isinstance(record.get("sha256", ""), str)
-    ):
-        return None
-    data = record.get("result")
-    if not isinstance(data, dict):
-        return None
-    try:
-        result = SubmissionResult.from_dict(data)
-        if (
-            result.to_dict() != data
-            or not _typed(result)
-            or result.status not in STATUSES
-        ):
-            return None
-    # missing fields, text where numbers go
-    except (TypeError, ValueError, KeyError, AttributeError):
-        return None
-    return record["key"], (record.get("sha256", ""), result)
-
-
-KINDS: dict[str, type | tuple[type, ...]] = {
-    "str": str,
-    "float": (int, float),
-    "list": list,
-    "dict": dict,
-}
-
-
-def _typed(value: SubmissionResult | PartResult | TestResult) -> bool:
-    """Every field of the type its class declares (the first level of it: a str, a
-    number, a list, a dict)."""
-    for field in fields(value):
-        item = getattr(value, field.name)
-        kind = KINDS.get(str(field.type).split("[")[0].split(" |")[0])
-        if (item is None and "None" in str(field.type)) or kind is None:
-            continue
-        if not isinstance(item, kind) or isinstance(item, bool):
-            return False
-    if isinstance(value, TestResult):
-        return value.outcome in OUTCOMES
-    inner = value.parts if isinstance(value, SubmissionResult) else value.tests
-    listed = [*getattr(value, "notes", []), *getattr(value, "cell_errors", [])]
-    return all(_typed(item) for item in inner) and all(
-        isinstance(item, (str, dict)) for item in listed
-    )

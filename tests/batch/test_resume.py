@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder.batch.resume import Journal, dependencies, discard, journal_path, submission_key
+from autograder.batch.resume import Journal, dependencies, journal_path, submission_key
 from autograder.batch.run import run_batch
 from autograder.cli import main
 from autograder.errors import StorageError, UsageError
@@ -298,19 +298,6 @@ def test_resume_with_a_line_that_is_not_a_result_says_so_and_grades_on(tmp_path)
 
 
 # --- one journal per batch: a second batch with the same --json is refused ---
-
-def test_a_journal_is_held_by_one_batch_and_removed_only_by_it(tmp_path):
-    path = tmp_path / "r.json.partial.jsonl"
-    first = Journal(path, "toy")
-    with pytest.raises(UsageError, match="another batch is writing its results with the same --json"):
-        Journal(path, "toy", resume=True)
-    with pytest.raises(UsageError, match="another batch"):
-        Journal(path, "toy")  # without --resume it would have emptied the first batch's journal
-    assert discard(path) and path.is_file()  # the first batch's, in use: left where it is
-    first.close()
-    assert discard(path) and not path.exists()
-    Journal(path, "toy").close()  # the next batch starts a new one
-
 
 @pytest.mark.slow
 def test_a_second_batch_with_the_same_json_is_refused_and_the_first_finishes(tmp_path):
