@@ -44,6 +44,14 @@ def nbgrader_config(root: Path):
     return config
 
 
+def course_directory(assignment: Assignment):
+    """nbgrader's CourseDirectory for the course, with the course's
+    nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=nbgrader_config(assignment.root))
+
+
 def _config_failure(path: Path, error: BaseException) -> str:
     """What went wrong in nbgrader_config.py, at which line, and what to do."""
 

@@ -33,12 +33,13 @@ from pathlib import Path
 import nbformat
 
 from ..course.config import Assignment
+from ..course.generate import course_directory
 from ..errors import SubmissionFilesError
 from ..results import NbgraderFiles, SubmissionResult
 from ..running.nbgrader_files import SECRET, TIMESTAMP
 from .executed import executed_notebook
 from .feedback import write_page
-from .gradebook import course_directory, submission_time
+from .gradebook import submission_time
 
 
 class CourseFolders:
