@@ -1,5 +1,5 @@
-"""A Gradescope autograder for one assignment: `build` writes the zip, `run` grades
-inside Gradescope.
+"""A Gradescope autograder for one assignment: `run` grades inside Gradescope (the zip
+is gradescope_zip.py's).
 
 The zip holds setup.sh (installs Python and this package with its dependencies),
 run_autograder, the package source, and the course files grading needs: the hidden
@@ -20,18 +20,9 @@ voids the grading (`CourseCopy`).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.metadata
 import json
-import os
-import shutil
-import stat
 import sys
-import tempfile
 import time
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import settings
@@ -41,133 +32,7 @@ from ..grade import Grader
 from ..results import SubmissionResult
 from ..running.launch import Launch, package_dir
 from ..running.sandbox import build_launch
-from ..suite.refcache import CACHE_DIR
-
-SKIPPED = ("__pycache__", ".ipynb_checkpoints")
-# the Python of the image setup.sh builds
-IMAGE_PYTHON = "/autograder/venv/bin/python"
-SETUP = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image.
-set -euo pipefail
-apt-get install -y --no-install-recommends python3.11 python3.11-venv bubblewrap \\
-    || apt-get install -y --no-install-recommends python3 python3-venv bubblewrap
-PYTHON_FOR_VENV="$(command -v python3.11 || command -v python3)"
-"$PYTHON_FOR_VENV" -m venv /autograder/venv
-{python} -m pip install --quiet --upgrade pip
-{python} -m pip install --quiet /autograder/source/package
-# Grading the master once fills the reference cache (course/.autograder/cache) in the
-# image, so that no submission waits for the reference's results. A failure here only
-# costs that time.
-{python} -m autograder --course /autograder/source/course validate {name} \\
-    || echo "validating {name} failed: each submission computes the reference" \\
-        "results itself"
-"""
-RUN = """\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission. GRADESCOPE_ROOT and PYTHON let it run
-# outside Gradescope. It grades only in the sandbox (bubblewrap); where that cannot
-# start, `export AUTOGRADER_SANDBOX=auto` here grades without it, and every result says
-# so.
-set -euo pipefail
-ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
-PYTHON="${{PYTHON:-/autograder/venv/bin/python}}"
-export PYTHONPATH="$ROOT/source/package${{PYTHONPATH:+:$PYTHONPATH}}"
-exec "$PYTHON" -m {module} "$ROOT" {name}
-"""
-
-
-def build(assignment: Assignment, output: Path) -> Path:
-    """Write the autograder zip for `assignment` to `output`."""
-    for path, what in (
-        (assignment.release_dir, f"run `autograder release {assignment.name}` first"),
-        (assignment.master_notebook, "the master notebook is missing"),
-        (assignment.reference_file, "the reference solutions are missing"),
-    ):
-        if not path.exists():
-            raise UsageError(
-                f"cannot build the Gradescope autograder: {path} does not exist; {what}"
-            )
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(output.name + ".tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(
-            archive,
-            "setup.sh",
-            SETUP.format(name=assignment.name, python=IMAGE_PYTHON),
-            executable=True,
-        )
-        _add_text(
-            archive,
-            "run_autograder",
-            RUN.format(name=assignment.name, module=__spec__.name),
-            executable=True,
-        )
-        _add_text(archive, "package/pyproject.toml", package_metadata())
-        _add_tree(archive, package_dir(), "package/autograder", suffixes=(".py",))
-        course = assignment.root
-        for folder in (
-            assignment.suite_dir,
-            assignment.source_dir,
-            assignment.release_dir,
-        ):
-            _add_tree(
-                archive, folder, f"course/{folder.relative_to(course).as_posix()}"
-            )
-        _add_tree(
-            archive,
-            assignment.reference_file.parent,
-            "course/solutions",
-            suffixes=(".py",),
-        )
-        if (course / "nbgrader_config.py").is_file():
-            archive.write(course / "nbgrader_config.py", "course/nbgrader_config.py")
-    os.replace(temporary, output)
-    return output
-
-
-def package_metadata() -> str:
-    """A pyproject.toml that installs this package with the dependencies it was
-    installed with."""
-    dependencies = [
-        r
-        for r in importlib.metadata.requires("autograder") or []
-        if "extra ==" not in r
-    ]
-    listed = "".join(f"    {json.dumps(r)},\n" for r in dependencies)
-    return (
-        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = '
-        '"setuptools.build_meta"\n\n[project]\nname = "autograder"\nversion = '
-        f'"{importlib.metadata.version("autograder")}"\nrequires-python = '
-        '">=3.11"\ndependencies = '
-        f'[\n{listed}]\n\n[tool.setuptools.packages.find]\ninclude = ["autograder*"]\n'
-    )
-
-
-def _add_text(
-    archive: zipfile.ZipFile, name: str, text: str, executable: bool = False
-) -> None:
-    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.external_attr = (0o100755 if executable else 0o100644) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, text)
-
-
-def _add_tree(
-    archive: zipfile.ZipFile, folder: Path, prefix: str, suffixes: tuple[str, ...] = ()
-) -> None:
-    for path in sorted(folder.rglob("*")):
-        if (
-            path.is_file()
-            and not any(part in SKIPPED for part in path.parts)
-            and (not suffixes or path.suffix in suffixes)
-        ):
-            archive.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
-
-
-# -- inside Gradescope
-# -------------------------------------------------------------------------------
+from .course_copy import CourseCopy
 
 
 def submitted_notebook(folder: Path, assignment: Assignment) -> Path:
@@ -333,93 +198,6 @@ def sandbox_launch(assignment: Assignment) -> Launch:
             "grade without it (results then say so)"
         )
     return launch
-
-
-@dataclass
-class CourseCopy:
-    """The course files grading reads, copied before any student code runs into a folder
-    of the grader's own (under the system's temporary folder: the sandbox gives the
-    worker a /tmp of its own), every file read-only; `changed` lists those that differ
-    afterwards. Without the sandbox, as root, nothing on this machine is out of the
-    notebook's reach: the copy and its check then catch a notebook that rewrites the
-    hidden tests, they do not stop one that also hides it."""
-
-    assignment: Assignment  # loaded from the copy
-    folder: Path
-    before: dict[str, str]
-
-    @classmethod
-    def make(cls, assignment: Assignment) -> CourseCopy:
-        folder = Path(tempfile.mkdtemp(prefix="autograder-course-"))
-        root = assignment.root
-        for source in (
-            assignment.suite_dir,
-            assignment.source_dir,
-            assignment.release_dir,
-            assignment.reference_file.parent,
-            root / CACHE_DIR,
-        ):
-            if source.is_dir():
-                shutil.copytree(
-                    source,
-                    folder / source.relative_to(root),
-                    ignore=shutil.ignore_patterns(*SKIPPED),
-                )
-        copy = load_assignment(assignment.name, folder)
-        # files before their folders
-        for path in sorted(folder.rglob("*"), reverse=True):
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        folder.chmod(0o500)
-        return cls(copy, folder, _fingerprint(folder))
-
-    def changed(self) -> list[str]:
-        """Files that changed, went or came since the copy; only the reference cache may
-        gain files."""
-        after = _fingerprint(self.folder)
-        cache = f"{CACHE_DIR.as_posix()}/"
-        return [
-            path
-            for path in sorted(set(self.before) | set(after))
-            if self.before.get(path) != after.get(path)
-            and not (path not in self.before and path.startswith(cache))
-        ]
-
-    def remove(self) -> None:
-        """Gone, as far as it can be: nothing here may keep results.json from being
-        written."""
-        with contextlib.suppress(OSError):
-            for folder in [
-                self.folder,
-                *(
-                    p
-                    for p in self.folder.rglob("*")
-                    if p.is_dir() and not p.is_symlink()
-                ),
-            ]:
-                folder.chmod(0o700)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _fingerprint(folder: Path) -> dict[str, str]:
-    """Each entry's path in `folder` -> what it holds: a file's SHA-256, a link's
-    target, another kind's mode (never opened: a FIFO would block), without following
-    links."""
-    found = {}
-    for parent, folders, names in os.walk(folder):
-        for name in names + [
-            f for f in folders if os.path.islink(os.path.join(parent, f))
-        ]:
-            path = Path(parent, name)
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                held = f"link to {os.readlink(path)}"
-            elif stat.S_ISREG(mode):
-                with open(path, "rb") as file:
-                    held = hashlib.file_digest(file, "sha256").hexdigest()
-            else:
-                held = f"mode {mode:o}"
-            found[path.relative_to(folder).as_posix()] = held
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:
