@@ -24,6 +24,7 @@ TIERS = [
     ["autograder.batch"],  # whole batches
     ["autograder.verbs"],  # the commands besides grading
     ["autograder.authoring"],  # the public module for course authors: nothing of ours imports it
+    ["autograder.commands"],  # what each verb of the command does
     ["autograder.cli"],
     ["autograder.__main__"],
 ]
