@@ -122,8 +122,8 @@ def ship(client, bundle: Bundle) -> tuple[list[str], int]:
         first = next(iter(failed.values()))
         raise UsageError(
             f"no Dask worker could unpack the course ({type(first).__name__}: "
-            f"{first}); check the "
-            f"workers' disk space, or set {BUNDLES_VARIABLE} to a folder they can write"
+            f"{first}); check the workers' disk space, or set {BUNDLES_VARIABLE} to a "
+            "folder they can write"
         )
     return ready, len(missing) - len(failed)
 

@@ -138,8 +138,8 @@ def _advice(cause: str) -> str:
     if "submissions associated" in cause:
         return (
             "the gradebook holds submissions graded against the master as it was: put "
-            "back the cells "
-            "that were added or removed, or release it as a new assignment"
+            "back the cells that were added or removed, or release it as a new "
+            "assignment"
         )
     if "database" in cause.lower() or "sqlite" in cause.lower():
         return (

@@ -149,9 +149,9 @@ class GradebookWriter:
         except Exception as error:  # the course's plugin, or the database
             raise GradebookError(
                 f"stored the scores of {student}, but nbgrader's late-submission "
-                "penalty could not "
-                f"be applied ({type(error).__name__}: {_first_line(error)}); check "
-                "AssignLatePenalties.plugin_class in nbgrader_config.py"
+                f"penalty could not be applied ({type(error).__name__}: "
+                f"{_first_line(error)}); check AssignLatePenalties.plugin_class in "
+                "nbgrader_config.py"
             ) from None
 
     def _submission(self, student_id: str):

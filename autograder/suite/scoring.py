@@ -30,8 +30,8 @@ def test_points(assignment: Assignment, outcomes: list[Outcome]) -> dict[str, fl
             raise ConfigError(
                 toml,
                 f"parts.{part}",
-                f"no hidden test belongs to this part; add "
-                f"test_{part}.py or mark tests with @pytest.mark.part('{part}')",
+                f"no hidden test belongs to this part; add test_{part}.py or mark "
+                f"tests with @pytest.mark.part('{part}')",
             )
         fixed = sum(o.points for o in tests if o.points is not None)
         shared = [o for o in tests if o.points is None]
