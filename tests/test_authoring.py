@@ -12,7 +12,7 @@ import autograder.authoring as authoring
 import package_imports
 from autograder import errors, mismatch
 from autograder.course import datafile
-from autograder.suite import assertions, misconceptions
+from autograder.suite import assertions, catalogue, misconceptions
 from autograder.verbs import new
 from conftest import REPO
 
@@ -33,7 +33,7 @@ def course_files() -> list[Path]:
 
 
 def test_every_public_name_is_the_package_s_own_object():
-    homes = [mismatch, assertions, misconceptions, errors]
+    homes = [mismatch, assertions, misconceptions, catalogue, errors]
     for name in authoring.__all__:
         public = getattr(authoring, name)
         if name == "read_table":  # a function of its own, so that importing it costs no pandas
