@@ -30,6 +30,7 @@ import socket
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV = 0x2, 0x4
@@ -100,7 +101,7 @@ def _private_tmp(size: int, files: int, report: int | None = None) -> bool:
     # /proc/self/*_map are root's while the process is not dumpable (the zygote's setting, inherited);
     # the caller makes it undumpable again before student code runs
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) != 0:
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) != 0:
         return False
     try:
         _write("/proc/self/setgroups", "deny")
@@ -171,6 +172,30 @@ def copy_release(source: str, target: str) -> None:
             shutil.copytree(path, os.path.join(target, entry))
         elif not entry.endswith(".ipynb"):
             shutil.copy(path, target)
+
+
+IPC_TABLES = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}  # /proc/sysvipc/<table>: its remover
+IPC_RMID = 0
+
+
+def remove_ipc() -> int:
+    """Remove the System V shared memory, queues and semaphores this process may remove (those a submission
+    made, where it had no IPC namespace of its own): they would outlive it, for the next one to read.
+    How many are left."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    left = 0
+    for table, remover in IPC_TABLES.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as listing:
+                rows = listing.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                args = (int(fields[1]), 0, IPC_RMID, None) if table == "sem" else (int(fields[1]), IPC_RMID, None)
+                left += getattr(libc, remover)(*args) != 0
+    return left
 
 
 def empty(folder: str) -> list[str]:

@@ -276,6 +276,8 @@ class Zygote:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
             self._clean_tmp()
+        if self.own_tmp and scratch.remove_ipc():  # in the sandbox's IPC namespace: a submission without its own
+            self.broken = "System V objects a submission made could not be removed"
         if processes.own_state() != self.state:  # a submission lowered a limit or the priority of this process
             self.broken = "its resource limits or scheduling were changed by a submission"
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from toycourse import REFERENCE, SUITE, make_course
+from toycourse import REFERENCE, SUITE, make_course, notebook_runner
 
 from autograder.grade import Grader
 from autograder.results import SubmissionResult
 from autograder.running.sandbox import build_launch, fresh_tmp
+from autograder.running.worker_process import Worker
 
 from adversarial.scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, LEFT_BEHIND, TOML
 from adversarial.scenarios import graded_fully, reported
@@ -126,3 +127,40 @@ def test_a_course_under_tmp_is_graded_without_the_sandbox_too(tmp_path_factory):
     nbformat.write(notebook, course.submissions / "under-tmp.ipynb")
     with Grader(course.assignment(), launch) as grader:
         graded_fully(grader.grade("under-tmp", course.submissions / "under-tmp.ipynb"))
+
+
+IPC_WRITE = '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+def leave(text):
+    ident = libc.shmget(4242, 4096, 0o1600)
+    address = libc.shmat(ident, None, 0)
+    ctypes.memmove(address, text.encode(), len(text))
+    return ident >= 0
+'''
+IPC_READ = '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+def find():
+    ident = libc.shmget(4242, 0, 0)
+    if ident < 0:
+        return None
+    return ctypes.string_at(libc.shmat(ident, None, 0), 6).decode()
+'''
+
+
+@pytest.mark.parametrize("mode", ["fresh", "shared"])
+def test_system_v_shared_memory_never_reaches_the_next_submission(mode, tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp(f"ipc-{mode}"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOGRADER_FRESH_TMP", "on" if mode == "fresh" else "off")
+        launch = build_launch(course.assignment().release_dir)
+    if launch.missing or (mode == "fresh" and fresh_tmp(launch) is not None):
+        pytest.skip("needs the sandbox (and for `fresh`, namespaces per submission)")
+    with Worker(launch) as worker, notebook_runner(worker, course.assignment().limits) as run:
+        writer = run([IPC_WRITE])
+        assert writer.call("leave", "secret") is True
+        writer.close()
+        assert run([IPC_READ]).call("find") is None
