@@ -40,11 +40,18 @@ class Parts:
         self.saved: snapshot.Entry | None = None
         self.pid: int | None = None  # the current part's process
         self.ended: int | None = None  # a descriptor that is readable once it has ended (pidfd)
+        self.quiet: dict[str, int] | None = None  # the notebook's threads' switches when it was last stopped
 
     def begin(self, to_child: int, to_child_read: int, from_child: int) -> None:
-        """A new process for the next part (or the same part again), from the notebook's state."""
+        """A new process for the next part (or the same part again), from the notebook's state. What ran
+        last is killed before the notebook's process is stopped (a part that keeps waking it cannot outlast
+        the stop), again after (what it started meanwhile), and it must not have run since it was stopped."""
+        self.end()
         self._stop(self.notebook)
         self.end()
+        if self.quiet is not None and _switches(self.notebook) != self.quiet:
+            raise PartFailed("the notebook's process ran while the tests did (a signal or a tracer woke it), so "
+                             "its state may hold what a part left; the notebook runs again")
         _drain(to_child_read)
         _drain(from_child)
         try:
@@ -55,11 +62,14 @@ class Parts:
         except snapshot.TooLarge:
             raise PartFailed(f"the notebook left more than {self.caps[0] / 2**20:g} MB or {self.caps[1]} files "
                              "in its folders") from None
+        except RecursionError:
+            raise PartFailed("the notebook left folders nested too deep to put back") from None
         except OSError as error:
             raise PartFailed(f"the notebook's files could not be put back ({error.strerror or error})") from None
         os.kill(self.notebook, signal.SIGCONT)
         reply = self._fork(to_child, from_child)
         self._stop(self.notebook)
+        self.quiet = _switches(self.notebook)
         self.pid = _part_process(self.notebook, reply.get("forked"))
         processes.kill_descendants(keep=(self.child, self.notebook, self.pid))  # anything else it started
         _drain(from_child)  # whatever the notebook's process wrote after its answer
@@ -82,7 +92,7 @@ class Parts:
         except ProcessLookupError:
             raise PartFailed("the notebook's process is gone") from None
         for _ in range(5000):  # stopped, as /proc/PID/stat says ("T"), within a second
-            if _state(pid) in (b"T", b"t", b"Z", b"X", None):
+            if _state(pid) in (b"T", b"Z", b"X", None):  # not "t": a tracer's stop, which it can end
                 return
             time.sleep(0.0002)
         raise PartFailed("the notebook's process could not be stopped")
@@ -140,6 +150,22 @@ def _part_process(notebook: int, forked: int) -> int:
         if processes.inner_pid(pid) == forked:
             return pid
     raise PartFailed("the process for the next tests ended before they started")
+
+
+def _switches(pid: int) -> dict[str, int]:
+    """Each thread of `pid` -> how often it has been switched to and from: the same later means none ran."""
+    found = {}
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/status", "rb") as status:
+                found[thread] = sum(int(line.split()[1]) for line in status if b"ctxt_switches:" in line)
+        except (OSError, ValueError, IndexError):
+            found[thread] = -1
+    return found
 
 
 def _state(pid: int) -> bytes | None:

@@ -29,6 +29,8 @@ import signal
 import socket
 import sys
 
+from . import snapshot
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
@@ -199,35 +201,23 @@ def remove_ipc() -> int:
 
 
 def empty(folder: str) -> list[str]:
-    """Delete everything inside `folder` (making read-only folders writable first); what is left."""
-    def writable_then_retry(function, path, _):
-        try:
-            os.chmod(os.path.dirname(path) or ".", 0o700)
-            if os.path.isdir(path) and not os.path.islink(path):
-                os.chmod(path, 0o700)
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                function(path)
-        except OSError:
-            pass
-
+    """Delete everything inside `folder` (making read-only folders writable first, however deep they go,
+    never through a link); what is left."""
     try:
-        entries = os.listdir(folder)
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return []
-    for entry in entries:
-        path = os.path.join(folder, entry)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, onerror=writable_then_retry)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
     try:
-        return os.listdir(folder)
+        for entry in os.listdir(descriptor):
+            try:
+                snapshot.remove(descriptor, entry)
+            except OSError:
+                pass
+        return os.listdir(descriptor)
     except OSError:
         return []
+    finally:
+        os.close(descriptor)
 
 
 def over_limit(folder: str, max_bytes: int, max_files: int) -> str:

@@ -134,16 +134,33 @@ def _make(folder: int, name: str, entry: Entry, existing: os.stat_result | None)
 
 
 def remove(folder: int, name: str) -> None:
-    """Delete `name` in `folder`, a folder with all it holds (made writable first), never through a link."""
-    info = os.lstat(name, dir_fd=folder)
-    if not stat.S_ISDIR(info.st_mode):
-        os.unlink(name, dir_fd=folder)
-        return
-    os.chmod(name, 0o700, dir_fd=folder)  # a folder, not a link (nothing of the submission runs meanwhile)
-    with _opened_dir(folder, name, None) as inner:
-        for entry in os.listdir(inner):
-            remove(inner, entry)
-    os.rmdir(name, dir_fd=folder)
+    """Delete `name` in `folder`, a folder with all it holds (made writable first), never through a link.
+    However deep it goes: the folders inside are moved up beside it before they are emptied."""
+    pending, moved = [name], 0
+    while pending:
+        entry = pending.pop()
+        if not stat.S_ISDIR(os.lstat(entry, dir_fd=folder).st_mode):
+            os.unlink(entry, dir_fd=folder)
+            continue
+        os.chmod(entry, 0o700, dir_fd=folder)  # a folder, not a link (nothing of the submission runs meanwhile)
+        with _opened_dir(folder, entry, None) as inner:
+            for child in os.listdir(inner):
+                if not stat.S_ISDIR(os.lstat(child, dir_fd=inner).st_mode):
+                    os.unlink(child, dir_fd=inner)
+                    continue
+                while _exists(folder, f".removed-{moved}"):
+                    moved += 1
+                os.rename(child, f".removed-{moved}", src_dir_fd=inner, dst_dir_fd=folder)
+                pending.append(f".removed-{moved}")
+        os.rmdir(entry, dir_fd=folder)
+
+
+def _exists(folder: int, name: str) -> bool:
+    try:
+        os.lstat(name, dir_fd=folder)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 class _opened_dir:

@@ -138,6 +138,9 @@ class Zygote:
         except OSError as error:
             self.kill_child()
             return {"ok": False, "crashed": f"the next tests could not be started ({error.strerror or error})"}
+        except Exception as error:  # whatever the submission left, the worker itself goes on
+            self.kill_child()
+            return {"ok": False, "crashed": f"the next tests could not be started ({type(error).__name__})"}
         return {"ok": True}
 
     def relay(self, request: dict, timeout: float) -> dict:

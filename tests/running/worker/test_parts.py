@@ -123,3 +123,37 @@ def test_the_notebooks_errors_still_reach_the_tests(run):
     assert session.call("fine") == 2
     with pytest.raises(StudentError):
         session.call("missing_name")
+
+
+WAKE = [
+    "import os, signal, sys\nmemory = []",
+    "def remember(value):\n    memory.append(value)\n    return [os.getpid(), list(memory)]",
+    "def recall():\n    return list(memory)",
+    # the part's process stops reading the grader's requests and wakes the notebook's, which then serves them
+    "def wake():\n    me = sys._getframe(1).f_locals['self']\n    r, w = os.pipe()\n    wake.keep = w\n"
+    "    os.dup2(r, me.rfd)\n    os.kill(os.getppid(), signal.SIGCONT)\n    return True",
+]
+
+
+def test_a_part_that_wakes_the_notebooks_process_carries_nothing_to_the_next_part(run):
+    session = run(WAKE)
+    session.begin_part("first", isolating=False)
+    assert session.call("wake") is True
+    session.call("remember", "from the first part")  # answered by whichever process reads the requests
+    session.begin_part("second", isolating=False)
+    try:
+        seen = session.call("recall")
+    except WorkerCrashed as crashed:  # the worker saw that the notebook's process ran: it runs the notebook again
+        assert "ran while the tests did" in str(crashed)
+        seen = session.call("recall")
+    assert seen == []
+
+
+def test_folders_nested_too_deep_to_put_back_cost_that_submission_only(run):
+    session = run(["import os\nfolder = os.open('/tmp', os.O_RDONLY)\nfor _ in range(1200):\n"
+                   "    os.mkdir('d', dir_fd=folder)\n    folder = os.open('d', os.O_RDONLY, dir_fd=folder)",
+                   "def fine():\n    return 1"])
+    session.begin_part("first", isolating=False)
+    with pytest.raises(WorkerCrashed, match="nested too deep"):
+        session.call("fine")
+    assert run(["def also_fine():\n    return 2"]).call("also_fine") == 2  # the same worker, the next submission

@@ -96,3 +96,18 @@ def test_a_folder_over_the_bounds_is_refused(folder):
         snapshot.take(descriptor, 1024, 100)
     with pytest.raises(snapshot.TooLarge):
         snapshot.take(descriptor, 1 << 20, 3)
+
+
+def test_a_folder_nested_deeper_than_python_recurses_is_removed(tmp_path):
+    descriptor = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    inner = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    for level in range(1500):
+        os.mkdir("d", dir_fd=inner)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=inner)
+        if level % 100 == 0:
+            os.close(os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=inner))
+    try:
+        snapshot.remove(descriptor, "d")
+        assert os.listdir(descriptor) == []
+    finally:
+        os.close(descriptor)
