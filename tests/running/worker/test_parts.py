@@ -157,3 +157,13 @@ def test_folders_nested_too_deep_to_put_back_cost_that_submission_only(run):
     with pytest.raises(WorkerCrashed, match="nested too deep"):
         session.call("fine")
     assert run(["def also_fine():\n    return 2"]).call("also_fine") == 2  # the same worker, the next submission
+
+
+def test_the_tests_of_one_part_share_its_process(run):
+    session = run(["import os\ndef pid():\n    return os.getpid()"])
+    session.begin_part("first", isolating=False)
+    first = session.call("pid")
+    session.begin_part("".join(["fir", "st"]), isolating=False)  # the next test names its part anew
+    assert session.call("pid") == first
+    session.begin_part("second", isolating=False)
+    assert session.call("pid") != first
