@@ -1,12 +1,14 @@
-"""nbgrader's files beside a submitted notebook (timestamp.txt, submission_secret.txt), read together with
-the notebook, so that everything written for a submission (its gradebook row and late penalty, autograded/,
-feedback/) describes the bytes that were graded.
+"""nbgrader's files beside a submitted notebook (timestamp.txt, submission_secret.txt),
+read together with the notebook, so that everything written for a submission (its
+gradebook row and late penalty, autograded/, feedback/) describes the bytes that were
+graded.
 
-`nbgrader collect --update` replaces a student's submitted/<student>/<assignment>/ folder (it removes it, then
-copies the newer submission in) whenever the student submits again, also while a batch grades that folder.
-The notebook is read between two reads of these files, again while they differ, so the files recorded with
-the notebook are those that were there when it was read; the batch checks the folder once more when it
-writes the results (`batch/publish.py`) and says when a newer submission came in since.
+`nbgrader collect --update` replaces a student's submitted/<student>/<assignment>/
+folder (it removes it, then copies the newer submission in) whenever the student submits
+again, also while a batch grades that folder. The notebook is read between two reads of
+these files, again while they differ, so the files recorded with the notebook are those
+that were there when it was read; the batch checks the folder once more when it writes
+the results (`batch/publish.py`) and says when a newer submission came in since.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from ..errors import InvalidSubmission
 from ..results import NbgraderFiles
@@ -30,7 +32,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Read(Generic[T]):
-    """What `load` gave (or the InvalidSubmission it raised) and nbgrader's files read with it."""
+    """What `load` gave (or the InvalidSubmission it raised) and nbgrader's files read
+    with it."""
 
     value: T | None
     error: InvalidSubmission | None
@@ -40,17 +43,20 @@ class Read(Generic[T]):
         """The value; the load's InvalidSubmission when it raised one."""
         if self.error is not None:
             raise self.error
-        return self.value
+        return cast(T, self.value)  # set whenever `load` raised nothing
 
 
 def read_files(folder: Path) -> NbgraderFiles:
     """timestamp.txt and submission_secret.txt in `folder` as they are now."""
-    return NbgraderFiles(timestamp=_text(folder / TIMESTAMP), secret=_text(folder / SECRET))
+    return NbgraderFiles(
+        timestamp=_text(folder / TIMESTAMP), secret=_text(folder / SECRET)
+    )
 
 
 def read_together(notebook: Path, load: Callable[[], T]) -> Read[T]:
-    """`load()`, which reads `notebook`, with nbgrader's files beside it as they were meanwhile: the files are
-    read before and after, and all of it again while the two reads differ (a collect replacing the folder)."""
+    """`load()`, which reads `notebook`, with nbgrader's files beside it as they were
+    meanwhile: the files are read before and after, and all of it again while the two
+    reads differ (a collect replacing the folder)."""
     value, error, files = None, None, None
     for _ in range(ATTEMPTS):
         before = read_files(notebook.parent)

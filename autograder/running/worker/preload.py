@@ -1,4 +1,5 @@
-"""What the worker imports once, before it forks any submission's process: NumPy, pandas, Matplotlib."""
+"""What the worker imports once, before it forks any submission's process: NumPy,
+pandas, Matplotlib."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import os
 import shutil
 import tempfile
 
-FONTS = "/opt/fonts"  # launch.INSIDE_FONTS: Matplotlib's font list, when the grader has one
+# launch.INSIDE_FONTS: Matplotlib's font list, when the grader has one
+FONTS = "/opt/fonts"
 
 
 def preload() -> None:
-    """The heavy imports every notebook needs, done once before any fork; Matplotlib starts from the
-    font list the grader hands the sandbox (copied to a cache folder it can write), if any."""
+    """The heavy imports every notebook needs, done once before any fork; Matplotlib
+    starts from the font list the grader hands the sandbox (copied to a cache folder it
+    can write), if any."""
     if os.path.isdir(FONTS):
         cache = os.path.join(tempfile.gettempdir(), "matplotlib")
         os.makedirs(cache, mode=0o700, exist_ok=True)
@@ -21,7 +24,7 @@ def preload() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.pyplot
     import numpy  # noqa: F401
     import pandas  # noqa: F401
 

@@ -1,6 +1,7 @@
-"""The processes of one submission: how the forked child is made ready before any student code runs
-(its own session, namespaces, folder and limits), how to tell how it ended, and the sweep of every
-process it left behind. Used by the zygote (zygote.py), which never runs student code itself.
+"""The processes of one submission: how the forked child is made ready before any
+student code runs (its own session, namespaces, folder and limits), how to tell how it
+ended, and the sweep of every process it left behind. Used by the zygote (zygote.py),
+which never runs student code itself.
 """
 
 from __future__ import annotations
@@ -17,13 +18,22 @@ import time
 from .. import protocol
 from . import scratch
 
-BROKEN_WORKER = 70  # exit code of a child whose own worker code failed (the notebook broke Python itself)
+# exit code of a child whose own worker code failed (the notebook broke Python itself)
+BROKEN_WORKER = 70
 PR_SET_DUMPABLE = 4
 
 
-def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, ...], reply: int,
-                fresh_tmp: bool, report: int | None = None) -> None:
-    """Runs in the forked child before any student code: its own session, files and limits."""
+def enter_child(
+    release_dir: str,
+    fallback: str,
+    limits: dict,
+    keep: tuple[int, ...],
+    reply: int,
+    fresh_tmp: bool,
+    report: int | None = None,
+) -> None:
+    """Runs in the forked child before any student code: its own session, files and
+    limits."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # stray writes to the real stdout/stderr go nowhere
@@ -40,11 +50,14 @@ def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, 
         if report is not None:
             os.close(report)  # said (or not) before any student code runs
     os.chdir(folder)
-    sys.path.insert(0, folder)  # as Jupyter does: the notebook's folder, the submission's own
+    # as Jupyter does: the notebook's folder, the submission's own
+    sys.path.insert(0, folder)
     os.environ["HOME"] = folder
     os.environ["TMPDIR"] = scratch.PRIVATE_TMP if folder == scratch.WORKDIR else folder
-    tempfile.tempdir = None  # the zygote's choice of temporary folder is not this submission's
-    prctl(PR_SET_DUMPABLE, 0)  # siblings of the same user cannot read this process's memory
+    # the zygote's choice of temporary folder is not this submission's
+    tempfile.tempdir = None
+    # siblings of the same user cannot read this process's memory
+    prctl(PR_SET_DUMPABLE, 0)
     megabyte = 1024 * 1024
     address_space = _current_address_space() + int(limits["memory_mb"]) * megabyte
     _limit(resource.RLIMIT_AS, address_space)
@@ -56,7 +69,8 @@ def enter_child(release_dir: str, fallback: str, limits: dict, keep: tuple[int, 
 
 
 def wait_for(pid: int, seconds: float) -> int | None:
-    """The wait status of child `pid` if it ends within `seconds`, else None (it is still running)."""
+    """The wait status of child `pid` if it ends within `seconds`, else None (it is
+    still running)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -69,7 +83,8 @@ def wait_for(pid: int, seconds: float) -> int | None:
 
 
 def end_child(pid: int, grace: float) -> str:
-    """Kill child `pid` (after `grace` seconds to end by itself) and say how it ended."""
+    """Kill child `pid` (after `grace` seconds to end by itself) and say how it
+    ended."""
     code = wait_for(pid, grace)
     if code is None:
         try:
@@ -84,15 +99,24 @@ def end_child(pid: int, grace: float) -> str:
 
 
 def own_state() -> tuple:
-    """This process's resource limits, priority, CPUs and scheduling policy: what a child inherits and a
-    process of the same user can change from outside (prlimit, setpriority, sched_setaffinity)."""
-    limits = tuple(resource.getrlimit(getattr(resource, name)) for name in sorted(dir(resource))
-                   if name.startswith("RLIMIT_"))
-    return limits, os.getpriority(os.PRIO_PROCESS, 0), tuple(sorted(os.sched_getaffinity(0))), os.sched_getscheduler(0)
+    """This process's resource limits, priority, CPUs and scheduling policy: what a
+    child inherits and a process of the same user can change from outside (prlimit,
+    setpriority, sched_setaffinity)."""
+    limits = tuple(
+        resource.getrlimit(getattr(resource, name))
+        for name in sorted(dir(resource))
+        if name.startswith("RLIMIT_")
+    )
+    return (
+        limits,
+        os.getpriority(os.PRIO_PROCESS, 0),
+        tuple(sorted(os.sched_getaffinity(0))),
+        os.sched_getscheduler(0),
+    )
 
 
 def _limit(which: int, value: int) -> None:
-    soft, hard = resource.getrlimit(which)
+    _, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     try:
@@ -110,9 +134,10 @@ def _current_address_space() -> int:
 
 
 def kill_descendants(keep: tuple[int, ...] = ()) -> None:
-    """SIGKILL every process below this one (orphans were re-parented here) but those in `keep`, until
-    none is left; the processes below a kept one go too. Each is waited for through a pidfd (it has
-    ended, whoever its parent is), so that one more look at the table is enough."""
+    """SIGKILL every process below this one (orphans were re-parented here) but those in
+    `keep`, until none is left; the processes below a kept one go too. Each is waited
+    for through a pidfd (it has ended, whoever its parent is), so that one more look at
+    the table is enough."""
     me = os.getpid()
     for _ in range(50):
         doomed = [pid for pid in descendants(me) if pid not in keep]
@@ -131,10 +156,13 @@ def kill_descendants(keep: tuple[int, ...] = ()) -> None:
 
 
 def _wait_ended(pidfds: list[int], deadline: float) -> None:
-    """Wait until every process of `pidfds` has ended (or the deadline), then close the descriptors."""
+    """Wait until every process of `pidfds` has ended (or the deadline), then close the
+    descriptors."""
     waiting = list(pidfds)
     while waiting and time.monotonic() < deadline:
-        ended, _, _ = select.select(waiting, [], [], max(deadline - time.monotonic(), 0.0))
+        ended, _, _ = select.select(
+            waiting, [], [], max(deadline - time.monotonic(), 0.0)
+        )
         waiting = [fd for fd in waiting if fd not in ended]
     for fd in pidfds:
         os.close(fd)
@@ -146,8 +174,9 @@ def children(parent: int) -> list[int]:
 
 
 def _table() -> dict[int, tuple[int, bytes]]:
-    """pid -> (parent pid, state) of every process this one can see that has not ended (zombies are left out:
-    they run nothing, and one whose parent is stopped stays until that parent runs again)."""
+    """pid -> (parent pid, state) of every process this one can see that has not ended
+    (zombies are left out: they run nothing, and one whose parent is stopped stays until
+    that parent runs again)."""
     table: dict[int, tuple[int, bytes]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -174,7 +203,8 @@ def descendants(root: int) -> list[int]:
 
 
 def inner_pid(pid: int) -> int | None:
-    """`pid` as the process's own PID namespace numbers it (the last NSpid of its status), None if it is gone."""
+    """`pid` as the process's own PID namespace numbers it (the last NSpid of its
+    status), None if it is gone."""
     try:
         with open(f"/proc/{pid}/status", "rb") as handle:
             for line in handle:
@@ -186,8 +216,9 @@ def inner_pid(pid: int) -> int | None:
 
 
 def ended_status(pid: int) -> int | None:
-    """The wait status of process `pid` that has ended and whose parent has not collected it yet (a zombie:
-    its /proc/PID/stat shows its exit code to a process of the same user), else None."""
+    """The wait status of process `pid` that has ended and whose parent has not
+    collected it yet (a zombie: its /proc/PID/stat shows its exit code to a process of
+    the same user), else None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
@@ -209,11 +240,17 @@ def _reap() -> None:
 def describe_status(code: int) -> str:
     if os.WIFSIGNALED(code):
         number = os.WTERMSIG(code)
-        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        name = (
+            signal.Signals(number).name
+            if number in signal.Signals._value2member_map_
+            else str(number)
+        )
         return f"killed by signal {name}"
     if os.WEXITSTATUS(code) == BROKEN_WORKER:
-        return ("the grading code around it stopped working; did the notebook replace a Python built-in "
-                "or a numpy function, or delete a module?")
+        return (
+            "the grading code around it stopped working; did the notebook replace a "
+            "Python built-in or a numpy function, or delete a module?"
+        )
     return f"exited with code {os.WEXITSTATUS(code)}; did the code call os._exit()?"
 
 

@@ -1,8 +1,10 @@
-"""What a notebook sees as IPython while it is graded: magics and `!` lines turn into harmless calls.
+"""What a notebook sees as IPython while it is graded: magics and `!` lines turn into
+harmless calls.
 
-IPython's own transformer rewrites `%magic` and `!cmd` into `get_ipython()...` calls; this module
-provides a small `get_ipython()` that runs the few magics that execute code (`%time`, `%%capture`,
-...) and skips everything else with a note, as "Restart & Run All" would without side effects.
+IPython's own transformer rewrites `%magic` and `!cmd` into `get_ipython()...` calls;
+this module provides a small `get_ipython()` that runs the few magics that execute code
+(`%time`, `%%capture`, ...) and skips everything else with a note, as "Restart & Run
+All" would without side effects.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 _transformer = TransformerManager()
 
-# Magics whose body is ordinary code that should run; the rest (matplotlib, pip, load_ext, ...) are skipped.
+# Magics whose body is ordinary code that should run; the rest (matplotlib, pip,
+# load_ext, ...) are skipped.
 _RUN_BODY = {"time", "timeit", "capture", "prun", "%time", "%timeit"}
 
 
@@ -41,7 +44,8 @@ class GradingShell:
         if name in _RUN_BODY:
             self._run_source(cell)
         elif name == "writefile" and line.strip():
-            with open(line.split()[-1], "w") as handle:  # relative to the scratch folder
+            # relative to the scratch folder
+            with open(line.split()[-1], "w") as handle:
                 handle.write(cell)
         else:
             self._note(f"%%{name}")

@@ -211,7 +211,7 @@ class Zygote:
         /tmp, look at what the submission has written there every WATCH seconds meanwhile. A part's
         process that ends counts as sending (its end of file: the notebook's process holds the pipe too)."""
         running = self._part_running()
-        watched = [self.from_child, *([running.ended] if running else [])]
+        watched = [self.from_child, *([running.ended] if running and running.ended is not None else [])]
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
