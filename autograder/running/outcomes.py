@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import NotPlainData, StudentError
 from . import protocol
-from .worker_process import CellOutcome
+from .cell_outputs import CellOutcome
 
 
 class MissingFunction(StudentError):

@@ -14,8 +14,15 @@ from ..course.config import Limits
 from ..errors import NotPlainData, WorkerCrashed, WorkerTimeout
 from ..mismatch import Mismatch, call_text
 from . import protocol, references
-from .outcomes import Execution, MissingFunction, decode_value, missing_message, student_error
-from .worker_process import START_TIMEOUT, CellOutputs, Worker, cell_outcomes, error_fields
+from .cell_outputs import CellOutputs, cell_outcomes
+from .outcomes import (
+    Execution,
+    MissingFunction,
+    decode_value,
+    missing_message,
+    student_error,
+)
+from .worker_process import START_TIMEOUT, Worker, error_fields
 
 END_SECONDS = 10.0  # for the worker to clean up after a submission
 PART_SECONDS = 10.0  # for the worker to start a part's process (worker/parts.py)

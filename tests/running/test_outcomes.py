@@ -6,7 +6,7 @@ import pytest
 
 from autograder.errors import NotPlainData, StudentError
 from autograder.running.outcomes import Execution, decode_value, missing_message, student_error
-from autograder.running.worker_process import CellOutcome
+from autograder.running.cell_outputs import CellOutcome
 
 
 def test_a_stub_says_it_is_not_written_yet_and_an_error_names_the_students_line():

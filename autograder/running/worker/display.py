@@ -4,7 +4,7 @@ frames.
 
 Everything is plain data (`{"type": "stream" | "result" | "image" | "error", ...}`) that
 the grader checks again and turns into nbformat outputs itself
-(worker_process.CellOutputs): nothing here is trusted. Whatever runs student code (a
+(cell_outputs.CellOutputs): nothing here is trusted. Whatever runs student code (a
 repr, a figure's draw callbacks) runs under the cell's time limit, held by the caller.
 """
 

@@ -14,8 +14,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.grade import Grader
 from autograder.running.sandbox import build_launch
-from autograder.running.worker_process import Worker, cell_outcomes
-from toycourse import TOML, make_course, notebook_runner, wire
+from autograder.running.worker_process import Worker
+from toycourse import TOML, make_course, notebook_runner
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYS = {"stream": {"output_type", "name", "text"},
@@ -190,56 +190,6 @@ def test_outputs_never_make_the_notebooks_reply_too_large(run):
     session = run(["print('x' * 150_000)"], max_reply_mb=0.2, max_output_kb=150)  # the stream doubles the text
     (cell,) = session.execution.cells
     assert (session.execution.status, cell.status, len(cell.output), cell.outputs) == ("ok", "ok", 150_001, [])
-
-
-# -- a hostile reply -------------------------------------------------------------------------------
-
-SMALL_PNG = PNG_SIGNATURE + b"\0" * 16
-GOOD = base64.b64encode(SMALL_PNG).decode()
-
-
-def test_a_hostile_reply_gives_only_valid_capped_outputs():
-    huge = base64.b64encode(PNG_SIGNATURE + b"\0" * (2 << 20)).decode()
-    almost_1_mb = base64.b64encode(PNG_SIGNATURE + b"\0" * 1_000_000).decode()
-    bad = [{"type": "image", "png": "not base64 at all!"}, {"type": "image", "png": GOOD + "\n"},
-           {"type": "image", "png": GOOD[:-2]}, {"type": "image", "png": GOOD.replace("=", "") + "A="},
-           {"type": "image", "png": base64.b64encode(b"GIF89a" + b"\0" * 16).decode()},
-           {"type": "image", "png": huge}, {"type": "image", "png": 7}, {"type": "image"},
-           {"type": "stream", "text": ["a", "list"]}, {"type": "result", "text": None},
-           {"type": "error", "ename": 1, "evalue": "", "traceback": []},
-           {"type": "error", "ename": "E", "evalue": "v", "traceback": "not a list"},
-           {"output_type": "display_data", "data": {"text/html": "<script>alert(1)</script>"}, "metadata": {}},
-           "text", None, 7, ["nested"]]
-    raw = [
-        {"number": 1, "status": "ok", "output": "", "outputs": bad},
-        {"number": 2, "status": "error", "output": "x", "outputs": [
-            {"type": "stream", "text": "s" * 10**6}, {"type": "result", "text": "r" * 10**6},
-            {"type": "error", "ename": "E" * 10**4, "evalue": "v" * 10**6,
-             "traceback": ["l" * 10**4] * 1000 + [5, None]}]},
-        {"number": 3, "status": "ok", "output": "", "outputs": [
-            {"type": "image", "png": GOOD, "metadata": {"isolated": "yes"}, "data": {"text/html": "<b>"}}]},
-        *({"number": n, "status": "ok", "output": "", "outputs": [{"type": "image", "png": almost_1_mb}]}
-          for n in range(4, 14)),
-        *({"number": n, "status": "ok", "output": "", "outputs": [{"type": "image", "png": GOOD}] * 1000}
-          for n in range(14, 40)),
-        {"number": 40, "status": "ok", "output": "", "outputs": "not a list"},
-    ]
-    outcomes = cell_outcomes(raw, wire([""] * 40), output_limit=1000)
-    outputs = [cell.outputs for cell in outcomes]
-    assert outputs[0] == [] and outputs[-1] == []
-    stream, result, error = outputs[1]
-    assert len(stream["text"]) < 1100 and len(result["data"]["text/plain"]) < 10_100
-    assert len(error["ename"]) < 200 and len(error["evalue"]) < 600
-    assert len(error["traceback"]) <= 64 and all(len(line) < 400 for line in error["traceback"])
-    assert outputs[2] == [{"output_type": "display_data", "data": {"image/png": GOOD, "text/plain": "<Figure>"},
-                           "metadata": {}}]  # built by the grader: nothing of the child's dict passes through
-    images = [png_of(o) for cell in outputs for o in cell if o["output_type"] == "display_data"]
-    assert len(images) == 20 and all(image.startswith(PNG_SIGNATURE) for image in images)
-    assert all(kinds(cell) in ([], ["display_data"] * len(cell)) and len(cell) <= 4 for cell in outputs[2:])
-    assert sum(len(base64.b64encode(image)) for image in images) <= 8 * 2**20  # 8 MB of figures in all
-    assert 1 < sum(len(image) > 10**6 for image in images) < 10
-    for cell in outputs:
-        assert_valid(cell)
 
 
 # -- the display run: the notebook once more, on its own, before grading ----------------------------
