@@ -23,18 +23,14 @@ from pathlib import Path
 
 from .. import settings
 from ..errors import UsageError
+from .bwrap import INSIDE_FONTS, WORKER_GID, bwrap_help, bwrap_launch, worker_uid
 from .launch import (
     FRESH_TMP_VARIABLE,
-    INSIDE_FONTS,
-    WORKER_GID,
     WORKER_MODULE,
     Launch,
-    bwrap_help,
-    bwrap_launch,
     package_dir,
     plain_launch,
     with_files,
-    worker_uid,
 )
 
 MODE_VARIABLE = settings.SANDBOX

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from .. import settings
 from ..running import sandbox
-from ..running.launch import WORKER_UID, package_dir
+from ..running.bwrap import WORKER_UID
+from ..running.launch import package_dir
 
 
 @dataclass

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-# launch.INSIDE_FONTS: Matplotlib's font list, when the grader has one
+# bwrap.INSIDE_FONTS: Matplotlib's font list, when the grader has one
 FONTS = "/opt/fonts"
 
 
