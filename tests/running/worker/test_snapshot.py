@@ -103,9 +103,11 @@ def test_a_folder_nested_deeper_than_python_recurses_is_removed(tmp_path):
     inner = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     for level in range(1500):
         os.mkdir("d", dir_fd=inner)
-        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=inner)
+        parent, inner = inner, os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=inner)
+        os.close(parent)  # 1,500 open folders would leave later tests' select() out of range
         if level % 100 == 0:
             os.close(os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=inner))
+    os.close(inner)
     try:
         snapshot.remove(descriptor, "d")
         assert os.listdir(descriptor) == []
