@@ -42,6 +42,7 @@ TESTED_ELSEWHERE = {
     "autograder.running.worker_process": ["running/test_session.py", "running/worker/test_display.py"],
     "autograder.running.worker.child": ["running/test_session.py"],
     "autograder.running.worker.zygote": ["running/test_session.py", "running/test_sandbox.py"],
+    "autograder.running.worker.relay": ["running/test_session.py", "adversarial/test_process_budget.py"],
     "autograder.running.worker.processes": ["running/test_session.py", "adversarial/test_process_budget.py"],
     "autograder.running.worker.shell": ["running/test_session.py"],
     "autograder.outputs.terminal": ["batch/test_progress.py", "test_names.py"],
