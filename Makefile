@@ -28,6 +28,7 @@ demo: $(STAMP)
 		"out/feedback/<student>/student-admissions/, class report out/report.html, results out/results.{json,csv}"
 
 test: $(STAMP)
+	$(BIN)/mypy autograder
 	$(BIN)/autograder validate student-admissions
 	$(BIN)/autograder validate gradient-descent
 	$(BIN)/python -m pytest
