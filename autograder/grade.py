@@ -90,13 +90,7 @@ class Grader:
         self, student: str, path: Path, only_visible: bool = False
     ) -> SubmissionResult:
         started = time.monotonic()
-        result = SubmissionResult(
-            student=student,
-            notebook=str(path),
-            status="graded",
-            score=0.0,
-            max_score=self.assignment.max_score,
-        )
+        result = self._fresh_result(student, path)
         try:
             self._grade_into(result, path, only_visible)
         except InvalidSubmission as error:
@@ -118,15 +112,18 @@ class Grader:
     def refuse(self, student: str, path: Path, message: str) -> SubmissionResult:
         """The result of a notebook that could not be read (`message` says why), as
         `grade` makes it."""
-        result = SubmissionResult(
+        result = self._fresh_result(student, path)
+        self._fail(result, "invalid", message)
+        return result.bound()
+
+    def _fresh_result(self, student: str, path: Path) -> SubmissionResult:
+        return SubmissionResult(
             student=student,
             notebook=str(path),
             status="graded",
             score=0.0,
             max_score=self.assignment.max_score,
         )
-        self._fail(result, "invalid", message)
-        return result.bound()
 
     def _grade_into(
         self, result: SubmissionResult, path: Path, only_visible: bool

@@ -88,14 +88,7 @@ class Checker:
             raise Mismatch(f"{call} returned {_shape(array)}, expected {_shape(want)}")
         rtol = self.tolerance.rtol if rtol is None else rtol
         atol = self.tolerance.atol if atol is None else atol
-        with np.errstate(all="ignore"):
-            good = np.isclose(
-                array.astype(float),
-                want.astype(float),
-                rtol=rtol,
-                atol=atol,
-                equal_nan=True,
-            )
+        good = elementwise_close(array, want, rtol, atol)
         if not np.all(good):
             close = near_miss(array, want, good, rtol)
             if want.ndim and want.size > 12:
@@ -148,3 +141,17 @@ def near_miss(got: np.ndarray, want: np.ndarray, good: np.ndarray, rtol: float) 
 
 def _shape(array: np.ndarray) -> str:
     return "a single number" if array.ndim == 0 else f"an array of shape {array.shape}"
+
+
+def elementwise_close(
+    array: np.ndarray, want: np.ndarray, rtol: float, atol: float
+) -> np.ndarray:
+    """Which elements of `array` are close to `want` (nan where nan is expected)."""
+    with np.errstate(all="ignore"):
+        return np.isclose(
+            array.astype(float),
+            want.astype(float),
+            rtol=rtol,
+            atol=atol,
+            equal_nan=True,
+        )

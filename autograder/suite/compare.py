@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import AutograderError, NotPlainData, StudentError
 from ..mismatch import Mismatch, call_text, show
 from ..running.outcomes import MissingFunction
-from .assertions import Checker, numeric
+from .assertions import Checker, elementwise_close, numeric
 from .misconceptions import Catalogue
 
 # float32 keeps about 7 significant digits, and formulas that subtract from 1 (tanh
@@ -220,15 +220,7 @@ class Compare:
         if want.size < 2 or array.shape != want.shape:
             return None
         rtol, atol = self._tolerance(args)
-        with np.errstate(all="ignore"):
-            good = np.isclose(
-                array.astype(float),
-                want.astype(float),
-                rtol=rtol,
-                atol=atol,
-                equal_nan=True,
-            )
-        wrong = np.argwhere(~good)
+        wrong = np.argwhere(~elementwise_close(array, want, rtol, atol))
         return tuple(int(i) for i in wrong[0]) if len(wrong) else None
 
     def _call_one(
