@@ -16,7 +16,7 @@ import nbformat
 
 from autograder.course.config import load_assignment
 from autograder.errors import StudentError
-from autograder.running.session import MissingFunction
+from autograder.running.outcomes import MissingFunction
 from autograder.suite.runner import Suite
 
 REPO = Path(__file__).resolve().parent.parent

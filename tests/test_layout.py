@@ -30,7 +30,7 @@ TIERS = [
 ]
 MAX_LINES = 300
 WORKER = "autograder.running.worker"
-WORKER_MAY_IMPORT = ("autograder.running.worker", "autograder.running.protocol", "autograder.names",
+WORKER_MAY_IMPORT = ("autograder.running.worker", "autograder.running.protocol", "autograder.running.framing", "autograder.names",
                      "autograder.errors")  # errors: the exceptions names.py raises; it imports nothing
 # Modules tested through others, each with the test files that cover it.
 TESTED_ELSEWHERE = {
@@ -40,6 +40,7 @@ TESTED_ELSEWHERE = {
     "autograder.running.launch": ["running/test_sandbox.py"],
     "autograder.running.pythonview": ["running/test_sandbox.py"],
     "autograder.running.worker_process": ["running/test_session.py", "running/worker/test_display.py"],
+    "autograder.running.notebook_run": ["running/test_session.py"],
     "autograder.running.worker.child": ["running/test_session.py"],
     "autograder.running.worker.zygote": ["running/test_session.py", "running/test_sandbox.py"],
     "autograder.running.worker.relay": ["running/test_session.py", "adversarial/test_process_budget.py"],

@@ -30,7 +30,7 @@ if __name__ == "__main__":
 
 from ..course.config import load_assignment
 from ..errors import AutograderError
-from ..running import protocol
+from ..running import framing
 
 if TYPE_CHECKING:
     from ..grade import Grader
@@ -177,8 +177,8 @@ def serve(parent: int, root: str = "", assignment: str = "") -> None:
     try:
         while True:
             try:
-                request = protocol.read_frame(control_in)
-            except (EOFError, protocol.ProtocolError):
+                request = framing.read_frame(control_in)
+            except (EOFError, framing.ProtocolError):
                 break
             reply = grade_here(
                 request["root"],
@@ -187,7 +187,7 @@ def serve(parent: int, root: str = "", assignment: str = "") -> None:
                 request["notebook"],
                 display=bool(request.get("display")),
             )
-            protocol.write_frame(control_out, reply)
+            framing.write_frame(control_out, reply)
     finally:
         close_graders()
         for worker in _early.values():

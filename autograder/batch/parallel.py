@@ -23,7 +23,7 @@ from typing import IO
 
 from ..course.config import Assignment
 from ..errors import UsageError
-from ..running import protocol
+from ..running import framing
 from ..running.launch import package_dir
 from ..running.worker_process import START_TIMEOUT
 from .tasks import Done, Task, decode_reply, lost_result
@@ -78,10 +78,10 @@ class GraderProcess:
                     self.stop()
                     self.start(assignment)
                 stdin, _ = self._pipes()
-                protocol.write_frame(stdin.fileno(), request, self.deadline)
+                framing.write_frame(stdin.fileno(), request, self.deadline)
                 return True
             # it could not be started, it is gone, or it hangs
-            except (OSError, protocol.ProtocolError):
+            except (OSError, framing.ProtocolError):
                 self.stop(kill=True)
         return False
 
@@ -97,7 +97,7 @@ class GraderProcess:
         return process.stdin, process.stdout
 
     def receive(self) -> dict:
-        reply = protocol.read_frame(self.fileno(), self.deadline)
+        reply = framing.read_frame(self.fileno(), self.deadline)
         self.task = None
         return reply
 
@@ -209,7 +209,7 @@ def grade_in_processes(
                     continue
                 try:
                     reply = worker.receive()
-                except (EOFError, OSError, protocol.ProtocolError):
+                except (EOFError, OSError, framing.ProtocolError):
                     lost(worker, "the grader process grading it died")
                     continue
                 done(task, decode_reply(reply), True)
@@ -231,9 +231,9 @@ def task_limit(assignment: Assignment, display: bool = False) -> float:
     """The longest grading one submission may take in a grader process (or a Dask task)
     before that process counts as hung: every wait inside has its own deadline, so this
     is a last resort, above everything the submission's own budgets allow
-    (`session.longest`)."""
+    (`notebook_run.longest`)."""
     # with the grading side's imports (NumPy): not at this module's
-    from ..running.session import longest
+    from ..running.notebook_run import longest
 
     return (
         longest(assignment.limits, len(assignment.parts), display)

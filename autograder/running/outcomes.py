@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotPlainData, StudentError
-from . import protocol
+from . import framing, protocol
 from .cell_outputs import CellOutcome
 
 
@@ -45,7 +45,7 @@ def student_error(what: str, error: dict[str, str]) -> StudentError:
 def decode_value(value: Any, what: str) -> Any:
     try:
         result = protocol.decode(value)
-    except protocol.ProtocolError as error:
+    except framing.ProtocolError as error:
         raise NotPlainData(
             f"{what} returned something the grader cannot read ({error})"
         ) from None

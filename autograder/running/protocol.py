@@ -1,200 +1,127 @@
-"""The wire format between grader and worker: length-prefixed JSON frames, arrays as `.npy` bytes.
+"""What grader and worker say to each other, and how a value is written in it: arrays as
+`.npy` bytes.
 
-Never pickle. The worker side (`encode`) turns whatever a student's function returned into plain
-data, naming anything else by its type. The grader side (`decode`) trusts nothing: it accepts only
-the shapes `encode` produces, loads arrays with `allow_pickle=False` and refuses object dtypes.
-
-Every read and write can be given a deadline (a `time.monotonic()` value): a peer that stops in the
-middle of a frame, or stops reading one, costs at most that long. A frame is bounded in bytes and,
-before it is parsed, in JSON tokens, so no reply can make the reader build more objects than that.
-"""
+Never pickle. The worker side (`encode`) turns whatever a student's function returned
+into plain data, naming anything else by its type. The grader side (`decode`) trusts
+nothing: it accepts only the shapes `encode` produces, loads arrays with
+`allow_pickle=False` and refuses object dtypes. The frames that carry these messages,
+under deadlines and bounds, are framing.py's."""
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import math
-import os
-import select
-import struct
 import sys
-import time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..names import text
+from .framing import ProtocolError
 
-if TYPE_CHECKING:  # imported where an array is written or read: a process that only hands out work,
-    import numpy as np  # or starts a worker, does not pay 0.06 s for it
+# NumPy is imported where an array is written or read: a process that only hands out
+# work, or starts a worker, does not pay 0.06 s for it
+if TYPE_CHECKING:
+    import numpy as np
 
-HEADER = struct.Struct("!Q")
-MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is a protocol violation
-MAX_TOKENS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' a bounded frame may hold: what parsing it builds
-OBJECT_WEIGHT = 10  # a parsed dict costs about ten times what a list item does
-MAX_ITEMS = 100_000  # list/tuple items in one value the worker will encode before giving up
-ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: nothing else crosses the boundary
+# list/tuple items in one value the worker will encode before giving up
+MAX_ITEMS = 100_000
+# bool, int, uint, float, complex: nothing else crosses the boundary
+ARRAY_KINDS = "biufc"
 
 
-# -- messages: the one vocabulary of the grader, the zygote and the child ---------------------------
+# -- messages: the one vocabulary of the grader, the zygote and the child --------------
 
 
 class Op(StrEnum):
-    """A request: the grader's to the worker, and the zygote's to the notebook's process (FORK)."""
+    """A request: the grader's to the worker, and the zygote's to the notebook's process
+    (FORK)."""
 
     START = "start"  # run the notebook's cells: {cells, limits, display}
     PART = "part"  # a process of its own for the next part's calls (worker/parts.py)
     CALL = "call"  # {name, args, kwargs, isolate, hung, timeout}: call_request
-    EXEC = "exec"  # {source, timeout}: trusted, public code (a provided cell of the master)
+    EXEC = "exec"  # {source, timeout}: trusted, public code (a provided cell)
     END = "end"  # the submission is done
     QUIT = "quit"  # the worker is done
     FORK = "fork"  # the notebook's process forks the part's (it answers {ok, forked})
 
 
 class Event(StrEnum):
-    """Sent before a reply: a cell starts (its deadline), a stand-in's `question` (answered by `answer`)."""
+    """Sent before a reply: a cell starts (its deadline), a stand-in's `question`
+    (answered by `answer`)."""
 
     CELL = "cell"
     REFERENCE = "reference"
 
 
-# Every field of a reply the grader reads, and its kind (worker_process.clean_reply keeps these only,
-# each of its kind): flag, text (capped), count (an int), names (capped list), error ({type, message,
-# where}), data (decoded strictly by its reader).
+# Every field of a reply the grader reads, and its kind (worker_process.clean_reply
+# keeps these only, each of its kind): flag, text (capped), count (an int), names
+# (capped list), error ({type, message, where}), data (decoded strictly by its reader).
 REPLY_FIELDS = {
-    "ok": "flag", "timeout": "flag", "whole": "flag", "ready": "flag", "missing": "flag", "part": "flag",
-    "crashed": "text", "oversized": "text", "setup": "text", "restart": "text", "cell": "count",
-    "defined": "names", "used": "names", "error": "error", "value": "data", "cells": "data",
+    "ok": "flag",
+    "timeout": "flag",
+    "whole": "flag",
+    "ready": "flag",
+    "missing": "flag",
+    "part": "flag",
+    "crashed": "text",
+    "oversized": "text",
+    "setup": "text",
+    "restart": "text",
+    "cell": "count",
+    "defined": "names",
+    "used": "names",
+    "error": "error",
+    "value": "data",
+    "cells": "data",
 }
-QUESTION_FIELDS = {"name": "name", "id": "count", "args": "data", "kwargs": "data"}  # Event.REFERENCE's
+# The fields of a stand-in's question (Event.REFERENCE), and their kinds
+QUESTION_FIELDS = {"name": "name", "id": "count", "args": "data", "kwargs": "data"}
 
 
-def call_request(name: str, args: tuple, kwargs: dict, isolate: list[str], hung: list[str]) -> dict:
+def call_request(
+    name: str, args: tuple, kwargs: dict, isolate: list[str], hung: list[str]
+) -> dict:
     """A call of the student's `name` with plain-data copies of its arguments."""
-    return {"op": Op.CALL, "name": name, "args": encode(list(args)), "kwargs": encode(tuple(kwargs.items())),
-            "isolate": isolate, "hung": hung}
+    return {
+        "op": Op.CALL,
+        "name": name,
+        "args": encode(list(args)),
+        "kwargs": encode(tuple(kwargs.items())),
+        "isolate": isolate,
+        "hung": hung,
+    }
 
 
 def question(name: str, number: int, args: tuple, kwargs: dict) -> dict:
-    """A stand-in's question: the reference's name(*args, **kwargs), numbered within the call."""
-    return {"event": Event.REFERENCE, "name": name, "id": number, "args": encode(list(args)),
-            "kwargs": encode(tuple(kwargs.items()))}
+    """A stand-in's question: the reference's name(*args, **kwargs), numbered within the
+    call."""
+    return {
+        "event": Event.REFERENCE,
+        "name": name,
+        "id": number,
+        "args": encode(list(args)),
+        "kwargs": encode(tuple(kwargs.items())),
+    }
 
 
 def answer(number: int, outcome: dict) -> dict:
-    """The grader's answer to question `number`: {"answer", "value"} or {"answer", "error"}."""
-    return {"answer": number, **{key: outcome[key] for key in ("value", "error") if key in outcome}}
+    """The grader's answer to question `number`: {"answer", "value"} or {"answer",
+    "error"}."""
+    return {
+        "answer": number,
+        **{key: outcome[key] for key in ("value", "error") if key in outcome},
+    }
 
 
-class ProtocolError(Exception):
-    """A frame that does not follow the protocol (truncated, oversized, malformed)."""
-
-
-class FrameTimeout(ProtocolError):
-    """The other side did not send (or take) a whole frame before the deadline."""
-
-
-class FrameTooLarge(ProtocolError):
-    """A frame over the reader's bound; `unread` bytes of it are still in the pipe (see `discard`)."""
-
-    def __init__(self, message: str, size: int, unread: int):
-        super().__init__(message)
-        self.size, self.unread = size, unread
-
-
-# -- framing ---------------------------------------------------------------------------------------
-
-
-def write_frame(fd: int, message: dict, deadline: float | None = None) -> None:
-    """Send one frame; with a deadline, FrameTimeout when the reader does not take it in time."""
-    write_bytes(fd, frame(message), deadline)
-
-
-def frame(message: dict) -> bytes:
-    """The bytes of one frame (to know its size before sending it: `write_bytes`)."""
-    data = json.dumps(message, separators=(",", ":")).encode()
-    return HEADER.pack(len(data)) + data
-
-
-def write_bytes(fd: int, data: bytes, deadline: float | None = None) -> None:
-    """Send a frame made by `frame`."""
-    view = memoryview(data)
-    if deadline is None:
-        while view:
-            view = view[os.write(fd, view):]
-        return
-    blocking = os.get_blocking(fd)
-    os.set_blocking(fd, False)  # a blocking write to a full pipe would wait for the reader, deadline or not
-    try:
-        while view:
-            try:
-                view = view[os.write(fd, view):]
-            except BlockingIOError:
-                _wait(fd, select.POLLOUT, deadline)
-    finally:
-        os.set_blocking(fd, blocking)
-
-
-def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME,
-               max_tokens: int | None = None) -> dict:
-    """Read one frame; EOFError when the other side is gone, FrameTimeout past the deadline,
-    FrameTooLarge over `max_bytes` (the body left unread) or over `max_tokens` (read, not parsed)."""
-    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
-    if size > min(max_bytes, MAX_FRAME):
-        raise FrameTooLarge(f"{size / 2**20:.1f} MB of data, more than the {min(max_bytes, MAX_FRAME) / 2**20:g} MB "
-                            "a reply may hold", size, unread=size)
-    data = _read_exact(fd, size, deadline)
-    if max_tokens is not None and data.count(b",") + data.count(b"[") + OBJECT_WEIGHT * data.count(b"{") > max_tokens:
-        raise FrameTooLarge(f"more than {max_tokens:,} items of data, more than a reply may hold", size, unread=0)
-    try:
-        message = json.loads(data)
-    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, a 5,000-digit number
-        raise ProtocolError(f"frame is not JSON: {str(error)[:200]}") from None
-    if not isinstance(message, dict):
-        raise ProtocolError("frame is not a JSON object")
-    return message
-
-
-def discard(fd: int, size: int, deadline: float | None) -> None:
-    """Read and drop `size` bytes (the rest of a frame too large to keep), in small pieces."""
-    while size:
-        _wait(fd, select.POLLIN, deadline)
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            raise EOFError("peer closed the pipe")
-        size -= len(chunk)
-
-
-def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        _wait(fd, select.POLLIN, deadline)
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError("peer closed the pipe")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _wait(fd: int, event: int, deadline: float | None) -> None:
-    """Return when `fd` is ready for `event` (or hung up); FrameTimeout once the deadline has passed."""
-    if deadline is None:
-        return
-    poller = select.poll()
-    poller.register(fd, event)
-    while not poller.poll(max(deadline - time.monotonic(), 0.0) * 1000):
-        if time.monotonic() >= deadline:
-            raise FrameTimeout("the other side did not send or take the whole frame in time")
-
-
-# -- values: worker side ---------------------------------------------------------------------------
+# -- values: worker side ---------------------------------------------------------------
 
 
 def encode(value: Any) -> Any:
-    """Plain JSON for a value computed by student code; exact types only, so subclasses with
-    lying dunder methods are reduced to their real data or reported by type name. A value holds at
-    most MAX_ITEMS list and tuple items in all (one list repeated 300 times counts 300 times)."""
+    """Plain JSON for a value computed by student code; exact types only, so subclasses
+    with lying dunder methods are reduced to their real data or reported by type name. A
+    value holds at most MAX_ITEMS list and tuple items in all (one list repeated 300
+    times counts 300 times)."""
     return _encode(value, 0, [MAX_ITEMS])
 
 
@@ -207,20 +134,25 @@ def _encode(value: Any, depth: int, budget: list[int]) -> Any:
     if kind is float:
         return _float(value)
     np = sys.modules.get("numpy")  # no value is NumPy's before NumPy is imported
-    if np is not None and isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
+    if (
+        np is not None
+        and isinstance(value, np.generic)
+        and value.dtype.kind in ARRAY_KINDS
+    ):
         return {"__ndarray__": _npy(np.asarray(value))}
     if np is not None and isinstance(value, np.ndarray):
         if value.dtype.kind not in ARRAY_KINDS:
             return {"__unsupported__": f"numpy array of dtype {value.dtype}"}
         return {"__ndarray__": _npy(np.asarray(value).view(np.ndarray))}
-    if isinstance(value, float):  # a float subclass: keep the real number, drop the class
+    # a float subclass: keep the real number, drop the class
+    if isinstance(value, float):
         return _float(float.__float__(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return int.__index__(value)
     if kind in (list, tuple) and depth < 8:
         if len(value) > budget[0]:
-            return {"__unsupported__": f"{kind.__name__} of {len(value)} items (a value may hold "
-                                       f"{MAX_ITEMS} in all)"}
+            many = f"{kind.__name__} of {len(value)} items"
+            return {"__unsupported__": f"{many} (a value may hold {MAX_ITEMS} in all)"}
         budget[0] -= len(value)
         items = [_encode(item, depth + 1, budget) for item in value]
         return {"__tuple__": items} if kind is tuple else items
@@ -247,7 +179,7 @@ def _type_name(value: Any) -> str:
     return name if module in ("builtins", "__main__", "") else f"{module}.{name}"
 
 
-# -- values: grader side ---------------------------------------------------------------------------
+# -- values: grader side ---------------------------------------------------------------
 
 
 class Unsupported:
@@ -290,10 +222,12 @@ def _load_npy(payload: str) -> np.ndarray:
     import numpy as np
 
     try:
-        array = np.load(io.BytesIO(base64.b64decode(payload, validate=True)), allow_pickle=False)
-    except Exception as error:  # malformed bytes are a protocol error, whatever numpy raises
+        array = np.load(
+            io.BytesIO(base64.b64decode(payload, validate=True)), allow_pickle=False
+        )
+    except Exception as error:
+        # malformed bytes are a protocol error, whatever numpy raises
         raise ProtocolError(f"array payload is not a valid .npy: {error}") from None
     if type(array) is not np.ndarray or array.dtype.kind not in ARRAY_KINDS:
         raise ProtocolError("array payload has a non-numeric dtype")
     return array
-

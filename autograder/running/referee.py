@@ -22,7 +22,7 @@ import threading
 import time
 from typing import IO
 
-from . import protocol
+from . import framing
 from .launch import package_dir
 
 MODULE = "autograder.running.referee_process"
@@ -30,7 +30,7 @@ START_SECONDS = 30.0  # for a new reference process to import NumPy and say it i
 READY_BYTES = 4096
 # an answer frame's bytes per number it may hold (a float's JSON, a complex's .npy) ...
 BYTES_PER_NUMBER = 64
-# ... and brackets and commas (an object it cannot send weighs protocol.OBJECT_WEIGHT)
+# ... and brackets and commas (an object it cannot send weighs framing.OBJECT_WEIGHT)
 TOKENS_PER_NUMBER = 16
 FRAME_SLACK = 65536  # ... beyond those, for the frame itself and an error's text
 
@@ -69,12 +69,12 @@ class Referee:
                     return False
             if path not in self.loaded:
                 try:
-                    protocol.write_frame(
+                    framing.write_frame(
                         self._pipes()[0].fileno(),
                         {"path": path, "load": True},
                         deadline,
                     )
-                except (OSError, protocol.ProtocolError):
+                except (OSError, framing.ProtocolError):
                     self._stop()
                     return False
                 if not self._read(deadline):
@@ -87,8 +87,8 @@ class Referee:
     def _read(self, deadline: float) -> dict:
         """A short frame (ready, loaded) by `deadline`, or {} when none came."""
         try:
-            return protocol.read_frame(self._pipes()[1].fileno(), deadline, READY_BYTES)
-        except (EOFError, OSError, protocol.ProtocolError):
+            return framing.read_frame(self._pipes()[1].fileno(), deadline, READY_BYTES)
+        except (EOFError, OSError, framing.ProtocolError):
             return {}
 
     @property
@@ -115,7 +115,7 @@ class Referee:
                     {**question, "seconds": seconds},
                     time.monotonic() + max(seconds, 0.0),
                 )
-            except protocol.FrameTimeout:
+            except framing.FrameTimeout:
                 self._stop()
                 return {
                     "error": (
@@ -123,7 +123,7 @@ class Referee:
                     ),
                     "refused": True,
                 }
-            except protocol.FrameTooLarge:
+            except framing.FrameTooLarge:
                 self._stop()
                 return {
                     "error": (
@@ -132,7 +132,7 @@ class Referee:
                     ),
                     "refused": True,
                 }
-            except (EOFError, OSError, protocol.ProtocolError):
+            except (EOFError, OSError, framing.ProtocolError):
                 self._stop()
                 return {
                     "error": (
@@ -157,8 +157,8 @@ class Referee:
         """Send a question, read its answer: both by `deadline`, the answer within the
         question's budget."""
         budget = int(question["budget"])
-        protocol.write_frame(self._pipes()[0].fileno(), question, deadline)
-        return protocol.read_frame(
+        framing.write_frame(self._pipes()[0].fileno(), question, deadline)
+        return framing.read_frame(
             self._pipes()[1].fileno(),
             deadline,
             FRAME_SLACK + BYTES_PER_NUMBER * budget,

@@ -24,7 +24,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from . import protocol
+from . import framing, protocol
 from .references import MAX_ERROR, count, too_large
 
 PR_SET_PDEATHSIG = 1
@@ -52,7 +52,7 @@ def answer(question: dict) -> dict:
             protocol.decode(question["kwargs"]),
         )
         if not isinstance(args, list) or not isinstance(kwargs, tuple):
-            raise protocol.ProtocolError("arguments in the wrong form")
+            raise framing.ProtocolError("arguments in the wrong form")
         refused = too_large(args, kwargs, budget)
         if refused:
             return {"error": refused, "refused": True}
@@ -153,15 +153,15 @@ def serve(grader: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
     import numpy  # noqa: F401  what every reference imports, before the first question's time starts
 
-    protocol.write_frame(control_out, {"ready": True})
+    framing.write_frame(control_out, {"ready": True})
     while True:
         try:
-            question = protocol.read_frame(control_in)
-        except (EOFError, protocol.ProtocolError):
+            question = framing.read_frame(control_in)
+        except (EOFError, framing.ProtocolError):
             return
         reply = answer(question)
         try:
-            protocol.write_frame(control_out, reply)
+            framing.write_frame(control_out, reply)
         except OSError:
             return
 

@@ -18,7 +18,7 @@ import math
 import time
 from typing import Any
 
-from . import protocol
+from . import framing, protocol
 from .referee import REFEREE
 
 # -- every bound on a stand-in's questions (docs/SECURITY.md) --------------------------
@@ -75,7 +75,7 @@ class Call:
                     protocol.decode(self.request.get("args", [])),
                     protocol.decode(self.request.get("kwargs", {"__tuple__": []})),
                 )
-            except protocol.ProtocolError:
+            except framing.ProtocolError:
                 values = []
             self._bounds = (max(FLOOR, size(values)), sum(map(count, values)))
         return self._bounds

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from .. import names
 from ..errors import WorkerCrashed
-from . import protocol
+from . import framing, protocol
 from .launch import Launch, start_worker
 from .sandbox import forget_probe
 
@@ -56,13 +56,13 @@ class Worker:
             self.spawn()
         self.starting = False
         try:
-            reply = protocol.read_frame(
+            reply = framing.read_frame(
                 self._pipes()[1].fileno(),
                 time.monotonic() + START_TIMEOUT,
                 max_bytes=READY_BYTES,
             )
         # it exited, hung or printed something else
-        except (EOFError, OSError, protocol.ProtocolError):
+        except (EOFError, OSError, framing.ProtocolError):
             reply = {}
         if not reply.get("ready"):
             self.stop()
@@ -83,28 +83,28 @@ class Worker:
         return process.stdin, process.stdout
 
     def request(
-        self, message: dict, timeout: float, max_bytes: int = protocol.MAX_FRAME
+        self, message: dict, timeout: float, max_bytes: int = framing.MAX_FRAME
     ) -> dict:
         """Send one request and read its reply, both within `timeout` + MARGIN seconds.
         A worker that misses the deadline (even in the middle of a frame), or breaks the
         protocol, is killed (the next request starts a new one); a reply over
-        `max_bytes` or protocol.MAX_TOKENS is dropped unparsed."""
+        `max_bytes` or framing.MAX_TOKENS is dropped unparsed."""
         self.ensure_started()
         deadline = time.monotonic() + timeout + MARGIN
         try:
-            protocol.write_frame(self._pipes()[0].fileno(), message, deadline)
+            framing.write_frame(self._pipes()[0].fileno(), message, deadline)
             return clean_reply(
-                protocol.read_frame(
+                framing.read_frame(
                     self._pipes()[1].fileno(),
                     deadline,
                     max_bytes,
-                    protocol.MAX_TOKENS,
+                    framing.MAX_TOKENS,
                 )
             )
-        except protocol.FrameTooLarge as error:
+        except framing.FrameTooLarge as error:
             self._skip(error.unread, deadline)
             return {"ok": False, "oversized": str(error)}
-        except (OSError, EOFError, protocol.ProtocolError):
+        except (OSError, EOFError, framing.ProtocolError):
             self.stop()
             return {
                 "ok": False,
@@ -115,8 +115,8 @@ class Worker:
         """Read past the rest of a refused frame, so the worker can answer the next
         request."""
         try:
-            protocol.discard(self._pipes()[1].fileno(), size, deadline)
-        except (OSError, EOFError, protocol.ProtocolError):
+            framing.discard(self._pipes()[1].fileno(), size, deadline)
+        except (OSError, EOFError, framing.ProtocolError):
             self.stop()
 
     def stop(self) -> None:
@@ -124,13 +124,13 @@ class Worker:
             return
         if self.process.poll() is None:
             try:
-                protocol.write_frame(
+                framing.write_frame(
                     self._pipes()[0].fileno(),
                     {"op": protocol.Op.QUIT},
                     time.monotonic() + 1,
                 )
                 self.process.wait(timeout=2)
-            except (OSError, protocol.ProtocolError, subprocess.TimeoutExpired):
+            except (OSError, framing.ProtocolError, subprocess.TimeoutExpired):
                 pass
         if self.process.poll() is None:
             try:

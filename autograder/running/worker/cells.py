@@ -14,7 +14,7 @@ import traceback
 import types
 from typing import Any
 
-from .. import protocol
+from .. import framing
 from ..protocol import Event
 from . import display
 from .shell import GradingShell, to_python
@@ -55,7 +55,7 @@ class NotebookRun:
             outcome.update(status="skipped", outputs=[])
             return outcome
         # the zygote's deadline per cell
-        protocol.write_frame(self.wfd, {"event": Event.CELL, "number": number})
+        framing.write_frame(self.wfd, {"event": Event.CELL, "number": number})
         self.current = CELL_FILE.format(number=number)
         seconds = float(self.limits["cell_timeout"])
         deadline = time.monotonic() + seconds

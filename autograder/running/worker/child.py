@@ -11,7 +11,7 @@ import gc
 import os
 from typing import Any
 
-from .. import protocol
+from .. import framing, protocol
 from ..protocol import Op
 from . import display
 from .cells import NotebookRun, SoftTimeout, describe
@@ -34,30 +34,30 @@ class Child(NotebookRun):
     def serve(self) -> None:
         while True:
             try:
-                request = protocol.read_frame(self.rfd)
-            except (EOFError, protocol.ProtocolError):
+                request = framing.read_frame(self.rfd)
+            except (EOFError, framing.ProtocolError):
                 return
             op = request.get("op")
             # the grader's answer to a reference question of a call that timed out
             if op is None:
                 continue
             if op == Op.END:
-                protocol.write_frame(self.wfd, {"ok": True})
+                framing.write_frame(self.wfd, {"ok": True})
                 return
             if op == Op.FORK and not self.in_part:
                 self._fork()
                 continue
-            reply = protocol.frame(self._answer(op, request))
+            reply = framing.frame(self._answer(op, request))
             # the grader would refuse it: say so instead of sending it
             if len(reply) > self.max_reply:
-                reply = protocol.frame(
+                reply = framing.frame(
                     {
                         "ok": False,
                         "oversized": f"{len(reply) / 2**20:.1f} MB of data, more than "
                         f"the {self.max_reply / 2**20:g} MB a reply may hold",
                     }
                 )
-            protocol.write_bytes(self.wfd, reply)
+            framing.write_bytes(self.wfd, reply)
 
     def _fork(self) -> None:
         """A process for the next part's calls, from the state the notebook left
@@ -77,7 +77,7 @@ class Child(NotebookRun):
             except OSError:
                 pass
             return
-        protocol.write_frame(self.wfd, {"ok": True, "forked": pid})
+        framing.write_frame(self.wfd, {"ok": True, "forked": pid})
 
     def _answer(self, op: str, request: dict) -> dict:
         timeout = float(request.get("timeout") or self.limits["call_timeout"])
@@ -148,8 +148,6 @@ def main(rfd: int, wfd: int, start: dict) -> None:
     """Entry point in the forked process: run the notebook, report, then serve calls."""
     child = Child(rfd, wfd, start)
     cells = child.run_notebook(start["cells"])
-    protocol.write_frame(
-        wfd, {"ok": True, "cells": display.fit(cells, child.max_reply)}
-    )
+    framing.write_frame(wfd, {"ok": True, "cells": display.fit(cells, child.max_reply)})
     child.serve()
     os._exit(0)

@@ -19,7 +19,7 @@ import types
 from typing import Any
 
 from ... import names
-from .. import protocol
+from .. import framing
 
 RESULT_CHARS = 10_000  # characters of a result's repr kept, as Out[n]
 FIGURES_PER_CELL = 4
@@ -249,7 +249,7 @@ def _line(text: str, limit: int = LINE_CHARS) -> str:
 
 def fit(cells: list[dict], max_bytes: int) -> list[dict]:
     """The cells' outcomes within what a reply may hold (bytes and tokens, as
-    protocol.read_frame counts them): the figures are dropped first, then every output;
+    framing.read_frame counts them): the figures are dropped first, then every output;
     the grading fields stay as they are."""
     if _fits(cells, max_bytes):
         return cells
@@ -272,8 +272,8 @@ def fit(cells: list[dict], max_bytes: int) -> list[dict]:
 
 
 def _fits(cells: list[dict], max_bytes: int) -> bool:
-    data = protocol.frame({"ok": True, "cells": cells})
+    data = framing.frame({"ok": True, "cells": cells})
     tokens = (
-        data.count(b",") + data.count(b"[") + protocol.OBJECT_WEIGHT * data.count(b"{")
+        data.count(b",") + data.count(b"[") + framing.OBJECT_WEIGHT * data.count(b"{")
     )
-    return len(data) <= max_bytes and tokens <= protocol.MAX_TOKENS
+    return len(data) <= max_bytes and tokens <= framing.MAX_TOKENS

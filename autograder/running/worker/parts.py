@@ -23,7 +23,7 @@ import signal
 import socket
 import time
 
-from .. import protocol
+from .. import framing, protocol
 from . import processes, snapshot
 
 FORK_SECONDS = 5.0  # for the notebook's process to fork a part's
@@ -96,9 +96,9 @@ class Parts:
     def _fork(self, to_child: int, from_child: int) -> dict:
         deadline = time.monotonic() + FORK_SECONDS
         try:
-            protocol.write_frame(to_child, {"op": protocol.Op.FORK}, deadline)
-            reply = protocol.read_frame(from_child, deadline, 4096)
-        except (OSError, EOFError, protocol.ProtocolError):
+            framing.write_frame(to_child, {"op": protocol.Op.FORK}, deadline)
+            reply = framing.read_frame(from_child, deadline, 4096)
+        except (OSError, EOFError, framing.ProtocolError):
             reply = {}
         if reply.get("ok") is not True or type(reply.get("forked")) is not int:
             raise PartFailed(

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from .. import protocol
+from .. import framing
 from . import scratch
 
 # exit code of a child whose own worker code failed (the notebook broke Python itself)
@@ -44,7 +44,7 @@ def enter_child(
     try:
         folder, _ = scratch.enter(release_dir, fallback, limits, fresh_tmp, report)
     except scratch.SetupFailed as error:
-        protocol.write_frame(reply, {"ok": False, "setup": str(error)})
+        framing.write_frame(reply, {"ok": False, "setup": str(error)})
         os._exit(0)
     finally:
         if report is not None:

@@ -10,7 +10,7 @@ import select
 import socket
 import time
 
-from .. import protocol
+from .. import framing
 from ..protocol import Event
 from . import processes, scratch
 from .parts import Parts
@@ -55,12 +55,12 @@ class Relay:
                 "part": True,
             }
         try:
-            protocol.write_frame(
+            framing.write_frame(
                 self.to_child, request, time.monotonic() + timeout + GRACE
             )
-        except protocol.FrameTimeout:  # it stopped reading: as if it did not return
+        except framing.FrameTimeout:  # it stopped reading: as if it did not return
             return self._timed_out(None, self.deadline)
-        except (OSError, protocol.ProtocolError):
+        except (OSError, framing.ProtocolError):
             return self._crashed()
         return self._await(timeout + GRACE)
 
@@ -83,19 +83,19 @@ class Relay:
                 self._kill_running()
                 return {"ok": False, "crashed": excess, "cell": last_cell}
             try:
-                message = protocol.read_frame(
-                    self.from_child, deadline, self.max_reply, protocol.MAX_TOKENS
+                message = framing.read_frame(
+                    self.from_child, deadline, self.max_reply, framing.MAX_TOKENS
                 )
-            except protocol.FrameTooLarge as error:
+            except framing.FrameTooLarge as error:
                 if error.unread:
                     try:
-                        protocol.discard(self.from_child, error.unread, deadline)
-                    except (EOFError, OSError, protocol.ProtocolError):
+                        framing.discard(self.from_child, error.unread, deadline)
+                    except (EOFError, OSError, framing.ProtocolError):
                         self._kill_running()
                 return {"ok": False, "oversized": str(error)}
-            except protocol.FrameTimeout:  # it stopped in the middle of a frame
+            except framing.FrameTimeout:  # it stopped in the middle of a frame
                 return self._timed_out(last_cell, end)
-            except (EOFError, protocol.ProtocolError, OSError):
+            except (EOFError, framing.ProtocolError, OSError):
                 return self._crashed(cell=last_cell)
             if cells and message.get("event") == Event.CELL:
                 last_cell = (
@@ -116,10 +116,10 @@ class Relay:
         """Relay a stand-in's question to the grader and its answer back, by the call's
         deadline."""
         try:
-            protocol.write_frame(self.control_out, question, deadline)
-            answer = protocol.read_frame(self.control_in, deadline)
-            protocol.write_frame(self.to_child, answer, deadline)
-        except (OSError, EOFError, protocol.ProtocolError):
+            framing.write_frame(self.control_out, question, deadline)
+            answer = framing.read_frame(self.control_in, deadline)
+            framing.write_frame(self.to_child, answer, deadline)
+        except (OSError, EOFError, framing.ProtocolError):
             return False
         return True
 

@@ -21,7 +21,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from .. import protocol
+from .. import framing, protocol
 
 
 class ReferenceUnavailable(RuntimeError):
@@ -82,18 +82,18 @@ class StandIns:
     def ask(self, name: str, args: tuple, kwargs: dict) -> Any:
         """The reference's name(*args, **kwargs), computed by the grader."""
         self.asked += 1
-        data = protocol.frame(protocol.question(name, self.asked, args, kwargs))
+        data = framing.frame(protocol.question(name, self.asked, args, kwargs))
         if len(data) > self.max_bytes:
             raise ReferenceUnavailable(
                 f"the arguments of {name} are too large to send to the grader "
                 f"({len(data) / 2**20:.1f} MB)"
             )
         with _held(signal.SIGALRM):
-            protocol.write_bytes(self.wfd, data)
-            answer = protocol.read_frame(self.rfd)
+            framing.write_bytes(self.wfd, data)
+            answer = framing.read_frame(self.rfd)
             # an answer to a question of a call that timed out
             while answer.get("answer") != self.asked:
-                answer = protocol.read_frame(self.rfd)
+                answer = framing.read_frame(self.rfd)
         self.used.add(name)
         if "value" in answer:
             return protocol.decode(answer["value"])

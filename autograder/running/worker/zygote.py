@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from .. import protocol
+from .. import framing
 from ..protocol import Op
 from . import processes, scratch
 from .parts import PartFailed, Parts, submission_folder
@@ -59,7 +59,7 @@ class Zygote(Relay):
         self.deadline = 0.0
         # the hard deadline of its cells (the notebook's time)
         self.cells_deadline = 0.0
-        self.max_reply = protocol.MAX_FRAME
+        self.max_reply = framing.MAX_FRAME
         # (bytes, files) caps on a shared /tmp, checked in _await
         self.watch: tuple[int, int] | None = None
         self.broken = ""  # why this worker must be replaced before the next submission
@@ -76,8 +76,8 @@ class Zygote(Relay):
         self._reply({"ok": True, "ready": True, "pid": os.getpid()})
         while not self.broken:
             try:
-                request = protocol.read_frame(self.control_in)
-            except (EOFError, protocol.ProtocolError):
+                request = framing.read_frame(self.control_in)
+            except (EOFError, framing.ProtocolError):
                 break
             op = request.get("op")
             # the grader's answer to a stand-in's question the child no longer waits for
@@ -110,9 +110,7 @@ class Zygote(Relay):
         self.finish()
 
     def _reply(self, message: dict) -> None:
-        protocol.write_frame(
-            self.control_out, message, time.monotonic() + REPLY_SECONDS
-        )
+        framing.write_frame(self.control_out, message, time.monotonic() + REPLY_SECONDS)
 
     # -- one submission ----------------------------------------------------------------
 
@@ -213,11 +211,11 @@ class Zygote(Relay):
     def finish(self) -> None:
         if self.child_pid is not None:
             try:
-                protocol.write_frame(
+                framing.write_frame(
                     self.to_child, {"op": Op.END}, time.monotonic() + 0.5
                 )
                 select.select([self.from_child], [], [], 0.5)
-            except (OSError, protocol.ProtocolError):
+            except (OSError, framing.ProtocolError):
                 pass
             self.kill_child()
         if self.scratch:

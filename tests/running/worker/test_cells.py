@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from autograder.running import protocol
+from autograder.running import framing
 from autograder.running.worker.cells import NotebookRun, describe
 
 LIMITS = {"max_output_kb": 1, "max_reply_mb": 1, "cell_timeout": 0.5}
@@ -66,4 +66,4 @@ def test_each_cell_runs_in_the_notebooks_namespace_under_its_own_time(run):
     assert [o["status"] for o in outcomes] == ["ok", "timeout", "ok", "skipped"]
     assert outcomes[0]["output"] == "2\n" and notebook.namespace["y"] == 3
     assert outcomes[1]["error"] == "cell 2 did not finish within 0.5 s"
-    assert [protocol.read_frame(events)["number"] for _ in range(3)] == [1, 2, 3]
+    assert [framing.read_frame(events)["number"] for _ in range(3)] == [1, 2, 3]
