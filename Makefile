@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# test files run in this many processes side by side, each file whole in one (its fixtures once)
+TEST_JOBS ?= 2
 
 .PHONY: demo test install release clean
 
@@ -28,10 +30,12 @@ demo: $(STAMP)
 		"out/feedback/<student>/student-admissions/, class report out/report.html, results out/results.{json,csv}"
 
 test: $(STAMP)
+	$(BIN)/ruff check autograder
+	$(BIN)/ruff format --check autograder
 	$(BIN)/mypy autograder
 	$(BIN)/autograder validate student-admissions
 	$(BIN)/autograder validate gradient-descent
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) out

@@ -27,6 +27,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 from autograder.running.launch import WORKER_MODULE
 from autograder.batch.parallel import HOST_MODULE
+from process_tree import not_another_tests
 from toycourse import REFERENCE, SUITE, make_course, stub_of
 
 from .scenarios import CUBE_REFERENCE, CUBE_SUITE, GOOD_CUBE, GOOD_SQUARE, PLANT, STOP_WORKER, TOML, report
@@ -205,12 +206,13 @@ def batch(tmp_path_factory) -> Batch:
 
 
 def leftover_graders(root: Path) -> list[str]:
-    found = []
+    """Grader processes and workers still running, other test files' left out."""
+    found = {}
     for process in psutil.process_iter(["cmdline"]):
         command = " ".join(process.info["cmdline"] or [])
         if HOST_MODULE in command or (WORKER_MODULE in command and "/assignment" in command):
-            found.append(f"{process.pid}: {command[:200]}")
-    return found
+            found[process.pid] = f"{process.pid}: {command[:200]}"
+    return [found[pid] for pid in not_another_tests(list(found))]
 
 
 def part_scores(result: dict) -> dict[str, float]:
