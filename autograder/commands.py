@@ -29,58 +29,37 @@ def cmd_release(args) -> int:
 
 def cmd_grade(args) -> int:
     from .running.sandbox import build_launch
+    from .verbs.grade import GradeRequest, start
 
-    assignment = _assignment(args)
-    launch = build_launch(assignment.release_dir)
-    worker, processes, surveyed = _early_start(args, assignment, launch)
-    try:
-        return _grade(args, assignment, launch, worker, processes, surveyed)
-    finally:
-        if worker is not None:
-            worker.stop()  # the Grader stopped it, or nothing was left to grade
-        for process in processes:
-            # the batch stopped them, or it never ran (the gradebook could not be
-            # opened, say)
-            process.stop(kill=True)
-
-
-def _early_start(args, assignment, launch):
-    """What takes longest to start starts now, before anything else is imported, so that
-    its start overlaps this process's: the worker when this process grades (one
-    notebook, or --jobs 1; its preload is most of a second), else the grader processes
-    (each starts its own worker). Returns the worker (or None), the grader processes,
-    and the survey of the submissions when it took one to decide (else None)."""
-    from .course.discovery import survey
-
-    # a cluster grades; or the journal decides what is left
-    if args.scheduler or args.resume:
-        return None, [], None
-    surveyed = None
-    if args.jobs != 1:
-        from .batch.parallel import check_jobs, start_processes
-
-        surveyed = survey(assignment, args.paths)
-        count = min(check_jobs(args.jobs), len(surveyed.found))
-        if count > 1:
-            return None, start_processes(assignment, count), surveyed
-        if count == 0:
-            return None, [], surveyed
-    from .running.launch import start_worker
-    from .running.worker_process import Worker
-
-    return Worker(launch, start_worker(launch)), [], surveyed
+    request = GradeRequest(
+        _assignment(args),
+        args.paths,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        tls_ca_file=args.tls_ca_file,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        json=args.json,
+        csv=args.csv,
+        gradebook=args.gradebook,
+        feedback=args.feedback,
+        resume=args.resume,
+    )
+    launch = build_launch(request.assignment.release_dir)
+    # what takes longest to start starts now, before anything else is imported, so
+    # that its start overlaps this process's: the worker (its preload is most of a
+    # second), or the grader processes (each starts its own worker)
+    engine, surveyed = start(request, launch)
+    with engine:
+        return _grade(request, launch, engine, surveyed)
 
 
-def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
+def _grade(request, launch, engine, surveyed) -> int:
     from rich.console import Console
 
-    from .batch.publish import Publisher
-    from .batch.result_files import kept_in, write_results
-    from .batch.run import run_batch
-    from .batch.trust import cluster_tls
-    from .course.discovery import survey
     from .outputs.table import print_table
     from .outputs.terminal import say
+    from .verbs.grade import grade
 
     err = Console(stderr=True)
     if launch.missing:
@@ -89,68 +68,21 @@ def _grade(args, assignment, launch, worker, processes, surveyed) -> int:
             f"warning: student code is NOT sandboxed: {'; '.join(launch.missing)}. "
             "Run `autograder doctor` for details.",
         )
-    cluster = cluster_tls(
-        args.scheduler,
-        args.tls_ca_file,
-        args.tls_cert,
-        args.tls_key,
-        warn=lambda warning: say(err, f"warning: {warning}"),
-    )
-
-    # one look at the paths: the batch and what is shown of it agree
-    if surveyed is None:
-        surveyed = survey(assignment, args.paths)
-    with (
-        Publisher(
-            assignment,
-            surveyed,
-            err,
-            gradebook=args.gradebook,
-            feedback=args.feedback,
-            kept=kept_in(args.json, args.csv),
-        ) as publish,
-        cluster,
-    ):
-        for note in publish.renamed:
-            say(err, f"warning: {note}")
-        run = run_batch(
-            assignment,
-            args.paths,
-            jobs=args.jobs,
-            scheduler=args.scheduler,
-            json_path=args.json,
-            resume=args.resume,
-            on_result=publish,
-            on_plan=publish.plan,
-            on_note=lambda note: say(err, f"resuming: {note}"),
-            launch=launch,
-            display=publish.display,
-            worker=worker,
-            processes=processes,
-            found=surveyed.found,
-        )
-        publish.catch_up(run.report)
-    # every result is written before anything more is shown
-    written = write_results(run, args.json, args.csv)
+    graded = grade(request, engine, err, lambda line: say(err, line), surveyed)
+    run = graded.run
     _show(err, lambda: print_table(run.report, Console()))
     say(
         err,
         f"graded {run.graded} submission(s)"
-        + (f", {run.resumed} kept from the journal" if args.resume else ""),
+        + (f", {run.resumed} kept from the journal" if request.resume else ""),
     )
-    for line in written.lines + publish.where():
+    for line in graded.lines:
         say(err, line)
-    if publish.display_error:
-        say(
-            err,
-            f"warning: the progress display failed ({publish.display_error}); every "
-            "result was kept",
-        )
-    for problem in publish.warnings + publish.problems + written.warnings:
-        say(err, f"warning: {problem}")
-    for problem in written.refused:
+    for warning in graded.warnings:
+        say(err, f"warning: {warning}")
+    for problem in graded.errors:
         say(err, f"error: {problem}")
-    return ExitCode.FAILED if publish.problems or written.refused else ExitCode.OK
+    return graded.exit_code
 
 
 def _show(err, show) -> None:

@@ -12,15 +12,13 @@ from __future__ import annotations
 import copy
 import time
 import traceback
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import nbformat
 
 from .course.config import Assignment
-from .course.discovery import discover
 from .errors import ConfigError, InvalidSubmission, UsageError
-from .results import GradeReport, SubmissionResult
+from .results import SubmissionResult
 from .running.launch import Launch
 from .running.nbgrader_files import read_together
 from .running.sandbox import build_launch
@@ -222,24 +220,3 @@ def _error_fields(error) -> dict:
     if isinstance(error, dict):
         return {k: str(error.get(k, "")) for k in ("type", "message", "where")}
     return {"type": "", "message": str(error or ""), "where": ""}
-
-
-def grade_batch(
-    assignment: Assignment,
-    paths: Iterable[Path],
-    on_result: Callable[[SubmissionResult], None] | None = None,
-    launch: Launch | None = None,
-) -> GradeReport:
-    """Grade every notebook found under `paths`; `on_result` sees each result as it is
-    done."""
-    submissions = discover(assignment, paths)
-    report = GradeReport(assignment.name)
-    with Grader(assignment, launch) as grader:
-        for found in submissions:
-            result = grader.grade(found.student, found.notebook)
-            if found.note:
-                result.notes.insert(0, found.note)
-            report.submissions.append(result)
-            if on_result:
-                on_result(result)
-    return report

@@ -29,3 +29,23 @@ def shared_data_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is not present; the original data set is kept outside the repository")
     return path
+
+
+def grade_here(assignment, paths, on_result=None):
+    """Every notebook under `paths` graded in this process, in discovery order
+    (here.Here), as `autograder grade --jobs 1` grades them: the batch's report."""
+    from autograder.batch.here import Here
+    from autograder.batch.run import run_batch
+
+    with Here() as engine:
+        return run_batch(assignment, paths, engine, on_result=on_result).report
+
+
+def run_on(assignment, paths, jobs=None, scheduler=None, **options):
+    """`run_batch` on the engine `autograder grade --jobs/--scheduler` would choose,
+    closed after the batch (engines.start, nothing started ahead)."""
+    from autograder.batch import engines
+    from autograder.batch.run import run_batch
+
+    with engines.start(assignment, jobs, scheduler) as engine:
+        return run_batch(assignment, paths, engine, **options)

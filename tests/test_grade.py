@@ -7,7 +7,8 @@ import json
 import pytest
 
 from autograder.errors import ConfigError, UsageError
-from autograder.grade import Grader, grade_batch
+from autograder.grade import Grader
+from conftest import grade_here
 from toycourse import make_course
 
 RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
@@ -44,7 +45,7 @@ def batch(course):
     course.released_with("eve", FORGED_REPLY, folder)
     course.released_with("zoe", RIGHT, folder)  # graded after the forged reply
     seen = []
-    report = grade_batch(course.assignment(), [folder], on_result=seen.append)
+    report = grade_here(course.assignment(), [folder], on_result=seen.append)
     return report, seen
 
 
@@ -130,7 +131,7 @@ def test_a_notebook_that_uses_up_its_time(tmp_path):
                                          "[limits]\ntimeout = 1.5\ncell_timeout = 5\n"))
     slow = course.released_with("slow", "import time\ntime.sleep(30)\n" + RIGHT)
     fast = course.released_with("fast", RIGHT)
-    report = grade_batch(course.assignment(), [slow, fast])
+    report = grade_here(course.assignment(), [slow, fast])
     slow_result, fast_result = report.submissions
     assert (slow_result.status, slow_result.score) == ("timeout", 0.0)
     assert slow_result.message == "the notebook used up its time limit of 1.5 s in cell 3"

@@ -52,6 +52,7 @@ TESTED_ELSEWHERE = {
     "autograder.outputs.executed": ["outputs/test_course_folders.py", "test_course_cycle.py"],
     "autograder.batch.bundle": ["batch/test_cluster.py"],
     "autograder.batch.run": ["batch/test_parallel.py", "batch/test_resume.py", "batch/test_cluster.py"],
+    "autograder.verbs.grade": ["verbs/test_grade_verb.py", "test_commands.py"],  # a basename of its own
     "autograder.verbs.validate": ["test_cli.py", "verbs/test_new.py"],
     "autograder.verbs.doctor": ["running/test_sandbox.py"],
 }

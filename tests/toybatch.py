@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import grade_batch
+from conftest import grade_here
 from autograder.results import GradeReport
 
 from toycourse import SUITE, Course, make_course
@@ -53,7 +53,7 @@ def toy_class(tmp_path: Path, answers: dict[str, str] = ANSWERS) -> Course:
 
 def graded_class(tmp_path: Path, answers: dict[str, str] = ANSWERS) -> tuple[Course, GradeReport]:
     course = toy_class(tmp_path, answers)
-    return course, grade_batch(course.assignment(), [course.submissions])
+    return course, grade_here(course.assignment(), [course.submissions])
 
 
 @pytest.fixture(scope="session")

@@ -31,15 +31,16 @@ if __name__ == "__main__":
 from ..course.config import load_assignment
 from ..errors import AutograderError
 from ..running import framing
+from .here import Here
 
 if TYPE_CHECKING:
     from ..grade import Grader
 
 PR_SET_PDEATHSIG = 1
 
-_graders: dict = {}  # (root, assignment, display) -> Grader
-# (root, assignment) -> a Worker started with the process, for its first Grader
-_early: dict = {}
+# this process's Graders, kept warm between submissions, and a worker started with the
+# process for its first one
+_here = Here()
 _batch = {"token": ""}
 # one submission at a time per process: pytest.main is not thread-safe
 _lock = threading.Lock()
@@ -119,25 +120,14 @@ def _grader(root: str, assignment: str, batch: str, display: bool) -> Grader:
     if batch != _batch["token"]:  # a new batch on a long-lived process
         close_graders()
         _batch["token"] = batch
-    from ..grade import Grader
-
-    grader = _graders.get((root, assignment, display))
-    if grader is None:
-        grader = _graders[(root, assignment, display)] = Grader(
-            load_assignment(assignment, Path(root)),
-            display=display,
-            worker=_early.pop((root, assignment), None),
-        )
-    return grader
+    return _here.grader(load_assignment(assignment, Path(root)), display)
 
 
 def close_graders() -> None:
     """Stop every cached Grader's worker (edited solutions and hidden tests are imported
     again by `runner.load_reference` and `runner.forget_other_suites` when their files
     change)."""
-    while _graders:
-        _, grader = _graders.popitem()
-        grader.close()
+    _here.close()
 
 
 def close_idle_graders() -> None:
@@ -158,7 +148,7 @@ def start_early(root: str, assignment: str) -> None:
 
     try:
         launch = build_launch(load_assignment(assignment, Path(root)).release_dir)
-        _early[(root, assignment)] = Worker(launch).spawn()
+        _here.prepare(root, assignment, launch, Worker(launch).spawn())
     except Exception:
         pass
 
@@ -190,8 +180,6 @@ def serve(parent: int, root: str = "", assignment: str = "") -> None:
             framing.write_frame(control_out, reply)
     finally:
         close_graders()
-        for worker in _early.values():
-            worker.stop()
 
 
 def _die_with(parent: int) -> None:

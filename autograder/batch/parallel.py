@@ -166,19 +166,17 @@ def grade_in_processes(
     tasks: Sequence[Task],
     jobs: int,
     done: Done,
-    display: bool = False,
-    started: Sequence[GraderProcess] = (),
+    display: bool,
+    pool: list[GraderProcess],
 ) -> None:
-    """Grade `tasks` in `jobs` grader processes; `done` sees each result as it finishes.
-    `started`: grader processes already started for this assignment (`start_processes`),
-    used first; this call stops them."""
+    """Grade `tasks` in `jobs` grader processes of `pool` (`engines.Processes`'), adding
+    those it lacks; `done` sees each result as it finishes. The processes stay in the
+    pool, warm, for the next call; one lost or interrupted while grading is stopped."""
     queue, attempts = deque(tasks), {task.index: 0 for task in tasks}
     limit = task_limit(assignment, display)
     count = max(1, min(jobs, len(tasks)))
-    workers = [*started, *(GraderProcess() for _ in range(count - len(started)))]
-    for spare in workers[count:]:  # more were started than there is work for
-        spare.stop()
-    del workers[count:]
+    pool.extend(GraderProcess() for _ in range(count - len(pool)))
+    workers = pool[:count]  # any others stay idle
 
     def lost(worker: GraderProcess, why: str) -> None:
         task = worker.task
@@ -220,11 +218,13 @@ def grade_in_processes(
                         "the grader process grading it did not finish within "
                         f"{limit:g} s",
                     )
-    finally:  # every process is told first, so that they stop side by side
-        for worker in workers:
-            worker.end(kill=bool(worker.task))
-        for worker in workers:
+    finally:  # interrupted (Ctrl-C, a fatal reply): what was being graded stops
+        busy = [w for w in workers if w.task]
+        for worker in busy:  # every one is told first, so that they stop side by side
+            worker.end(kill=True)
+        for worker in busy:
             worker.reap()
+            worker.task = None
 
 
 def task_limit(assignment: Assignment, display: bool = False) -> float:

@@ -1,7 +1,7 @@
 """Progress of a batch: a rich progress bar (count, rate, ETA) on a terminal, one plain
 line per result otherwise.
 
-`BatchProgress` is the `on_result` callback of `grade_batch`; use it as a context
+`BatchProgress` is the `on_result` callback of `run_batch`; use it as a context
 manager.
 """
 

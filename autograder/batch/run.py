@@ -1,5 +1,5 @@
 """A whole class in one call: discover, skip what a journal already holds, grade the
-rest on one of three engines (this process, `jobs` local grader processes, or a Dask
+rest on an engine (engines.py: this process, local grader processes, or a Dask
 cluster), report in discovery order.
 
 Every engine grades a submission with the same `Grader`, so the results are the same
@@ -8,7 +8,7 @@ whichever runs them (apart from `seconds`). One bad submission never stops the b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +17,9 @@ from ..course.discovery import discover
 from ..errors import UsageError
 from ..names import Found
 from ..results import GradeReport, SubmissionResult
-from ..running.launch import Launch
-from ..running.worker_process import Worker
-from .parallel import GraderProcess, check_jobs, grade_in_processes
+from .engines import Engine
 from .resume import Journal, dependencies, journal_path
-from .tasks import Done, Task
+from .tasks import Task
 
 
 @dataclass
@@ -40,89 +38,62 @@ class BatchRun:
 def run_batch(
     assignment: Assignment,
     paths: Iterable[Path],
+    engine: Engine,
     *,
-    jobs: int | None = None,
-    scheduler: str | None = None,
     json_path: Path | None = None,
     resume: bool = False,
     on_result: Callable[[SubmissionResult], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     on_note: Callable[[str], None] | None = None,
-    launch: Launch | None = None,
     display: bool = False,
-    worker: Worker | None = None,
-    processes: Sequence[GraderProcess] = (),
     found: list[Found] | None = None,
 ) -> BatchRun:
-    """Grade every notebook under `paths`. With `json_path`, each result is journaled as
-    it finishes; `resume` keeps the journal's finished results and grades only the
-    others. `on_plan(to_grade, kept)` is told once, before grading starts, how many will
-    be graded and how many the journal holds; `on_note`, before it, what the journal
-    left out (results graded with another suite, lines that are not results) and why.
-    `display`: each result carries what its cells showed (`SubmissionResult.outputs`).
-    `worker`: one already started for this assignment, used when this process grades
-    (one job); `processes`: grader processes already started for it
-    (`parallel.start_processes`), used with more than one job and stopped at the end
-    either way. `found`: the submissions under `paths` when the caller has already
-    looked (`discovery.survey`)."""
+    """Grade every notebook under `paths` on `engine` (engines.py; the caller closes
+    it). With `json_path`, each result is journaled as it finishes; `resume` keeps the
+    journal's finished results and grades only the others. `on_plan(to_grade, kept)` is
+    told once, before grading starts, how many will be graded and how many the journal
+    holds; `on_note`, before it, what the journal left out (results graded with another
+    suite, lines that are not results) and why. `display`: each result carries what its
+    cells showed (`SubmissionResult.outputs`). `found`: the submissions under `paths`
+    when the caller has already looked (`discovery.survey`)."""
+    submissions = discover(assignment, paths) if found is None else found
+    results: list[SubmissionResult | None] = [None] * len(submissions)
+    journal = _journal(assignment, json_path, resume, on_note)
+
+    def done(task: Task, result: SubmissionResult, graded: bool) -> None:
+        # its id is not the one its name gives: say so where the student and the TA
+        # look
+        if task.note:
+            result.notes.insert(0, task.note)
+        results[task.index] = result
+        # a result of a lost grader process is graded again on --resume
+        if journal and graded:
+            # one the disk refuses stays in `results`: said at the end
+            journal.record(result, task.notebook)
+        if on_result:
+            on_result(result)
+
     try:
-        if scheduler and jobs is not None:
-            raise UsageError(
-                "--jobs does not apply with --scheduler: the cluster's workers grade "
-                "in parallel"
-            )
-        jobs = 1 if scheduler else check_jobs(jobs)
-        submissions = discover(assignment, paths) if found is None else found
-        results: list[SubmissionResult | None] = [None] * len(submissions)
-        journal = _journal(assignment, json_path, resume, on_note)
-
-        def done(task: Task, result: SubmissionResult, graded: bool) -> None:
-            # its id is not the one its name gives: say so where the student and the TA
-            # look
-            if task.note:
-                result.notes.insert(0, task.note)
-            results[task.index] = result
-            # a result of a lost grader process is graded again on --resume
-            if journal and graded:
-                # one the disk refuses stays in `results`: said at the end
-                journal.record(result, task.notebook)
-            if on_result:
-                on_result(result)
-
-        try:
-            tasks = _unfinished(submissions, journal, results)
-            if on_plan:
-                on_plan(len(tasks), len(submissions) - len(tasks))
-            _grade(
-                assignment,
-                tasks,
-                jobs,
-                scheduler,
-                done,
-                launch,
-                display,
-                worker,
-                processes,
-            )
-        finally:
-            if journal:
-                journal.close()
-        run = BatchRun(
-            GradeReport(assignment.name, [r for r in results if r is not None]),
-            graded=len(tasks),
-            resumed=len(submissions) - len(tasks),
-        )
-        if journal:
-            run.journal, run.unsaved, run.journal_failure = (
-                journal.path,
-                journal.unsaved,
-                journal.failure,
-            )
-            run.journaled = run.resumed + journal.added
-        return run
+        tasks = _unfinished(submissions, journal, results)
+        if on_plan:
+            on_plan(len(tasks), len(submissions) - len(tasks))
+        engine.grade(assignment, tasks, done, display)
     finally:
-        for process in processes:  # those the engine did not use (or already stopped)
-            process.stop(kill=True)
+        if journal:
+            journal.close()
+    run = BatchRun(
+        GradeReport(assignment.name, [r for r in results if r is not None]),
+        graded=len(tasks),
+        resumed=len(submissions) - len(tasks),
+    )
+    if journal:
+        run.journal, run.unsaved, run.journal_failure = (
+            journal.path,
+            journal.unsaved,
+            journal.failure,
+        )
+        run.journaled = run.resumed + journal.added
+    return run
 
 
 def _journal(
@@ -171,48 +142,3 @@ def _unfinished(
         else:
             tasks.append(Task(index, found.student, found.notebook, found.note))
     return tasks
-
-
-def _grade(
-    assignment: Assignment,
-    tasks: list[Task],
-    jobs: int,
-    scheduler: str | None,
-    done: Done,
-    launch: Launch | None,
-    display: bool = False,
-    worker: Worker | None = None,
-    processes: Sequence[GraderProcess] = (),
-) -> None:
-    """Hand the tasks to one engine: a Dask cluster, local grader processes, or this
-    process."""
-    if not tasks:
-        return
-    if scheduler:
-        from .cluster import grade_on_cluster
-
-        grade_on_cluster(assignment, tasks, scheduler, done, display=display)
-    elif min(jobs, len(tasks)) > 1:
-        grade_in_processes(
-            assignment, tasks, jobs, done, display=display, started=processes
-        )
-    else:
-        grade_here_in_order(assignment, tasks, done, launch, display, worker)
-
-
-def grade_here_in_order(
-    assignment: Assignment,
-    tasks: list[Task],
-    done: Done,
-    launch: Launch | None,
-    display: bool = False,
-    worker: Worker | None = None,
-) -> None:
-    """The one-job engine: one Grader in this process (imported here: with --jobs N or a
-    cluster, this process only hands out work, and pytest's and nbformat's 0.3 s of
-    imports would only slow the start)."""
-    from ..grade import Grader
-
-    with Grader(assignment, launch, display=display, worker=worker) as grader:
-        for task in tasks:
-            done(task, grader.grade(task.student, task.notebook), True)

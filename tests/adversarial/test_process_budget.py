@@ -8,7 +8,7 @@ import pytest
 from toycourse import TOML, make_course
 
 from autograder.running import sandbox
-from autograder.batch.run import run_batch
+from conftest import run_on
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ def test_a_fork_bomb_in_one_job_does_not_stop_the_other_jobs_submission(tmp_path
     nbformat.write(notebook, bomb)
     course.released_with("b-forks", FORKS)
 
-    run = run_batch(assignment, [course.submissions], jobs=2)
+    run = run_on(assignment, [course.submissions], jobs=2)
     scores = {s.student: s.score for s in run.report.submissions}
     feedback = [t.feedback for s in run.report.submissions for p in s.parts for t in p.tests]
     assert scores == {"a-bomb": 3.0, "b-forks": 3.0}, feedback

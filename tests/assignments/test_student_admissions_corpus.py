@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder.course.config import load_assignment
-from autograder.grade import grade_batch
+from conftest import grade_here
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ SUITE = REPO / "assignments" / "student-admissions"
 
 @pytest.fixture(scope="module")
 def results():
-    report = grade_batch(load_assignment("student-admissions", REPO), [CORPUS, CORPUS / f"{TWICE}.ipynb"])
+    report = grade_here(load_assignment("student-admissions", REPO), [CORPUS, CORPUS / f"{TWICE}.ipynb"])
     return {result.student: result for result in report.submissions}
 
 

@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from autograder.batch import cluster as cluster_module
-from autograder.batch.run import run_batch
+from conftest import run_on
 from autograder.cli import main
 from autograder.batch.cluster import grade_on_cluster
 from autograder.batch.trust import tls_settings
@@ -40,7 +40,7 @@ STAMP = "2026-11-20 09:15:00.000000 UTC"
 def cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None) as local:
+                                  dashboard_address="127.0.0.1:0") as local:
         yield local
 
 
@@ -61,10 +61,10 @@ def test_a_cluster_grades_like_a_local_run(tmp_path, cluster, monkeypatch):
     (course.submissions / "e-broken.ipynb").write_text("{not json")
     (course.submissions / "timestamp.txt").write_text(STAMP)  # nbgrader's, read by the client with each notebook
     seen = []
-    remote = run_batch(course.assignment(), [Path("submissions")], scheduler=cluster.scheduler_address,
+    remote = run_on(course.assignment(), [Path("submissions")], scheduler=cluster.scheduler_address,
                        on_result=seen.append)
     assert {s.nbgrader_files.timestamp for s in remote.report.submissions} == {STAMP}
-    local = run_batch(course.assignment(), [Path("submissions")], jobs=1)
+    local = run_on(course.assignment(), [Path("submissions")], jobs=1)
     assert [s.student for s in remote.report.submissions] == ["a-right", "b-wrong", "c-raises", "d-right",
                                                                "e-broken"]
     assert without_seconds(remote.report) == without_seconds(local.report)
@@ -77,9 +77,9 @@ def test_a_cluster_run_is_journaled_and_resumed(tmp_path, cluster):
     course.released_with("a", RIGHT)
     course.released_with("b", RIGHT)
     output = tmp_path / "results.json"
-    first = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+    first = run_on(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
                       json_path=output)
-    again = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
+    again = run_on(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address,
                       json_path=output, resume=True)
     assert (first.graded, again.graded, again.resumed) == (2, 0, 2)
     assert again.report.to_dict() == first.report.to_dict()
@@ -88,7 +88,7 @@ def test_a_cluster_run_is_journaled_and_resumed(tmp_path, cluster):
 def test_jobs_and_a_scheduler_do_not_go_together(tmp_path):
     course = make_course(tmp_path)
     with pytest.raises(UsageError, match="--jobs does not apply with --scheduler"):
-        run_batch(course.assignment(), [course.submissions], jobs=2, scheduler="tcp://127.0.0.1:1")
+        run_on(course.assignment(), [course.submissions], jobs=2, scheduler="tcp://127.0.0.1:1")
 
 
 def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
@@ -96,7 +96,7 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
     course = make_course(tmp_path)
     course.released_with("a", RIGHT)
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
-        run_batch(course.assignment(), [course.submissions], scheduler="tcp://127.0.0.1:9")
+        run_on(course.assignment(), [course.submissions], scheduler="tcp://127.0.0.1:9")
 
 
 def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
@@ -138,7 +138,7 @@ def test_a_worker_stopped_in_the_middle_of_an_answer_costs_only_that_submission(
     course.released_with("a-stops", STOP_WORKER)
     course.released_with("b-right", RIGHT)
     started = time.monotonic()
-    run = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
+    run = run_on(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
     scores = {s.student: (s.status, s.score) for s in run.report.submissions}
     assert scores == {"a-stops": ("graded", 0.0), "b-right": ("graded", 3.0)}
     assert time.monotonic() - started < 60
@@ -148,7 +148,7 @@ def test_a_link_is_not_graded_as_its_target_on_a_cluster(tmp_path, cluster):
     course = make_course(tmp_path)
     course.released_with("a-right", RIGHT)
     (course.submissions / "b-link.ipynb").symlink_to(course.master)
-    run = run_batch(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
+    run = run_on(course.assignment(), [course.submissions], scheduler=cluster.scheduler_address)
     link = run.report.submissions[1]
     assert (link.student, link.status, link.score) == ("b-link", "invalid", 0.0)
     assert "symbolic link" in link.message
@@ -165,7 +165,7 @@ def blind_cluster(tmp_path_factory):
     hidden = tmp_path_factory.getbasetemp()
     bundles = Path(tempfile.mkdtemp(prefix="autograder-test-bundles-"))  # outside what is hidden
     env = dict(os.environ, AUTOGRADER_BUNDLES=str(bundles), PYTHONPATH="")
-    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0") as local:
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address="127.0.0.1:0") as local:
         workers = [subprocess.Popen([bwrap, "--dev-bind", "/", "/", "--tmpfs", str(hidden), "--chdir", "/", "--",
                                      str(Path(sys.executable).parent / "dask"), "worker", local.scheduler_address,
                                      "--nthreads", "1", "--no-dashboard"],
@@ -199,7 +199,7 @@ def test_workers_that_cannot_see_the_course_grade_it_from_the_bundle_sent_once(t
                              lambda task, result, graded, into=into: into.__setitem__(task.student, result))
             for into in (first, second)]
     assert sent == [2, 0]  # the second batch finds the bundle on both workers
-    local = run_batch(course.assignment(), [course.submissions], jobs=1).report
+    local = run_on(course.assignment(), [course.submissions], jobs=1).report
     for results in (first, second):
         assert [results[s.student].to_dict() | {"seconds": 0} for s in local.submissions] == \
             [s.to_dict() | {"seconds": 0, "notebook": str(Path(s.notebook))} for s in local.submissions]

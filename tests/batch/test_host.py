@@ -29,13 +29,13 @@ def test_one_grader_serves_a_whole_batch_and_a_new_batch_gets_a_new_one(tmp_path
     b = course.released_with("b", "def square(x):\n    return x * 2")
     root = str(course.root)
     first = decode_reply(json.loads(json.dumps(fresh_host.grade_here(root, "toy", "a", str(a), "batch-1"))))
-    grader = fresh_host._graders[(root, "toy", False)]
+    grader = fresh_host._here.graders[(root, "toy", False)]
     second = decode_reply(fresh_host.grade_here(root, "toy", "b", str(b), "batch-1"))
-    assert fresh_host._graders[(root, "toy", False)] is grader  # reused: its worker and memo stay warm
+    assert fresh_host._here.graders[(root, "toy", False)] is grader  # reused: its worker and memo stay warm
     assert (first.student, first.score, second.student, second.score) == ("a", 3.0, "b", 0.0)
 
     fresh_host.grade_here(root, "toy", "a", str(a), "batch-2")
-    assert fresh_host._graders[(root, "toy", False)] is not grader
+    assert fresh_host._here.graders[(root, "toy", False)] is not grader
     assert grader.worker.process is None  # the old batch's worker was stopped
 
 

@@ -6,12 +6,13 @@ import os
 
 import pytest
 
+from autograder.batch.engines import Processes
 from autograder.batch.run import run_batch
 from autograder.errors import UsageError
 from autograder.batch.parallel import check_jobs, start_processes
 from autograder.batch.tasks import BatchAborted
 
-from conftest import REPO  # at import: a graded suite's own conftest takes the name later
+from conftest import REPO, run_on  # at import: a graded suite's own conftest takes the name later
 from toycourse import make_course
 
 pytestmark = pytest.mark.slow
@@ -40,8 +41,8 @@ def without_seconds(report) -> list[dict]:
 def test_two_jobs_give_the_same_results_in_the_same_order_as_one(tmp_path):
     course = make_course(tmp_path)
     class_of(course)
-    one = run_batch(course.assignment(), [course.submissions], jobs=1)
-    two = run_batch(course.assignment(), [course.submissions], jobs=2)
+    one = run_on(course.assignment(), [course.submissions], jobs=1)
+    two = run_on(course.assignment(), [course.submissions], jobs=2)
     assert [s.student for s in two.report.submissions] == ["a-right", "b-wrong", "c-missing", "d-right",
                                                             "e-raises", "f-broken"]
     assert without_seconds(two.report) == without_seconds(one.report)
@@ -50,19 +51,25 @@ def test_two_jobs_give_the_same_results_in_the_same_order_as_one(tmp_path):
     assert two.graded == 6 and two.resumed == 0
 
 
-def test_grader_processes_started_ahead_grade_the_batch_and_are_stopped_with_it(tmp_path):
+def test_grader_processes_started_ahead_grade_batches_warm_and_stop_with_their_engine(tmp_path):
     """The command starts its grader processes (and so their workers) before its own imports; the batch
-    grades with those and stops every one, including one more than there was work for."""
+    grades with those, and they stay warm for the next batch until the engine closes, which stops every
+    one, including one more than there was work for."""
     course = make_course(tmp_path)
     class_of(course)
     started = start_processes(course.assignment(), 3)
     pids = {process.process.pid for process in started}
     assert len(pids) == 3 and all(process.process.poll() is None for process in started)
     graders = set()
-    run = run_batch(course.assignment(), [course.submissions], jobs=2, processes=started,
-                    on_result=lambda result: graders.update(p.process.pid for p in started if p.process))
-    assert [s.score for s in run.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0, 0.0]
-    assert graders and graders <= pids
+    with Processes(2, started) as engine:
+        run = run_batch(course.assignment(), [course.submissions], engine,
+                        on_result=lambda result: graders.update(p.process.pid for p in started if p.process))
+        assert [s.score for s in run.report.submissions] == [3.0, 0.0, 0.0, 3.0, 0.0, 0.0]
+        assert graders and graders <= pids
+        assert {p.process.pid for p in engine.pool if p.process and p.process.poll() is None} == pids  # warm
+        again = run_batch(course.assignment(), [course.submissions], engine)
+        assert without_seconds(again.report) == without_seconds(run.report)
+        assert {p.process.pid for p in engine.pool if p.process} == pids  # the same processes
     assert all(process.process is None for process in started)  # stopped and reaped
     for pid in pids:
         with pytest.raises(ChildProcessError):
@@ -73,11 +80,12 @@ def test_grader_processes_started_ahead_are_stopped_when_the_batch_does_not_use_
     course = make_course(tmp_path)
     course.released_with("a-right", RIGHT)  # one submission: graded in this process
     unused = start_processes(course.assignment(), 2)
-    run = run_batch(course.assignment(), [course.submissions], jobs=2, processes=unused)
+    with Processes(2, unused) as engine:
+        run = run_batch(course.assignment(), [course.submissions], engine)
     assert [s.score for s in run.report.submissions] == [3.0]
     refused = start_processes(course.assignment(), 2)
-    with pytest.raises(UsageError, match="--resume needs --json"):
-        run_batch(course.assignment(), [course.submissions], jobs=2, resume=True, processes=refused)
+    with pytest.raises(UsageError, match="--resume needs --json"), Processes(2, refused) as engine:
+        run_batch(course.assignment(), [course.submissions], engine, resume=True)
     for process in unused + refused:
         assert process.process is None  # stopped and reaped
 
@@ -105,7 +113,7 @@ def test_a_grader_process_that_dies_costs_only_its_submission(tmp_path):
     course.released_with("c", RIGHT)
     course.released_with("d", WRONG)
     seen = []
-    run = run_batch(course.assignment(), [course.submissions], jobs=2, on_result=seen.append)
+    run = run_on(course.assignment(), [course.submissions], jobs=2, on_result=seen.append)
     rows = {s.student: s for s in run.report.submissions}
     assert [s.student for s in run.report.submissions] == ["a", "b-kills-grader", "c", "d"]
     assert rows["b-kills-grader"].status == "crashed"
@@ -127,7 +135,7 @@ def test_a_broken_suite_stops_the_batch_with_its_config_error(tmp_path):
     course.released_with("a", RIGHT)
     course.released_with("b", RIGHT)
     with pytest.raises(BatchAborted, match="no hidden test belongs to this part") as raised:
-        run_batch(course.assignment(), [course.submissions], jobs=2)
+        run_on(course.assignment(), [course.submissions], jobs=2)
     assert raised.value.exit_code == 3
 
 

@@ -21,7 +21,7 @@ from nbgrader.utils import parse_utc
 from rich.console import Console
 
 from autograder.batch.publish import Publisher
-from autograder.batch.run import run_batch
+from conftest import run_on
 from autograder.cli import main
 from autograder.course.config import load_assignment
 from autograder.course.discovery import survey
@@ -181,7 +181,7 @@ def test_a_resubmission_collected_while_grading_gets_its_own_grade_and_never_the
             cycle.check("collect --update")
             publish(result)
 
-        run = run_batch(assignment, [cycle.course / "submitted"], jobs=1, on_result=collected_then_published,
+        run = run_on(assignment, [cycle.course / "submitted"], jobs=1, on_result=collected_then_published,
                         on_plan=publish.plan, display=publish.display, found=surveyed.found)
         publish.catch_up(run.report)
     second = {name: (submitted / name).read_bytes() for name in NBGRADERS_FILES}

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from autograder.batch.resume import Journal, dependencies, journal_path, submission_key
-from autograder.batch.run import run_batch
+from conftest import run_on
 from autograder.cli import main
 from autograder.errors import StorageError, UsageError
 from autograder.results import NbgraderFiles, PartResult, SubmissionResult
@@ -224,7 +224,7 @@ def test_a_fixed_suite_regrades_what_the_journal_holds_instead_of_mixing_two_sui
     for student in ("a", "b"):
         course.released_with(student, RIGHT)
     output = tmp_path / "results.json"
-    first = run_batch(course.assignment(), [course.submissions], jobs=1, json_path=output)  # stopped before its JSON
+    first = run_on(course.assignment(), [course.submissions], jobs=1, json_path=output)  # stopped before its JSON
     assert [r.score for r in first.report.submissions] == [1.0, 1.0]
     (course.suite_dir / "test_square.py").write_text(SUITE)  # the instructor fixes the expectation
     course.released_with("c", RIGHT)
@@ -285,7 +285,7 @@ def test_resume_with_a_line_that_is_not_a_result_says_so_and_grades_on(tmp_path)
     for student in ("a", "b"):
         course.released_with(student, RIGHT)
     output = tmp_path / "results.json"
-    run_batch(course.assignment(), [course.submissions], jobs=1, json_path=output)
+    run_on(course.assignment(), [course.submissions], jobs=1, json_path=output)
     with open(journal_path(output), "a") as handle:
         handle.write('{"key": "a", "result": {"student": "a"}}\n')
     done = subprocess.run(grade_command(course, output, "--resume"), capture_output=True, text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.batch.run import run_batch
+from conftest import run_on
 from autograder.suite.refcache import CACHE_DIR, ReferenceCache, fingerprint
 
 from toycourse import REFERENCE, make_course
@@ -227,14 +227,14 @@ def test_square(student, reference, check, cached):
 def test_batches_and_grader_processes_share_one_reference_computation(tmp_path):
     course = make_course(tmp_path, suite=CACHED_SUITE, reference=COUNTING_REFERENCE)
     course.released_with("a-right", "def square(x):\n    return np.asarray(x, dtype=float) ** 2")
-    first = run_batch(course.assignment(), [course.submissions], jobs=1)
+    first = run_on(course.assignment(), [course.submissions], jobs=1)
     assert [s.score for s in first.report.submissions] == [3.0]
     assert (tmp_path / "calls.txt").read_text() == "computed\n"
     assert len(list((tmp_path / CACHE_DIR).glob("*.npz"))) == 1
 
     course.released_with("b-wrong", "def square(x):\n    return x * 2")
     course.released_with("c-right", "def square(x):\n    return x * x")
-    second = run_batch(course.assignment(), [course.submissions], jobs=2)  # two new grader processes
+    second = run_on(course.assignment(), [course.submissions], jobs=2)  # two new grader processes
     assert [s.score for s in second.report.submissions] == [3.0, 0.0, 3.0]
     assert (tmp_path / "calls.txt").read_text() == "computed\n"
 
