@@ -22,7 +22,8 @@ TIERS = [
     ["autograder.grade"],  # the grading pipeline for one submission
     ["autograder.outputs"],  # what grading writes
     ["autograder.batch"],  # whole batches
-    ["autograder.verbs"],  # the commands besides grading
+    ["autograder.verbs"],  # the verbs, each a library call
+    ["autograder.service"],  # the course service: grade on submit
     ["autograder.authoring"],  # the public module for course authors: nothing of ours imports it
     ["autograder.commands"],  # what each verb of the command does
     ["autograder.cli"],
@@ -52,6 +53,14 @@ TESTED_ELSEWHERE = {
     "autograder.outputs.executed": ["outputs/test_course_folders.py", "test_course_cycle.py"],
     "autograder.batch.bundle": ["batch/test_cluster.py"],
     "autograder.batch.run": ["batch/test_parallel.py", "batch/test_resume.py", "batch/test_cluster.py"],
+    "autograder.service.app": ["service/test_server.py"],
+    "autograder.service.auth": ["service/test_server.py"],
+    "autograder.service.course": ["service/test_server.py"],
+    "autograder.service.dispatch": ["service/test_server.py"],
+    "autograder.service.inbox": ["service/test_server.py"],
+    "autograder.service.pages": ["service/test_server.py"],
+    "autograder.service.server": ["service/test_server.py"],
+    "autograder.service.views": ["service/test_server.py"],
     "autograder.verbs.grade": ["verbs/test_grade_verb.py", "test_commands.py"],  # a basename of its own
     "autograder.verbs.validate": ["test_cli.py", "verbs/test_new.py"],
     "autograder.verbs.doctor": ["running/test_sandbox.py"],

@@ -48,6 +48,14 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Service:
+    """Grading on submit (`autograder serve`): how often a student may submit."""
+
+    submissions: int = 10  # submissions per student and assignment in each window
+    window_minutes: float = 60.0
+
+
+@dataclass(frozen=True)
 class Tolerance:
     rtol: float = 1e-6
     atol: float = 1e-8
@@ -64,6 +72,7 @@ class Assignment:
     parts: dict[str, float]  # part name -> points, in report order
     limits: Limits = Limits()
     tolerance: Tolerance = Tolerance()
+    service: Service = Service()
     # grade_ids the worker does not run (the suite runs them itself)
     skip_cells: tuple[str, ...] = ()
     # free [suite] table, handed to the tests
@@ -170,6 +179,7 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
         parts={part: float(points) for part, points in parts.items()},
         limits=settings_table(path, data, "limits", Limits),
         tolerance=settings_table(path, data, "tolerance", Tolerance, tolerance=True),
+        service=settings_table(path, data, "service", Service),
         skip_cells=tuple(
             strings(path, data.get("execution", {}), "execution.skip_cells")
         ),

@@ -1,0 +1,269 @@
+"""The service's web application (Starlette, served by uvicorn): pages for students and
+instructors, and the JSON API that `autograder submit` and the pages' script use.
+
+Every route asks who is asking (`auth.py`) and answers only with that person's own
+submissions (an instructor: everyone's); another student's id is a 404, as an unknown
+one is. Form posts carry a token derived from the sign-in; uploads are bounded and
+checked before anything is stored (`inbox.py`); nothing hidden (tests, references,
+other students' data) is in any page or answer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Route
+
+from . import pages
+from .auth import COOKIE, csrf_of, signed_in, token_of
+from .course import Course
+from .inbox import Refused
+from .store import FINAL
+from .views import class_rows, scores_csv, shown
+
+FEEDBACK_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def create_app(course: Course) -> Starlette:
+    async def home(request: Request) -> Response:
+        person = signed_in(course, request)
+        if person is None:
+            return _page(request, "sign_in", status=200)
+        if person.instructor:
+            return RedirectResponse("/instructor", 303)
+        rows = [shown(course, r) for r in course.store.listed(student=person.name)]
+        rows.reverse()
+        return _page(
+            request,
+            "student",
+            assignments=course.assignments_for(person.name),
+            submissions=rows,
+        )
+
+    async def login(request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if course.store.person(token) is None:
+            message = "This sign-in link is not valid or was revoked; ask for another."
+            return _page(request, "sign_in", status=403, message=message)
+        response = RedirectResponse("/", 303)  # the token leaves the address bar
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    async def logout(request: Request) -> Response:
+        await _form_of(request)
+        response = RedirectResponse("/", 303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def submit_form(request: Request) -> Response:
+        person = _person(request)
+        form = await _form_of(request, course.max_upload_bytes)
+        ident = await _receive(person.name, form)
+        return RedirectResponse(f"/submissions/{ident}", 303)
+
+    async def submission_page(request: Request) -> Response:
+        row = _own(request, request.path_params["ident"])
+        return _page(request, "submission", s=shown(course, row), final=FINAL)
+
+    async def feedback(request: Request) -> Response:
+        row = _own(request, request.path_params["ident"])
+        page = course.feedback_page(row)
+        if row["status"] not in FINAL or not page.is_file():
+            return _error(request, 404, "No feedback yet", "It is not graded yet.")
+        response = HTMLResponse(page.read_text(encoding="utf-8"))
+        response.headers["Content-Security-Policy"] = FEEDBACK_CSP
+        return response
+
+    async def release(request: Request) -> Response:
+        _person(request)
+        notebook = course.release_notebook(request.path_params["name"])
+        if notebook is None:
+            return _error(request, 404, "Not found", "No such released assignment.")
+        return Response(
+            notebook.read_bytes(),
+            media_type="application/x-ipynb+json",
+            headers={"Content-Disposition": f'attachment; filename="{notebook.name}"'},
+        )
+
+    async def instructor(request: Request) -> Response:
+        _person(request, instructor=True)
+        return _page(request, "instructor", rows=class_rows(course))
+
+    async def regrade(request: Request) -> Response:
+        _person(request, instructor=True)
+        await _form_of(request)
+        ident = request.path_params.get("ident")
+        for row in course.store.listed():
+            if ident is None or row["id"] == ident:
+                course.store.requeue(row["id"])
+        course.wake()
+        return RedirectResponse("/instructor", 303)
+
+    async def csv(request: Request) -> Response:
+        _person(request, instructor=True)
+        return PlainTextResponse(
+            scores_csv(course),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="scores.csv"'},
+        )
+
+    # -- the JSON API -------------------------------------------------------------
+
+    async def api_submit(request: Request) -> Response:
+        person = _person(request)
+        form = await _form_of(request, course.max_upload_bytes, csrf=False)
+        ident = await _receive(person.name, form)
+        answer = {"id": ident, "status": "queued", "url": f"/submissions/{ident}"}
+        return JSONResponse(answer, 202)
+
+    async def api_one(request: Request) -> Response:
+        row = _own(request, request.path_params["ident"])
+        return JSONResponse(shown(course, row).api())
+
+    async def api_list(request: Request) -> Response:
+        person = _person(request)
+        student = person.name
+        if person.instructor:
+            student = request.query_params.get("student")
+        assignment = request.query_params.get("assignment")
+        rows = course.store.listed(student=student, assignment=assignment)
+        return JSONResponse({"submissions": [shown(course, r).api() for r in rows]})
+
+    async def api_class(request: Request) -> Response:
+        _person(request, instructor=True)
+        rows = [row.api() for row in class_rows(course)]
+        return JSONResponse({"submissions": rows})
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _person(request: Request, instructor: bool = False):
+        person = signed_in(course, request)
+        if person is None:
+            raise Refused(401, "sign in first: open your sign-in link, or send a token")
+        if instructor and not person.instructor:
+            raise Refused(403, "only the course's instructors may see this")
+        return person
+
+    def _own(request: Request, ident: str) -> dict:
+        person = _person(request)
+        row = course.store.get(ident) if ident.isalnum() else None
+        if row is None or not (person.instructor or row["student"] == person.name):
+            raise Refused(404, "no such submission")  # another's is not told apart
+        return row
+
+    async def _form_of(request: Request, max_bytes: int = 4096, csrf: bool = True):
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_bytes + 64 * 1024:
+            raise Refused(413, course.too_large())
+        form = await request.form(max_files=1, max_fields=4, max_part_size=max_bytes)
+        if csrf:
+            token = token_of(request)
+            if token is None or form.get("csrf") != csrf_of(token):
+                raise Refused(403, "this form is out of date: reload the page")
+        return form
+
+    async def _receive(student: str, form) -> str:
+        upload = form.get("notebook")
+        if upload is None or isinstance(upload, str):
+            raise Refused(400, "attach your notebook as the field `notebook`")
+        data = await upload.read(course.max_upload_bytes + 1)
+        name = form.get("assignment") or None
+        # parsing, fsync and the queue's write: off the event loop
+        return await run_in_threadpool(
+            course.receive, student, data, upload.filename or "", name
+        )
+
+    def _page(request: Request, template: str, status: int = 200, **values) -> Response:
+        token = token_of(request)
+        person = signed_in(course, request)
+        body = pages.render(
+            template,
+            course=course.title,
+            person=person,
+            csrf=csrf_of(token) if token else "",
+            **values,
+        )
+        return HTMLResponse(body, status)
+
+    def _error(request: Request, status: int, title: str, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status)
+        return _page(request, "error", status, title=title, message=message)
+
+    async def refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, Refused)
+        return _error(request, error.status, "Not possible", str(error))
+
+    def static(body: str, kind: str):
+        async def serve(request: Request) -> Response:
+            return Response(body, media_type=kind)
+
+        return serve
+
+    routes = [
+        Route("/", home),
+        Route("/login", login),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/submit", submit_form, methods=["POST"]),
+        Route("/submissions/{ident}", submission_page),
+        Route("/submissions/{ident}/feedback", feedback),
+        Route("/release/{name}", release),
+        Route("/instructor", instructor),
+        Route("/instructor/regrade", regrade, methods=["POST"]),
+        Route("/instructor/regrade/{ident}", regrade, methods=["POST"]),
+        Route("/instructor/scores.csv", csv),
+        Route("/api/submissions", api_submit, methods=["POST"]),
+        Route("/api/submissions", api_list),
+        Route("/api/submissions/{ident}", api_one),
+        Route("/api/class", api_class),
+        Route("/static/service.js", static(pages.SCRIPT, "text/javascript")),
+        Route("/static/service.css", static(pages.CSS, "text/css")),
+    ]
+    app = Starlette(routes=routes, exception_handlers={Refused: refused})
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+class SecurityHeaders:
+    """CSP, no framing, no sniffing, no referrer, no caching of personal pages."""
+
+    HEADERS: ClassVar = [
+        (
+            b"content-security-policy",
+            b"default-src 'self'; frame-ancestors 'none'; "
+            b"base-uri 'none'; form-action 'self'",
+        ),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cache-control", b"no-store"),
+    ]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in self.HEADERS if n not in present]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        return await self.app(scope, receive, with_headers)

@@ -1,0 +1,156 @@
+"""The course a service serves: its folder, its queue and tokens (`Store`), its graders
+(`Dispatcher`), and the rules a submission meets before it is queued: a student of the
+roster, a released assignment, a notebook, and the submission limit per window."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import names
+from ..course.config import Assignment, list_assignments, load_assignment
+from ..errors import AutograderError
+from ..verbs.student_check import METADATA_KEY
+from . import inbox
+from .dispatch import Dispatcher, feedback_page
+from .inbox import Refused
+from .store import LEASE_SECONDS, Store, now
+
+
+@dataclass
+class AssignmentRow:
+    name: str
+    notebook: str
+    due: str
+    latest: str
+    best: str
+
+
+class Course:
+    """The course at `root`, its queue in the database at `url`."""
+
+    def __init__(
+        self, root: Path, url: str, jobs: int = 1, lease: float = LEASE_SECONDS
+    ):
+        self.root, self.url = root, url
+        self.title = root.name
+        self.store = Store(url, lease)
+        self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+        self.dispatcher = Dispatcher(root, self.store, self.instance, jobs)
+        released = [self._released(name) for name in list_assignments(root)]
+        self.assignments = [a for a in released if a is not None]
+        self.max_upload_bytes = int(
+            max((a.limits.max_notebook_mb for a in self.assignments), default=20.0)
+            * 1024
+            * 1024
+        )
+
+    def _released(self, name: str) -> Assignment | None:
+        try:
+            assignment = load_assignment(name, self.root)
+        except AutograderError:  # a broken one is refused by `grade` with its message
+            return None
+        return assignment if assignment.release_notebook.is_file() else None
+
+    def start(self) -> Course:
+        self.dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+
+    def wake(self) -> None:
+        self.dispatcher.wake.set()
+
+    def too_large(self) -> str:
+        return f"a notebook may be at most {self.max_upload_bytes / 2**20:g} MB"
+
+    def assignment(
+        self, name: str | None, filename: str = "", metadata: dict | None = None
+    ) -> Assignment:
+        """The released assignment `name`, else the one the notebook's metadata names
+        (as `check` reads it), else the one whose notebook has its file name."""
+        if name is None:
+            named = (metadata or {}).get(METADATA_KEY)
+            if isinstance(named, dict) and isinstance(named.get("assignment"), str):
+                name = named["assignment"]
+        if name is None:
+            by_file = [a for a in self.assignments if a.notebook == filename]
+            if len(self.assignments) == 1 or len(by_file) == 1:
+                return (by_file or self.assignments)[0]
+            names_ = ", ".join(a.name for a in self.assignments)
+            raise Refused(400, f"say which assignment this is for (one of: {names_})")
+        for assignment in self.assignments:
+            if assignment.name == name:
+                return assignment
+        raise Refused(404, f"no released assignment is named {names.text(name, 100)}")
+
+    def release_notebook(self, name: str) -> Path | None:
+        found = [a for a in self.assignments if a.name == name]
+        return found[0].release_notebook if found else None
+
+    def receive(
+        self, student: str, data: bytes, filename: str, name: str | None
+    ) -> str:
+        """Check an upload, keep it on disk, then queue it: its id."""
+        shown_name = names.text(Path(filename).name or "the upload", 100)
+        limit = self.max_upload_bytes / 2**20
+        sha256, metadata = inbox.check(data, shown_name, limit)
+        assignment = self.assignment(name, Path(filename).name, metadata)
+        if len(data) > assignment.limits.max_notebook_mb * 2**20:
+            raise Refused(413, f"{shown_name} is larger than {assignment.name} allows")
+        rule = assignment.service
+        since = now() - datetime.timedelta(minutes=rule.window_minutes)
+        if self.store.recent(student, assignment.name, since) >= rule.submissions:
+            raise Refused(
+                429,
+                f"you have submitted {assignment.name} {rule.submissions} times in "
+                f"the last {rule.window_minutes:g} minutes, the most this course "
+                "allows; try again later (your latest submission is graded)",
+            )
+        ident = self.store.new_id()
+        inbox.keep(self.root, ident, data)  # on disk first, then in the queue
+        self.store.add(ident, student, assignment.name, sha256)
+        self.wake()
+        return ident
+
+    def feedback_page(self, row: dict) -> Path:
+        return feedback_page(self.root, row)
+
+    def assignments_for(self, student: str) -> list[AssignmentRow]:
+        rows = []
+        mine = self.store.listed(student=student)
+        for assignment in self.assignments:
+            graded = [
+                r
+                for r in mine
+                if r["assignment"] == assignment.name
+                and r["status"] != "queued"
+                and r["score"] is not None
+            ]
+            latest = f"{graded[-1]['score']:g}" if graded else "—"
+            best = f"{max(r['score'] for r in graded):g}" if graded else "—"
+            rows.append(
+                AssignmentRow(
+                    assignment.name,
+                    assignment.notebook,
+                    self._due(assignment),
+                    latest,
+                    best,
+                )
+            )
+        return rows
+
+    def _due(self, assignment: Assignment) -> str:
+        """The due date nbgrader's gradebook holds for the assignment, if any."""
+        try:
+            from nbgrader.api import Gradebook
+
+            with Gradebook(self.url) as gradebook:
+                due = gradebook.find_assignment(assignment.name).duedate
+        except Exception:  # none set, or no such assignment in the gradebook yet
+            return ""
+        return due.strftime("%Y-%m-%d %H:%M UTC") if due else ""

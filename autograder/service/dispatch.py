@@ -1,0 +1,156 @@
+"""The service's graders: `jobs` threads, each with one warm grader process of its own
+(`engines.Processes(1)`), claiming the next submission from the queue, placing it in
+nbgrader's submitted/ folder as `nbgrader collect` does, grading it with the grade verb
+(gradebook row, autograded/, feedback/, and a feedback page of its own) and recording
+its final status.
+
+A notebook that uses its whole time budget holds one thread and its process, never the
+service; a grader process that dies costs its submission one more try, then `crashed`
+(`parallel.MAX_ATTEMPTS`); an instance killed mid-grading leaves a lease that runs out,
+and the submission is graded again (`store.MAX_ATTEMPTS`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import threading
+from pathlib import Path
+
+from ..batch.engines import Processes
+from ..course.config import load_assignment
+from ..errors import AutograderError
+from ..running.nbgrader_files import TIMESTAMP
+from ..verbs.grade import GradeRequest, grade
+from . import inbox
+from .store import Store
+
+FEEDBACK = Path("service") / "feedback"
+IDLE_SECONDS = 0.2  # how often an idle grader looks at the queue
+log = logging.getLogger("autograder.service")
+
+
+def feedback_page(root: Path, row: dict) -> Path:
+    """The feedback page of one submission (its own, kept with its history)."""
+    folder = root / FEEDBACK / row["id"] / row["student"] / row["assignment"]
+    assignment = load_assignment(row["assignment"], root)
+    return folder / f"{Path(assignment.notebook).stem}.html"
+
+
+class Dispatcher:
+    """`jobs` grading threads for the course at `root`, until `stop`."""
+
+    def __init__(self, root: Path, store: Store, instance: str, jobs: int = 1):
+        self.root, self.store, self.instance = root, store, instance
+        self.stopping = threading.Event()
+        self.wake = threading.Event()  # a new submission: look now
+        self.threads = [
+            threading.Thread(target=self._run, name=f"grader-{n}", daemon=True)
+            for n in range(jobs)
+        ]
+
+    def start(self) -> Dispatcher:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        for thread in self.threads:
+            thread.join()
+
+    def _run(self) -> None:
+        engine = Processes(1)
+        with engine:
+            while not self.stopping.is_set():
+                try:
+                    row = self.store.claim(self.instance)
+                except Exception:  # the database is away for a moment: try again
+                    log.exception("could not read the queue")
+                    row = None
+                if row is None:
+                    self.wake.wait(IDLE_SECONDS)
+                    self.wake.clear()
+                    continue
+                self._grade(row, engine)
+
+    def _grade(self, row: dict, engine: Processes) -> None:
+        renewing = threading.Event()
+        lease = threading.Thread(target=self._renew, args=(row["id"], renewing))
+        lease.start()
+        try:
+            fields = self._graded(row, engine)
+        except AutograderError as error:  # the course's: a broken assignment, say
+            log.error("grading %s failed: %s", row["id"], error)
+            fields = {
+                "status": "crashed",
+                "score": 0.0,
+                "max_score": self._points(row),
+                "message": f"the course could not grade it: {error}; an instructor "
+                "can regrade it once that is fixed",
+            }
+        except Exception as error:  # ours, not the student's: said; the queue goes on
+            log.exception("grading %s failed", row["id"])
+            fields = {
+                "status": "crashed",
+                "score": 0.0,
+                "max_score": self._points(row),
+                "message": f"the grader failed ({type(error).__name__}); an instructor "
+                "can regrade it",
+            }
+        finally:
+            renewing.set()
+            lease.join()
+        if not self.store.finish(row["id"], self.instance, **fields):
+            log.warning("%s was taken over by another instance", row["id"])
+
+    def _points(self, row: dict) -> float | None:
+        try:
+            return load_assignment(row["assignment"], self.root).max_score
+        except AutograderError:
+            return None
+
+    def _renew(self, ident: str, done: threading.Event) -> None:
+        while not done.wait(self.store.lease / 4):
+            try:
+                self.store.renew(ident, self.instance)
+            except Exception:
+                log.exception("could not renew the lease of %s", ident)
+
+    def _graded(self, row: dict, engine: Processes) -> dict:
+        assignment = load_assignment(row["assignment"], self.root)
+        folder = self.root / "submitted" / row["student"] / assignment.name
+        folder.mkdir(parents=True, exist_ok=True)
+        notebook = folder / assignment.notebook
+        shutil.copyfile(inbox.path_of(self.root, row["id"]), notebook)
+        stamp = row["submitted_at"].strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
+        (folder / TIMESTAMP).write_text(stamp)
+        page = feedback_page(self.root, row)
+        request = GradeRequest(
+            assignment,
+            [notebook],
+            jobs=1,
+            gradebook="",
+            feedback=page.parents[2],
+        )
+        said: list[str] = []
+        graded = grade(request, engine, _quiet(), said.append)
+        (result,) = graded.run.report.submissions
+        problems = graded.warnings + graded.errors
+        for line in said + problems:
+            log.info("%s: %s", row["id"], line)
+        message = result.message or ("; ".join(problems) if graded.failed else "")
+        return {
+            "status": result.status,
+            "score": result.score,
+            "max_score": result.max_score,
+            "message": message[:2000],
+        }
+
+
+def _quiet():
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), force_terminal=False)

@@ -1,0 +1,123 @@
+"""`autograder serve`, `token` and `submit` as library calls: the course's service run
+by uvicorn (its graders started with it and stopped with it), sign-in tokens for the
+roster, and an upload that waits for its grade."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .. import names
+from ..course.generate import nbgrader_config
+from ..errors import UsageError
+from .course import Course
+from .store import FINAL, Store
+
+DEFAULT_PORT = 8000
+
+
+def gradebook_url(root: Path, url: str | None = None) -> str:
+    """The database of the queue and the tokens: nbgrader's gradebook of the course
+    (its own, or the one nbgrader_config.py names) unless `url` says otherwise."""
+    if url:
+        return url
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=nbgrader_config(root)).db_url
+
+
+def serve(
+    root: Path, url: str | None, jobs: int, host: str, port: int, lease: float
+) -> None:
+    """Serve the course until Ctrl-C; the graders start first and stop last."""
+    import uvicorn
+
+    from .app import create_app
+
+    course = Course(root, gradebook_url(root, url), jobs, lease)
+    if not course.assignments:
+        raise UsageError(
+            "no assignment of this course is released yet: run `autograder release "
+            "NAME` first"
+        )
+    course.start()
+    try:
+        uvicorn.run(
+            create_app(course),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+        )
+    finally:
+        course.stop()
+
+
+def token(root: Path, url: str | None, person: str, instructor: bool) -> str:
+    """A new sign-in token for `person`: a student of the gradebook's roster, or an
+    instructor."""
+    if names.student_id(person) != person:
+        raise UsageError(
+            f"{names.text(person, 100)} is not a student id the course uses"
+        )
+    database = gradebook_url(root, url)
+    if not instructor:
+        _on_roster(database, person)
+    return Store(database).new_token(person, instructor)
+
+
+def revoke(root: Path, url: str | None, person: str) -> int:
+    return Store(gradebook_url(root, url)).revoke(person)
+
+
+def _on_roster(url: str, student: str) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(url) as gradebook:
+        try:
+            gradebook.find_student(student)
+        except MissingEntry:
+            raise UsageError(
+                f"{student} is not in the gradebook's roster: add them with `nbgrader "
+                f"db student add {student}` (or `nbgrader db student import`)"
+            ) from None
+
+
+def submit(
+    notebook: Path,
+    url: str,
+    secret: str,
+    assignment: str | None = None,
+    wait: float = 600.0,
+) -> dict:
+    """Upload `notebook` to the service at `url`, wait (at most `wait` seconds) for its
+    final status, and return the submission as the API describes it."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {secret}"}
+    data = {"assignment": assignment} if assignment else {}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            with open(notebook, "rb") as handle:
+                files = {"notebook": (notebook.name, handle, "application/json")}
+                answer = client.post("/api/submissions", data=data, files=files)
+            if answer.status_code != 202:
+                raise UsageError(f"the service refused it: {_error(answer)}")
+            ident = answer.json()["id"]
+            deadline = time.monotonic() + wait
+            while True:
+                status = client.get(f"/api/submissions/{ident}").json()
+                if status["status"] in FINAL or time.monotonic() > deadline:
+                    return status
+                time.sleep(0.5)
+    except OSError as error:
+        raise UsageError(f"cannot reach the service at {url}: {error}") from None
+    except httpx.HTTPError as error:
+        raise UsageError(f"the service at {url} did not answer: {error}") from None
+
+
+def _error(answer) -> str:
+    try:
+        return str(answer.json()["error"])
+    except Exception:
+        return f"HTTP {answer.status_code}"

@@ -1,0 +1,271 @@
+"""The service's durable queue and its sign-in tokens: two tables beside nbgrader's in
+the course's gradebook database (SQLite by default; any SQLAlchemy URL, PostgreSQL for
+several service instances).
+
+A submission goes queued -> grading -> a final status (graded, invalid, timeout,
+crashed). A grading is claimed by one instance with a conditional UPDATE (only the
+instance whose UPDATE changed the row grades it) under a lease that the instance renews
+while it grades; a lease that ran out (an instance killed with -9) puts the submission
+back in the queue, and after MAX_ATTEMPTS it is crashed with a message. Tokens are
+stored as their SHA-256 only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    func,
+    select,
+    update,
+)
+
+MAX_ATTEMPTS = 2  # gradings begun for one submission before it is reported crashed
+LEASE_SECONDS = 30.0  # by default; an instance renews its lease 4 times as often
+FINAL = ("graded", "invalid", "timeout", "crashed")
+
+metadata = MetaData()
+submissions = Table(
+    "autograder_submission",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("student", String(128), nullable=False, index=True),
+    Column("assignment", String(128), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("started_at", DateTime),
+    Column("graded_at", DateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(64)),
+    Column("lease_until", DateTime),
+    Column("score", Float),
+    Column("max_score", Float),
+    Column("message", Text),
+)
+tokens = Table(
+    "autograder_token",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("person", String(128), nullable=False, index=True),
+    Column("instructor", Boolean, nullable=False, default=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a token signs in: a student of the roster, or an instructor."""
+
+    name: str
+    instructor: bool = False
+
+
+class Store:
+    """The queue and the tokens in the database at `url`."""
+
+    def __init__(self, url: str, lease: float = LEASE_SECONDS):
+        """`lease`: how long a grading whose instance stopped renewing it (killed, or
+        cut off from the database) waits before another instance grades it."""
+        self.lease = lease
+        options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, **options)
+        metadata.create_all(self.engine)
+
+    # -- submissions ------------------------------------------------------------------
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_hex(16)
+
+    def add(self, ident: str, student: str, assignment: str, sha256: str) -> str:
+        """Queue submission `ident` (`new_id`; its notebook already on disk)."""
+        row = {"id": ident, "student": student, "assignment": assignment}
+        row |= {"sha256": sha256, "status": "queued"}
+        with self.engine.begin() as db:
+            db.execute(
+                submissions.insert().values(**row, submitted_at=now(), attempts=0)
+            )
+        return ident
+
+    def get(self, ident: str) -> dict | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(submissions).where(submissions.c.id == ident))
+            found = row.mappings().first()
+        return dict(found) if found else None
+
+    def listed(self, student: str | None = None, assignment: str | None = None) -> list:
+        query = select(submissions).order_by(submissions.c.submitted_at)
+        if student is not None:
+            query = query.where(submissions.c.student == student)
+        if assignment is not None:
+            query = query.where(submissions.c.assignment == assignment)
+        with self.engine.connect() as db:
+            return [dict(row) for row in db.execute(query).mappings()]
+
+    def recent(self, student: str, assignment: str, since: datetime.datetime) -> int:
+        """How many submissions `student` made to `assignment` since `since`."""
+        query = select(func.count()).where(
+            submissions.c.student == student,
+            submissions.c.assignment == assignment,
+            submissions.c.submitted_at >= since,
+        )
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+    def position(self, ident: str) -> int | None:
+        """How many queued submissions are ahead of this one (None: not queued)."""
+        row = self.get(ident)
+        if row is None or row["status"] != "queued":
+            return None
+        query = select(func.count()).where(
+            submissions.c.status == "queued",
+            submissions.c.submitted_at < row["submitted_at"],
+        )
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+    def claim(self, instance: str) -> dict | None:
+        """The next submission to grade, now this instance's: the oldest queued one of
+        the student served longest ago, among students with none grading (fair: one
+        student's twenty submissions wait behind another's one)."""
+        self._recover()
+        with self.engine.connect() as db:
+            rows = list(db.execute(select(submissions)).mappings())
+        busy = {r["student"] for r in rows if r["status"] == "grading"}
+        served: dict[str, datetime.datetime] = {}
+        for r in rows:
+            if r["started_at"] is not None and r["started_at"] > served.get(
+                r["student"], datetime.datetime.min
+            ):
+                served[r["student"]] = r["started_at"]
+        waiting = [
+            dict(r)
+            for r in rows
+            if r["status"] == "queued" and r["student"] not in busy
+        ]
+        waiting.sort(
+            key=lambda r: (
+                served.get(r["student"], datetime.datetime.min),
+                r["submitted_at"],
+            )
+        )
+        for row in waiting:
+            if self._take(row, instance):
+                return self.get(row["id"])
+        return None
+
+    def _take(self, row: dict, instance: str) -> bool:
+        started = now()
+        change = (
+            update(submissions)
+            .where(submissions.c.id == row["id"], submissions.c.status == "queued")
+            .values(
+                status="grading",
+                claimed_by=instance,
+                started_at=started,
+                lease_until=started + datetime.timedelta(seconds=self.lease),
+                attempts=submissions.c.attempts + 1,
+            )
+        )
+        with self.engine.begin() as db:
+            return db.execute(change).rowcount == 1
+
+    def renew(self, ident: str, instance: str) -> None:
+        change = (
+            update(submissions)
+            .where(submissions.c.id == ident, submissions.c.claimed_by == instance)
+            .where(submissions.c.status == "grading")
+            .values(lease_until=now() + datetime.timedelta(seconds=self.lease))
+        )
+        with self.engine.begin() as db:
+            db.execute(change)
+
+    def finish(self, ident: str, instance: str, **fields) -> bool:
+        """Record the final status and score; False when this instance no longer held
+        the submission (its lease ran out and another took it)."""
+        change = (
+            update(submissions)
+            .where(submissions.c.id == ident, submissions.c.claimed_by == instance)
+            .where(submissions.c.status == "grading")
+            .values(**fields, graded_at=now(), lease_until=None)
+        )
+        with self.engine.begin() as db:
+            return db.execute(change).rowcount == 1
+
+    def requeue(self, ident: str) -> None:
+        """Grade a submission again (an instructor's regrade)."""
+        change = (
+            update(submissions)
+            .where(submissions.c.id == ident, submissions.c.status.in_(FINAL))
+            .values(status="queued", attempts=0, claimed_by=None, graded_at=None)
+        )
+        with self.engine.begin() as db:
+            db.execute(change)
+
+    def _recover(self) -> None:
+        """Gradings whose lease ran out: queued again, or crashed after MAX_ATTEMPTS."""
+        expired = (submissions.c.status == "grading") & (
+            submissions.c.lease_until < now()
+        )
+        with self.engine.begin() as db:
+            db.execute(
+                update(submissions)
+                .where(expired, submissions.c.attempts >= MAX_ATTEMPTS)
+                .values(
+                    status="crashed",
+                    score=0.0,
+                    graded_at=now(),
+                    message="grading stopped twice before it finished (the service "
+                    "was stopped or its grader process died); submit it again",
+                )
+            )
+            db.execute(
+                update(submissions)
+                .where(expired)
+                .values(status="queued", claimed_by=None, lease_until=None)
+            )
+
+    # -- tokens -----------------------------------------------------------------------
+
+    def new_token(self, person: str, instructor: bool = False) -> str:
+        token = secrets.token_urlsafe(32)
+        row = {"digest": digest(token), "person": person, "instructor": instructor}
+        with self.engine.begin() as db:
+            db.execute(tokens.insert().values(**row, revoked=False))
+        return token
+
+    def person(self, token: str) -> Person | None:
+        query = select(tokens).where(tokens.c.digest == digest(token))
+        with self.engine.connect() as db:
+            row = db.execute(query).mappings().first()
+        if row is None or row["revoked"]:
+            return None
+        return Person(row["person"], bool(row["instructor"]))
+
+    def revoke(self, person: str) -> int:
+        """Revoke every token of `person`; how many there were."""
+        change = update(tokens).where(tokens.c.person == person).values(revoked=True)
+        with self.engine.begin() as db:
+            return db.execute(change).rowcount

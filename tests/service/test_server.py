@@ -1,0 +1,241 @@
+"""Grade on submit, end to end: the real `autograder serve` (uvicorn on 127.0.0.1, its grader
+processes and sandboxed workers), real `autograder token` and `autograder submit`, HTTP from outside,
+nbgrader's gradebook as the record; and a service killed with -9 in the middle of a grading."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import time
+
+import httpx
+import nbformat
+import psutil
+import pytest
+
+from autograder.service.auth import csrf_of
+from autograder.service.server import token
+from commandline import finished, start
+from toycourse import make_course
+
+pytestmark = pytest.mark.slow
+
+RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
+WRONG = "def square(x):\n    return x * 2"
+SLOW = "import time\ntime.sleep(1.5)\n" + RIGHT
+LIMIT = 4  # submissions per student in the window
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def gradebook_course(tmp_path):
+    """The toy course as nbgrader knows it: the master's grade cell worth the part's points, released
+    with nbgrader, ada and bob on the gradebook's roster, LIMIT submissions an hour."""
+    from nbgrader.api import Gradebook
+
+    from autograder.verbs.release import release
+
+    course = make_course(tmp_path, toml_extra=f"\n[service]\nsubmissions = {LIMIT}\n")
+    master = nbformat.read(course.master, as_version=4)
+    for cell in master.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_square":
+            cell.metadata["nbgrader"]["points"] = 3
+    nbformat.write(master, course.master)
+    course.release.unlink()
+    release(course.assignment())
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        for student in ("ada", "bob"):
+            gradebook.update_or_create_student(student)
+    return course
+
+
+class Service:
+    def __init__(self, course, *options: str):
+        self.course, self.port = course, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = start("serve", "--port", str(self.port), *options, cwd=course.root)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(self.url, timeout=1)
+                return
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(finished(self.process).stderr) from None
+                time.sleep(0.2)
+
+    def client(self, secret: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        finished(self.process, 60)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    course = gradebook_course(tmp_path_factory.mktemp("course"))
+    service = Service(course, "--jobs", "2", "--lease", "5")
+    secrets = {name: token(course.root, None, name, False) for name in ("ada", "bob")}
+    secrets["prof"] = token(course.root, None, "prof", True)
+    yield service, secrets
+    service.stop()
+
+
+def wait_final(client: httpx.Client, ident: str, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/submissions/{ident}").json()
+        if status["status"] not in ("queued", "grading"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"{ident} not graded in {seconds} s: {status}")
+
+
+def upload(client: httpx.Client, path, assignment: str | None = "toy") -> httpx.Response:
+    data = {"assignment": assignment} if assignment else {}
+    with open(path, "rb") as handle:
+        return client.post("/api/submissions", data=data, files={"notebook": (path.name, handle)})
+
+
+def test_the_submit_command_uploads_waits_and_prints_the_score(served):
+    service, secrets = served
+    notebook = service.course.released_with("ada", RIGHT)
+    done = finished(start("submit", str(notebook), "--url", service.url, "--token", secrets["ada"],
+                          cwd=service.course.root.parent))
+    assert done.returncode == 0, done.stderr
+    assert "toy: graded, 3 / 3" in done.stdout and f"{service.url}/submissions/" in done.stdout
+    feedback = done.stdout.split("feedback: ")[1].strip()
+    with service.client(secrets["ada"]) as ada:
+        page = ada.get(feedback)
+    assert page.status_code == 200 and "square" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # no script on it at all
+
+
+def test_a_graded_submission_is_nbgraders_record_too(served):
+    from nbgrader.api import Gradebook
+
+    service, secrets = served
+    with service.client(secrets["bob"]) as bob:
+        answer = upload(bob, service.course.released_with("bob", WRONG))
+        assert answer.status_code == 202 and answer.json()["status"] == "queued"
+        status = wait_final(bob, answer.json()["id"])
+    assert (status["status"], status["score"], status["max_score"]) == ("graded", 0.0, 3.0)
+    with Gradebook(f"sqlite:///{service.course.root / 'gradebook.db'}") as gradebook:
+        assert gradebook.find_submission("toy", "bob").score == 0.0
+    submitted = service.course.root / "submitted" / "bob" / "toy"
+    assert (submitted / "toy.ipynb").read_text() == service.course.released_with("bob", WRONG).read_text()
+    assert (submitted / "timestamp.txt").is_file()
+    assert (service.course.root / "autograded" / "bob" / "toy" / "toy.ipynb").is_file()
+
+
+def test_each_student_sees_only_their_own(served):
+    service, secrets = served
+    with service.client(secrets["ada"]) as ada, service.client(secrets["bob"]) as bob:
+        mine = upload(ada, service.course.released_with("ada", RIGHT)).json()["id"]
+        wait_final(ada, mine)
+        for path in (f"/api/submissions/{mine}", f"/submissions/{mine}", f"/submissions/{mine}/feedback"):
+            assert bob.get(path).status_code == 404, path  # as an unknown id is
+            assert ada.get(path).status_code == 200, path
+        assert mine not in bob.get("/api/submissions").text
+        assert bob.get("/api/submissions", params={"student": "ada"}).json()["submissions"] == [
+            s for s in bob.get("/api/submissions").json()["submissions"]]  # the filter is the instructor's
+        assert bob.get("/instructor").status_code == 403
+    with service.client() as stranger:
+        assert stranger.get(f"/api/submissions/{mine}").status_code == 401
+        assert stranger.post("/api/submissions").status_code == 401
+    with service.client(secrets["prof"]) as prof:
+        everyone = {s["student"] for s in prof.get("/api/submissions").json()["submissions"]}
+        assert {"ada", "bob"} <= everyone
+        assert "ada,toy,graded" in prof.get("/instructor/scores.csv").text
+
+
+def test_what_is_not_a_notebook_is_refused_and_nothing_is_stored(served, tmp_path):
+    service, secrets = served
+    inbox = service.course.root / "service" / "inbox"
+    before = sorted(inbox.iterdir())
+    bad = tmp_path / "answers.py"
+    bad.write_text("def square(x): return x * x\n")
+    big = tmp_path / "big.ipynb"
+    big.write_bytes(b" " * (21 * 1024 * 1024))
+    with service.client(secrets["ada"]) as ada:
+        listed = len(ada.get("/api/submissions").json()["submissions"])
+        refused = upload(ada, bad)
+        assert refused.status_code == 400 and "not a notebook" in refused.json()["error"]
+        assert upload(ada, big).status_code == 413
+        assert upload(ada, service.course.released_with("ada", RIGHT), "nope").status_code == 404
+        assert len(ada.get("/api/submissions").json()["submissions"]) == listed
+    assert sorted(inbox.iterdir()) == before
+
+
+def test_form_posts_need_the_pages_own_token(served):
+    service, secrets = served
+    with service.client() as browser:
+        signed = browser.get("/login", params={"token": secrets["bob"]}, follow_redirects=False)
+        assert signed.status_code == 303 and signed.headers["location"] == "/"
+        assert "httponly" in signed.headers["set-cookie"].lower()
+        assert "samesite=strict" in signed.headers["set-cookie"].lower()
+        home = browser.get("/")
+        assert home.status_code == 200 and "Your assignments" in home.text
+        assert home.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in home.headers[
+            "content-security-policy"]
+        notebook = service.course.released_with("bob", RIGHT)
+        files = {"notebook": (notebook.name, notebook.read_bytes())}
+        forged = browser.post("/submit", data={"assignment": "toy"}, files=files)
+        assert forged.status_code == 403
+        posted = browser.post("/submit", data={"assignment": "toy", "csrf": csrf_of(secrets["bob"])},
+                              files=files, follow_redirects=False)
+        assert posted.status_code == 303 and posted.headers["location"].startswith("/submissions/")
+        assert browser.get(posted.headers["location"]).status_code == 200
+        bad = browser.get("/login", params={"token": "nope"})
+        assert bad.status_code == 403
+
+
+def test_a_student_over_the_limit_is_told_to_wait(tmp_path):
+    course = gradebook_course(tmp_path)
+    service = Service(course, "--lease", "5")
+    try:
+        secret = token(course.root, None, "ada", False)
+        with service.client(secret) as ada:
+            notebook = course.released_with("ada", RIGHT)
+            answers = [upload(ada, notebook) for _ in range(LIMIT + 1)]
+            assert [a.status_code for a in answers] == [202] * LIMIT + [429]
+            assert "try again later" in answers[-1].json()["error"]
+            for answer in answers[:LIMIT]:
+                assert wait_final(ada, answer.json()["id"])["status"] == "graded"
+    finally:
+        service.stop()
+
+
+def test_killed_with_minus_9_while_grading_nothing_is_lost_and_nothing_graded_twice(tmp_path):
+    course = gradebook_course(tmp_path)
+    service = Service(course, "--lease", "3")
+    secret = token(course.root, None, "ada", False)
+    with service.client(secret) as ada:
+        ident = upload(ada, course.released_with("ada", SLOW)).json()["id"]
+        deadline = time.monotonic() + 30
+        while ada.get(f"/api/submissions/{ident}").json()["status"] != "grading":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    os.kill(service.process.pid, signal.SIGKILL)
+    finished(service.process, 30)  # its pipes closed
+    restarted = Service(course, "--lease", "3")
+    try:
+        with restarted.client(secret) as ada:
+            status = wait_final(ada, ident, 90)
+        assert (status["status"], status["score"]) == ("graded", 3.0)
+        rows = sqlite3.connect(course.root / "gradebook.db").execute(
+            "select status, attempts from autograder_submission").fetchall()
+        assert rows == [("graded", 2)]  # one submission, begun twice, graded once
+    finally:
+        restarted.stop()
+    # the killed service's grader processes died with it, the restarted one's with its stop
+    assert [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
+            if str(course.root) in " ".join(p.info["cmdline"] or [])] == []
