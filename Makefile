@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # test files run in this many processes side by side, each file whole in one (its fixtures once)
 TEST_JOBS ?= 2
 
-.PHONY: demo test install release clean
+.PHONY: demo serve test install release clean
+STUDENTS := $(basename $(notdir $(wildcard examples/submissions/*.ipynb)))
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,16 @@ demo: $(STAMP)
 	$(BIN)/autograder report student-admissions --json out/results.json -o out/report.html
 	@echo "demo: scores in gradebook.db (PATH=$(BIN):\$$PATH nbgrader export), feedback in" \
 		"out/feedback/<student>/student-admissions/, class report out/report.html, results out/results.{json,csv}"
+
+# the course service on 127.0.0.1:8000, a sign-in link for each example student and the instructor
+serve: $(STAMP)
+	$(BIN)/autograder release student-admissions
+	$(BIN)/python solutions/student_admissions.py
+	@for s in $(STUDENTS); do PATH=$(BIN):$$PATH nbgrader db student add $$s --log-level=ERROR; done
+	@for s in $(STUDENTS); do echo "$$s: $$($(BIN)/autograder token $$s | tail -1 | cut -d' ' -f3)"; done
+	@echo "instructor: $$($(BIN)/autograder token instructor --instructor | tail -1 | cut -d' ' -f3)"
+	@echo "their notebooks: examples/submissions/; Ctrl-C stops the service"
+	$(BIN)/autograder serve --jobs 2
 
 test: $(STAMP)
 	$(BIN)/ruff check autograder
