@@ -231,6 +231,7 @@ def create_app(course: Course) -> Starlette:
         Route("/api/class", api_class),
         Route("/static/service.js", static(pages.SCRIPT, "text/javascript")),
         Route("/static/service.css", static(pages.CSS, "text/css")),
+        Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
     app = Starlette(routes=routes, exception_handlers={Refused: refused})
     app.add_middleware(SecurityHeaders)

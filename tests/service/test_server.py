@@ -6,77 +6,21 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import time
 
-import httpx
-import nbformat
 import psutil
 import pytest
 
 from autograder.service.auth import csrf_of
 from autograder.service.server import token
 from commandline import finished, start
-from toycourse import make_course
+from servicecourse import LIMIT, RIGHT, Service, gradebook_course, upload, wait_final
 
 pytestmark = pytest.mark.slow
 
-RIGHT = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 WRONG = "def square(x):\n    return x * 2"
 SLOW = "import time\ntime.sleep(1.5)\n" + RIGHT
-LIMIT = 4  # submissions per student in the window
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def gradebook_course(tmp_path):
-    """The toy course as nbgrader knows it: the master's grade cell worth the part's points, released
-    with nbgrader, ada and bob on the gradebook's roster, LIMIT submissions an hour."""
-    from nbgrader.api import Gradebook
-
-    from autograder.verbs.release import release
-
-    course = make_course(tmp_path, toml_extra=f"\n[service]\nsubmissions = {LIMIT}\n")
-    master = nbformat.read(course.master, as_version=4)
-    for cell in master.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_square":
-            cell.metadata["nbgrader"]["points"] = 3
-    nbformat.write(master, course.master)
-    course.release.unlink()
-    release(course.assignment())
-    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
-        for student in ("ada", "bob"):
-            gradebook.update_or_create_student(student)
-    return course
-
-
-class Service:
-    def __init__(self, course, *options: str):
-        self.course, self.port = course, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = start("serve", "--port", str(self.port), *options, cwd=course.root)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(self.url, timeout=1)
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(finished(self.process).stderr) from None
-                time.sleep(0.2)
-
-    def client(self, secret: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        finished(self.process, 60)
 
 
 @pytest.fixture(scope="module")
@@ -87,22 +31,6 @@ def served(tmp_path_factory):
     secrets["prof"] = token(course.root, None, "prof", True)
     yield service, secrets
     service.stop()
-
-
-def wait_final(client: httpx.Client, ident: str, seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/submissions/{ident}").json()
-        if status["status"] not in ("queued", "grading"):
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"{ident} not graded in {seconds} s: {status}")
-
-
-def upload(client: httpx.Client, path, assignment: str | None = "toy") -> httpx.Response:
-    data = {"assignment": assignment} if assignment else {}
-    with open(path, "rb") as handle:
-        return client.post("/api/submissions", data=data, files={"notebook": (path.name, handle)})
 
 
 def test_the_submit_command_uploads_waits_and_prints_the_score(served):

@@ -1,0 +1,79 @@
+"""The service's pages in a real browser (Playwright driving Debian's chromium, nothing downloaded): a
+student signs in with a link, uploads, and sees the status change to graded and the feedback page
+without reloading; an instructor's table follows the class the same way; the CSP holds with no
+violation reported."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from autograder.service.server import token
+from servicecourse import RIGHT, Service, gradebook_course, upload, wait_final
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Chromium is not installed (`apt-get install -y chromium`): the pages are not tried")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def watched(browser):
+    """A page of its own, and the console's complaints (a CSP violation is one)."""
+    context = browser.new_context()
+    page = context.new_page()
+    complaints = []
+    page.on("console", lambda message: complaints.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    return context, page, complaints
+
+
+def test_a_student_and_an_instructor_follow_a_submission_without_reloading(browser, tmp_path):
+    course = gradebook_course(tmp_path)
+    service = Service(course, "--jobs", "1")
+    try:
+        student = token(course.root, None, "ada", False)
+        teacher = token(course.root, None, "prof", True)
+        context, page, complaints = watched(browser)
+        staff, table, staff_complaints = watched(browser)
+        table.goto(f"{service.url}/login?token={teacher}")
+        assert table.url == f"{service.url}/instructor"
+
+        page.goto(f"{service.url}/login?token={student}")
+        assert page.url == f"{service.url}/" and "token" not in page.url
+        assert page.inner_text("h1") == "Your assignments"
+        page.set_input_files("input[name=notebook]", str(course.released_with("ada", RIGHT)))
+        page.click("form[action='/submit'] button")
+        page.wait_for_url(f"{service.url}/submissions/*")
+        loaded = page.evaluate("performance.timeOrigin")
+        page.wait_for_selector(".status:text('graded')", timeout=60_000)
+        assert page.inner_text(".score") == "3 / 3"
+        assert page.evaluate("performance.timeOrigin") == loaded  # the same page: it was never reloaded
+        page.click("text=Read the feedback")
+        assert "square" in page.content()
+
+        # the instructor's table shows ada's submission, then her second, without anyone reloading it
+        table.wait_for_selector("td:text('ada')", timeout=30_000)
+        with service.client(student) as ada:
+            second = upload(ada, course.released_with("ada", "def square(x):\n    return x * 2"))
+            wait_final(ada, second.json()["id"])
+        deadline = time.monotonic() + 30  # no script of ours may be evaluated on the page: the CSP
+        while table.inner_text("tr[data-id] td:nth-child(5)") != "2":
+            assert time.monotonic() < deadline, table.content()
+            table.wait_for_timeout(200)
+        table.wait_for_selector("tr[data-id] .score:text('0 / 3')", timeout=10_000)
+        assert complaints == [] and staff_complaints == []
+        context.close()
+        staff.close()
+    finally:
+        service.stop()
