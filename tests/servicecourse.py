@@ -46,9 +46,11 @@ def gradebook_course(tmp_path):
 
 class Service:
     def __init__(self, course, *options: str):
+        """`course`: a toy course (its `root`), or the folder of one."""
         self.course, self.port = course, free_port()
+        root = getattr(course, "root", course)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = start("serve", "--port", str(self.port), *options, cwd=course.root)
+        self.process = start("serve", "--port", str(self.port), *options, cwd=root)
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -16,6 +16,7 @@ from ..errors import AutograderError
 from ..verbs.student_check import METADATA_KEY
 from . import inbox
 from .dispatch import Dispatcher, feedback_page
+from .exchange import ExchangeDoor, has_exchange
 from .inbox import Refused
 from .store import LEASE_SECONDS, Store, now
 
@@ -40,6 +41,8 @@ class Course:
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self.dispatcher = Dispatcher(root, self.store, self.instance, jobs)
+        # nbgrader's Submit button: when the course has an exchange (nbgrader_config.py)
+        self.exchange = ExchangeDoor(self) if has_exchange(root) else None
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
         self.max_upload_bytes = int(
@@ -57,9 +60,13 @@ class Course:
 
     def start(self) -> Course:
         self.dispatcher.start()
+        if self.exchange is not None:
+            self.exchange.start()
         return self
 
     def stop(self) -> None:
+        if self.exchange is not None:
+            self.exchange.stop()
         self.dispatcher.stop()
 
     def wake(self) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..batch.engines import Processes
 from ..course.config import load_assignment
 from ..errors import AutograderError
-from ..running.nbgrader_files import TIMESTAMP
+from ..running.nbgrader_files import SECRET, TIMESTAMP
 from ..verbs.grade import GradeRequest, grade
 from . import inbox
 from .store import Store
@@ -125,8 +125,9 @@ class Dispatcher:
         folder.mkdir(parents=True, exist_ok=True)
         notebook = folder / assignment.notebook
         shutil.copyfile(inbox.path_of(self.root, row["id"]), notebook)
-        stamp = row["submitted_at"].strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
-        (folder / TIMESTAMP).write_text(stamp)
+        (folder / TIMESTAMP).write_text(row["stamp"])
+        if not row["exchange"]:  # the exchange's secret is another submission's
+            (folder / SECRET).unlink(missing_ok=True)
         page = feedback_page(self.root, row)
         request = GradeRequest(
             assignment,
@@ -142,6 +143,10 @@ class Dispatcher:
         for line in said + problems:
             log.info("%s: %s", row["id"], line)
         message = result.message or ("; ".join(problems) if graded.failed else "")
+        if row["exchange"] and not graded.failed:  # "Fetch Feedback" shows it
+            from .exchange import release_feedback
+
+            release_feedback(self.root, assignment.name, row["student"])
         return {
             "status": result.status,
             "score": result.score,

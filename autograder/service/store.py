@@ -45,6 +45,9 @@ submissions = Table(
     Column("student", String(128), nullable=False, index=True),
     Column("assignment", String(128), nullable=False, index=True),
     Column("sha256", String(64), nullable=False),
+    # its nbgrader timestamp.txt: the exchange's, or the time it was received
+    Column("stamp", String(64), nullable=False, index=True),
+    Column("exchange", Boolean, nullable=False, default=False),  # collected from it
     Column("status", String(16), nullable=False, index=True),
     Column("submitted_at", DateTime, nullable=False),
     Column("started_at", DateTime),
@@ -99,15 +102,38 @@ class Store:
     def new_id() -> str:
         return secrets.token_hex(16)
 
-    def add(self, ident: str, student: str, assignment: str, sha256: str) -> str:
-        """Queue submission `ident` (`new_id`; its notebook already on disk)."""
+    def add(
+        self,
+        ident: str,
+        student: str,
+        assignment: str,
+        sha256: str,
+        stamp: str | None = None,
+        exchange: bool = False,
+    ) -> str:
+        """Queue submission `ident` (`new_id`; its notebook already on disk), with the
+        nbgrader timestamp it was given (default: now)."""
+        received = now()
+        stamp = stamp or received.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
         row = {"id": ident, "student": student, "assignment": assignment}
-        row |= {"sha256": sha256, "status": "queued"}
+        row |= {"sha256": sha256, "status": "queued", "stamp": stamp}
         with self.engine.begin() as db:
             db.execute(
-                submissions.insert().values(**row, submitted_at=now(), attempts=0)
+                submissions.insert().values(
+                    **row, exchange=exchange, submitted_at=received, attempts=0
+                )
             )
         return ident
+
+    def knows(self, student: str, assignment: str, stamp: str) -> bool:
+        """Whether a submission with this nbgrader timestamp is queued or was."""
+        query = select(func.count()).where(
+            submissions.c.student == student,
+            submissions.c.assignment == assignment,
+            submissions.c.stamp == stamp,
+        )
+        with self.engine.connect() as db:
+            return bool(db.execute(query).scalar_one())
 
     def get(self, ident: str) -> dict | None:
         with self.engine.connect() as db:

@@ -1,0 +1,124 @@
+"""nbgrader's own Submit button as a front door: what students submit to the course's
+nbgrader exchange is collected, queued and graded, and its feedback released, by
+nbgrader's own API (`NbGraderAPI.collect` and `release_feedback`).
+
+Every few seconds the door runs `collect --update` for each released assignment (what
+`nbgrader collect` does: the newest inbound submission of each student into
+submitted/<student>/<assignment>/), and queues each collected notebook whose nbgrader
+timestamp the queue does not know yet: its bytes are kept in the inbox like an upload's,
+with the time nbgrader gave it. Once graded (gradebook, autograded/, feedback/ with
+nbgrader's files), the dispatcher asks nbgrader to release that student's feedback, so
+"Fetch Feedback" shows the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import names
+from ..course.generate import nbgrader_config
+from ..running.nbgrader_files import TIMESTAMP
+from . import inbox
+
+if TYPE_CHECKING:
+    from .course import Course
+
+POLL_SECONDS = 2.0
+MAX_STAMP = 64  # characters of a timestamp.txt kept as the submission's key
+log = logging.getLogger("autograder.service")
+
+
+def api(root: Path):
+    """nbgrader's API for the course, with its nbgrader_config.py (the exchange's root
+    and the course id are there)."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(root)
+    return NbGraderAPI(CourseDirectory(config=config, root=str(root)), config=config)
+
+
+def has_exchange(root: Path) -> bool:
+    """Whether the course's nbgrader_config.py gives it an exchange that exists (a
+    course id, and the exchange's folder)."""
+    config = nbgrader_config(root)
+    course_id = config.CourseDirectory.get("course_id", "")
+    exchange = config.Exchange.get("root", "/srv/nbgrader/exchange")
+    return bool(course_id) and Path(exchange).is_dir()
+
+
+class ExchangeDoor:
+    """Collects from the exchange into the queue until `stop`."""
+
+    def __init__(self, course: Course):
+        self.course = course
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="exchange", daemon=True)
+
+    def start(self) -> ExchangeDoor:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        nbgrader = api(self.course.root)
+        while not self.stopping.wait(POLL_SECONDS):
+            for assignment in self.course.assignments:
+                try:
+                    self.collect(nbgrader, assignment)
+                except Exception:  # a broken exchange must not stop the web door
+                    log.exception(
+                        "collecting %s from the exchange failed", assignment.name
+                    )
+
+    def collect(self, nbgrader, assignment) -> int:
+        """One round for one assignment: how many submissions it queued."""
+        outcome = nbgrader.collect(assignment.name, update=True)
+        if not outcome.get("success", False):
+            log.warning("nbgrader collect %s: %s", assignment.name, outcome.get("log"))
+        queued = 0
+        for folder in sorted(
+            (self.course.root / "submitted").glob(f"*/{assignment.name}")
+        ):
+            stamp_file, notebook = folder / TIMESTAMP, folder / assignment.notebook
+            if (
+                not (stamp_file.is_file() and notebook.is_file())
+                or notebook.is_symlink()
+            ):
+                continue
+            stamp = stamp_file.read_text(errors="replace").strip()[:MAX_STAMP]
+            student = folder.parent.name
+            if names.student_id(student) != student:  # not a folder collect made
+                continue
+            if self.course.store.knows(student, assignment.name, stamp):
+                continue
+            data = notebook.read_bytes()
+            ident = self.course.store.new_id()
+            inbox.keep(self.course.root, ident, data)
+            digest = hashlib.sha256(data).hexdigest()
+            self.course.store.add(
+                ident, student, assignment.name, digest, stamp=stamp, exchange=True
+            )
+            queued += 1
+        if queued:
+            self.course.wake()
+        return queued
+
+
+def release_feedback(root: Path, assignment: str, student: str) -> None:
+    """nbgrader's release_feedback for one student (the formgrader's button)."""
+    outcome = api(root).release_feedback(assignment, student)
+    if not outcome.get("success", False):
+        log.warning(
+            "nbgrader release_feedback %s %s: %s",
+            assignment,
+            student,
+            outcome.get("log"),
+        )
