@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import nbformat
@@ -48,7 +49,7 @@ class Service:
     def __init__(self, course, *options: str):
         """`course`: a toy course (its `root`), or the folder of one."""
         self.course, self.port = course, free_port()
-        root = getattr(course, "root", course)
+        root = course if isinstance(course, Path) else course.root
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = start("serve", "--port", str(self.port), *options, cwd=root)
         deadline = time.monotonic() + 60

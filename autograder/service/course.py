@@ -41,8 +41,6 @@ class Course:
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self.dispatcher = Dispatcher(root, self.store, self.instance, jobs)
-        # nbgrader's Submit button: when the course has an exchange (nbgrader_config.py)
-        self.exchange = ExchangeDoor(self) if has_exchange(root) else None
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
         self.max_upload_bytes = int(
@@ -50,6 +48,10 @@ class Course:
             * 1024
             * 1024
         )
+        # nbgrader's Submit button: when the course has an exchange (nbgrader_config.py)
+        self.exchange: ExchangeDoor | None = None
+        if has_exchange(root):
+            self.exchange = ExchangeDoor(root, self.store, self.assignments, self.wake)
 
     def _released(self, name: str) -> Assignment | None:
         try:

@@ -16,16 +16,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import names
+from ..course.config import Assignment
 from ..course.generate import nbgrader_config
 from ..running.nbgrader_files import TIMESTAMP
 from . import inbox
-
-if TYPE_CHECKING:
-    from .course import Course
+from .store import Store
 
 POLL_SECONDS = 2.0
 MAX_STAMP = 64  # characters of a timestamp.txt kept as the submission's key
@@ -54,8 +53,19 @@ def has_exchange(root: Path) -> bool:
 class ExchangeDoor:
     """Collects from the exchange into the queue until `stop`."""
 
-    def __init__(self, course: Course):
-        self.course = course
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        assignments: list[Assignment],
+        wake: Callable[[], None],
+    ):
+        self.root, self.store, self.assignments, self.wake = (
+            root,
+            store,
+            assignments,
+            wake,
+        )
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="exchange", daemon=True)
 
@@ -68,9 +78,9 @@ class ExchangeDoor:
         self.thread.join()
 
     def _run(self) -> None:
-        nbgrader = api(self.course.root)
+        nbgrader = api(self.root)
         while not self.stopping.wait(POLL_SECONDS):
-            for assignment in self.course.assignments:
+            for assignment in self.assignments:
                 try:
                     self.collect(nbgrader, assignment)
                 except Exception:  # a broken exchange must not stop the web door
@@ -84,9 +94,7 @@ class ExchangeDoor:
         if not outcome.get("success", False):
             log.warning("nbgrader collect %s: %s", assignment.name, outcome.get("log"))
         queued = 0
-        for folder in sorted(
-            (self.course.root / "submitted").glob(f"*/{assignment.name}")
-        ):
+        for folder in sorted((self.root / "submitted").glob(f"*/{assignment.name}")):
             stamp_file, notebook = folder / TIMESTAMP, folder / assignment.notebook
             if (
                 not (stamp_file.is_file() and notebook.is_file())
@@ -97,18 +105,18 @@ class ExchangeDoor:
             student = folder.parent.name
             if names.student_id(student) != student:  # not a folder collect made
                 continue
-            if self.course.store.knows(student, assignment.name, stamp):
+            if self.store.knows(student, assignment.name, stamp):
                 continue
             data = notebook.read_bytes()
-            ident = self.course.store.new_id()
-            inbox.keep(self.course.root, ident, data)
+            ident = self.store.new_id()
+            inbox.keep(self.root, ident, data)
             digest = hashlib.sha256(data).hexdigest()
-            self.course.store.add(
+            self.store.add(
                 ident, student, assignment.name, digest, stamp=stamp, exchange=True
             )
             queued += 1
         if queued:
-            self.course.wake()
+            self.wake()
         return queued
 
 
