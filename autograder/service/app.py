@@ -55,7 +55,7 @@ def create_app(course: Course) -> Starlette:
 
     async def login(request: Request) -> Response:
         token = request.query_params.get("token", "")
-        if course.store.person(token) is None:
+        if course.store.tokens.person(token) is None:
             message = "This sign-in link is not valid or was revoked; ask for another."
             return _page(request, "sign_in", status=403, message=message)
         response = RedirectResponse("/", 303)  # the token leaves the address bar

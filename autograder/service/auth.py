@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from .store import Person
+from .tokens import Person
 
 if TYPE_CHECKING:
     from .course import Course
@@ -29,7 +29,7 @@ def token_of(request: Request) -> str | None:
 
 def signed_in(course: Course, request: Request) -> Person | None:
     token = token_of(request)
-    return course.store.person(token) if token else None
+    return course.store.tokens.person(token) if token else None
 
 
 def csrf_of(token: str) -> str:

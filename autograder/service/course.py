@@ -40,7 +40,7 @@ class Course:
         self.title = root.name
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
-        self.dispatcher = Dispatcher(root, self.store, self.instance, jobs)
+        self.dispatcher = Dispatcher(root, self.store, self.instance, jobs, url)
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
         self.max_upload_bytes = int(
@@ -61,6 +61,10 @@ class Course:
         return assignment if assignment.release_notebook.is_file() else None
 
     def start(self) -> Course:
+        from ..outputs.master_record import record_master
+
+        for assignment in self.assignments:  # once, before graders (or instances) race
+            record_master(assignment, self.url)
         self.dispatcher.start()
         if self.exchange is not None:
             self.exchange.start()

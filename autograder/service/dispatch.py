@@ -41,8 +41,17 @@ def feedback_page(root: Path, row: dict) -> Path:
 class Dispatcher:
     """`jobs` grading threads for the course at `root`, until `stop`."""
 
-    def __init__(self, root: Path, store: Store, instance: str, jobs: int = 1):
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        instance: str,
+        jobs: int = 1,
+        gradebook: str = "",
+    ):
+        """`gradebook`: nbgrader's gradebook the scores go to ("": the course's)."""
         self.root, self.store, self.instance = root, store, instance
+        self.gradebook = gradebook
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a new submission: look now
         self.threads = [
@@ -133,7 +142,7 @@ class Dispatcher:
             assignment,
             [notebook],
             jobs=1,
-            gradebook="",
+            gradebook=self.gradebook,
             feedback=page.parents[2],
         )
         said: list[str] = []

@@ -63,11 +63,11 @@ def token(root: Path, url: str | None, person: str, instructor: bool) -> str:
     database = gradebook_url(root, url)
     if not instructor:
         _on_roster(database, person)
-    return Store(database).new_token(person, instructor)
+    return Store(database).tokens.new_token(person, instructor)
 
 
 def revoke(root: Path, url: str | None, person: str) -> int:
-    return Store(gradebook_url(root, url)).revoke(person)
+    return Store(gradebook_url(root, url)).tokens.revoke(person)
 
 
 def _on_roster(url: str, student: str) -> None:

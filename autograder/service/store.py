@@ -1,21 +1,18 @@
-"""The service's durable queue and its sign-in tokens: two tables beside nbgrader's in
-the course's gradebook database (SQLite by default; any SQLAlchemy URL, PostgreSQL for
-several service instances).
+"""The service's durable queue: a table beside nbgrader's in the course's gradebook
+database (SQLite by default; any SQLAlchemy URL, PostgreSQL for several service
+instances), with the sign-in tokens beside it (tokens.py).
 
 A submission goes queued -> grading -> a final status (graded, invalid, timeout,
 crashed). A grading is claimed by one instance with a conditional UPDATE (only the
 instance whose UPDATE changed the row grades it) under a lease that the instance renews
 while it grades; a lease that ran out (an instance killed with -9) puts the submission
-back in the queue, and after MAX_ATTEMPTS it is crashed with a message. Tokens are
-stored as their SHA-256 only.
+back in the queue, and after MAX_ATTEMPTS it is crashed with a message.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +29,8 @@ from sqlalchemy import (
     select,
     update,
 )
+
+from .tokens import Tokens
 
 MAX_ATTEMPTS = 2  # gradings begun for one submission before it is reported crashed
 LEASE_SECONDS = 30.0  # by default; an instance renews its lease 4 times as often
@@ -59,30 +58,10 @@ submissions = Table(
     Column("max_score", Float),
     Column("message", Text),
 )
-tokens = Table(
-    "autograder_token",
-    metadata,
-    Column("digest", String(64), primary_key=True),
-    Column("person", String(128), nullable=False, index=True),
-    Column("instructor", Boolean, nullable=False, default=False),
-    Column("revoked", Boolean, nullable=False, default=False),
-)
 
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Person:
-    """Who a token signs in: a student of the roster, or an instructor."""
-
-    name: str
-    instructor: bool = False
 
 
 class Store:
@@ -95,6 +74,7 @@ class Store:
         options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
         self.engine = create_engine(url, **options)
         metadata.create_all(self.engine)
+        self.tokens = Tokens(self.engine)
 
     # -- submissions ------------------------------------------------------------------
 
@@ -204,9 +184,16 @@ class Store:
 
     def _take(self, row: dict, instance: str) -> bool:
         started = now()
+        grading = submissions.alias("grading")
+        busy = (
+            select(grading.c.id)
+            .where(grading.c.student == row["student"], grading.c.status == "grading")
+            .exists()
+        )
         change = (
             update(submissions)
             .where(submissions.c.id == row["id"], submissions.c.status == "queued")
+            .where(~busy)  # one grading per student, whichever instance claims
             .values(
                 status="grading",
                 claimed_by=instance,
@@ -272,26 +259,3 @@ class Store:
                 .where(expired)
                 .values(status="queued", claimed_by=None, lease_until=None)
             )
-
-    # -- tokens -----------------------------------------------------------------------
-
-    def new_token(self, person: str, instructor: bool = False) -> str:
-        token = secrets.token_urlsafe(32)
-        row = {"digest": digest(token), "person": person, "instructor": instructor}
-        with self.engine.begin() as db:
-            db.execute(tokens.insert().values(**row, revoked=False))
-        return token
-
-    def person(self, token: str) -> Person | None:
-        query = select(tokens).where(tokens.c.digest == digest(token))
-        with self.engine.connect() as db:
-            row = db.execute(query).mappings().first()
-        if row is None or row["revoked"]:
-            return None
-        return Person(row["person"], bool(row["instructor"]))
-
-    def revoke(self, person: str) -> int:
-        """Revoke every token of `person`; how many there were."""
-        change = update(tokens).where(tokens.c.person == person).values(revoked=True)
-        with self.engine.begin() as db:
-            return db.execute(change).rowcount

@@ -1,10 +1,9 @@
-"""The service's queue and tokens in a real SQLite file: fair order, one claim per submission even
-when instances race, leases that run out, tokens kept as hashes only."""
+"""The service's queue in a real SQLite file: fair order, one claim per submission even
+when instances race, leases that run out."""
 
 from __future__ import annotations
 
 import datetime
-import sqlite3
 import threading
 
 import pytest
@@ -87,18 +86,6 @@ def test_a_regrade_queues_a_final_submission_again(store):
     store.finish(store.claim("x")["id"], "x", status="graded", score=1.0)
     store.requeue(ident)
     assert store.get(ident)["status"] == "queued" and store.position(ident) == 0
-
-
-def test_tokens_are_stored_hashed_and_revoked_for_good(store, tmp_path):
-    token = store.new_token("amy")
-    teacher = store.new_token("prof", instructor=True)
-    assert store.person(token).name == "amy" and not store.person(token).instructor
-    assert store.person(teacher).instructor
-    assert store.person("guess") is None
-    raw = sqlite3.connect(tmp_path / "gradebook.db").execute("select * from autograder_token").fetchall()
-    assert token not in repr(raw) and teacher not in repr(raw)
-    assert store.revoke("amy") == 1
-    assert store.person(token) is None
 
 
 def test_submissions_counted_in_a_window(store):
