@@ -16,7 +16,7 @@ from typing import Any
 from .. import settings
 from ..errors import ConfigError, UsageError
 from ..names import assignment_name
-from .toml_values import number_in, settings_table, string, strings, table
+from .toml_values import finite, number_in, settings_table, string, strings, table
 
 CONFIG_NAME = "assignment.toml"
 MAX_POINTS = 1_000_000.0  # points of a part: any score and any sum of them stays finite
@@ -183,7 +183,7 @@ def _parse(name: str, root: Path, path: Path, data: dict) -> Assignment:
         skip_cells=tuple(
             strings(path, data.get("execution", {}), "execution.skip_cells")
         ),
-        settings=dict(data.get("suite", {})),
+        settings=dict(finite(path, "suite", table(path, data, "suite"))),
         **_functions(path, table(path, data, "functions"), parts),
     )
 

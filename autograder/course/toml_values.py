@@ -31,6 +31,20 @@ def string(path: Path, table: dict, key: str, default: str) -> str:
     return value
 
 
+def finite(path: Path, key: str, value: Any) -> Any:
+    """`value` (a free table handed to the tests, say) with every number in it finite:
+    TOML's nan and inf are refused wherever they are."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(path, key, f"must be a finite number, got {value!r}")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            finite(path, f"{key}.{name}", item)
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            finite(path, f"{key}[{number}]", item)
+    return value
+
+
 def strings(path: Path, table: dict, key: str) -> list[str]:
     value = table.get(key.rsplit(".", 1)[-1], [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

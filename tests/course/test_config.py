@@ -162,7 +162,10 @@ def test_an_assignment_folder_that_leads_out_of_the_course_is_refused(tmp_path):
 
 @pytest.mark.parametrize("change", [("", "[tolerance]\nrtol = nan\n", "tolerance.rtol"),
                                     ("square = 3", "square = nan", "parts.square"),
-                                    ("timeout = 20", "timeout = inf", "limits.timeout")])
+                                    ("timeout = 20", "timeout = inf", "limits.timeout"),
+                                    ("", "[suite]\nepochs = nan\n", "suite.epochs"),
+                                    ("", "[suite]\nrates = [0.1, -inf]\n", "suite.rates[1]"),
+                                    ("", "[suite.training]\nlearnrate = inf\n", "suite.training.learnrate")])
 def test_a_command_refuses_a_course_with_nan_before_grading_anything(tmp_path, capsys, change):
     from autograder.cli import main
 
