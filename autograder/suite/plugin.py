@@ -79,6 +79,9 @@ class GradingPlugin:
         self.session = None  # the StudentSession under test; None when only collecting
         self.outcomes: dict[str, Outcome] = {}
         self.only_visible = False
+        self.interrupted = (
+            False  # Ctrl-C while the suite ran (pytest_keyboard_interrupt)
+        )
         # what the tests `record`ed for this submission
         self.artifacts: dict[str, dict] = {}
         # nodeid -> feedback of a test that passed (`add_note`)
@@ -155,6 +158,12 @@ class GradingPlugin:
         }
 
     # -- hooks ---------------------------------------------------------------------
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        """pytest ends the run and returns INTERRUPTED, as for a suite that does not
+        import: told apart here, so that Ctrl-C stays Ctrl-C (pytest's own Interrupted,
+        a KeyboardInterrupt too, is its way of stopping at collection errors)."""
+        self.interrupted = not issubclass(excinfo.type, pytest.Session.Interrupted)
 
     def pytest_configure(self, config) -> None:
         for line in MARKERS:

@@ -134,6 +134,7 @@ class Suite:
     def run(self, session, only_visible: bool = False) -> list[Outcome]:
         self.plugin.session = session
         self.plugin.only_visible = only_visible
+        self.plugin.interrupted = False
         forget_other_suites(self.assignment)
         try:
             code = self._pytest()
@@ -144,6 +145,8 @@ class Suite:
             # session alive
             for name in ("last_type", "last_value", "last_traceback", "last_exc"):
                 sys.__dict__.pop(name, None)
+        if self.plugin.interrupted:  # the batch's to handle: results so far are kept
+            raise KeyboardInterrupt
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise ConfigError(
                 self.assignment.suite_dir,

@@ -84,6 +84,15 @@ def test_a_hidden_suite_that_does_not_import_is_a_config_error(tmp_path, step):
     assert ("could not be run" if step == "run" else "collecting the hidden suite failed") in str(caught.value)
 
 
+def test_ctrl_c_while_the_suite_runs_stays_ctrl_c_not_a_broken_suite(tmp_path):
+    """pytest answers an interrupt with the exit code of a suite that cannot run; the batch must see
+    the interrupt (and keep its results), not a configuration error."""
+    course = make_course(tmp_path, suite="def test_square():\n    raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt) as raised:
+        suite_of(course).run(None)
+    assert raised.type is KeyboardInterrupt  # not pytest's own Interrupted
+
+
 def test_missing_reference_solutions(tmp_path):
     course = make_course(tmp_path)
     (course.root / "solutions" / "toy.py").unlink()
