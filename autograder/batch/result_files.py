@@ -33,7 +33,8 @@ def kept_in(json_path: Path | None, csv_path: Path | None) -> str:
     (`Publisher`'s `kept`)."""
     files = " and ".join(str(path) for path in (json_path, csv_path) if path)
     return (
-        f"it is kept in {files}"
+        f"its score goes to {files} at the end of the batch (said below if one cannot "
+        "be written)"
         if files
         else "no results file holds it (no --json or --csv): the score table does"
     )

@@ -49,4 +49,6 @@ def test_results_the_journal_could_not_hold_are_said_to_be_in_the_json(tmp_path)
 
 def test_where_a_result_is_kept_names_the_files_or_the_table():
     assert kept_in(None, None) == "no results file holds it (no --json or --csv): the score table does"
-    assert kept_in("r.json", "r.csv") == "it is kept in r.json and r.csv"
+    # said before those files are written: a promise that the end of the batch keeps or corrects
+    assert kept_in("r.json", "r.csv") == ("its score goes to r.json and r.csv at the end of the batch (said "
+                                          "below if one cannot be written)")
