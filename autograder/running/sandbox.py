@@ -193,13 +193,19 @@ def _fresh_tmp(
     files: tuple[tuple[str, bytes], ...],
 ) -> str | None:
     code = (
-        f"from {WORKER_MODULE} import scratch\npid = os.fork()\nif pid == 0:\n"
+        f"from {WORKER_MODULE} import scratch\n"
+        "assert not scratch._python_in_tmp(), 'python'\npid = os.fork()\nif pid == 0:\n"
         "    os._exit(0 if scratch._private_tmp(1 << 20, 100) else 3)\n"
         "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, 'refused'"
     )
     try:
         _run_python(list(command), dict(env), code, dict(files))
     except RuntimeError as error:
+        if "python" in str(error):  # the worker's own rule (scratch.prepare)
+            return (
+                "Python lies under /tmp and the worker is not sandboxed: a new /tmp "
+                "would hide it, so each submission works in a folder of the shared /tmp"
+            )
         return f"the kernel refused a user and mount namespace of its own ({error})"
     return None
 

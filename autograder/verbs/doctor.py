@@ -66,6 +66,12 @@ def diagnose() -> Diagnosis:
             problem or "namespaces: mount, pid, ipc, uts, net",
         )
     )
+    try:  # what grading will use here (AUTOGRADER_SANDBOX may turn it off)
+        off = sandbox.build_launch(package_dir()).missing
+    except Exception:  # a forced mode that cannot work: reported below
+        off = []
+    if off and problem is None:
+        problem = "; ".join(off)
     root = os.geteuid() == 0
     how = (
         "a uid of its own per grader process, dropped to with setpriv (running as root)"

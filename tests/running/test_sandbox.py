@@ -54,6 +54,16 @@ def test_doctor_reports_and_exits_0(capsys):
     assert "bubblewrap usable" in out and "worker: " in out
 
 
+def test_doctor_says_what_grading_gets_with_the_sandbox_turned_off(monkeypatch, capsys):
+    """Turned off, the worker runs as this user with no process limit of its own: doctor must not
+    report the sandbox's protections as on because bubblewrap itself would work."""
+    monkeypatch.setenv(sandbox.MODE_VARIABLE, "off")
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "NO  unprivileged worker user: worker runs as this user" in out
+    assert "worker: plain process" in out
+
+
 def test_grade_warns_when_not_sandboxed(monkeypatch, tmp_path, capsys):
     from toycourse import make_course
 
