@@ -66,7 +66,9 @@ def grade_on_cluster(
     security = cluster_security(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, security=security)
-    except OSError as error:
+    # OSError: nothing answers; anything else: something that is not a Dask scheduler
+    # answered (an HTTP server's reply read as a frame length is a MemoryError)
+    except Exception as error:
         over_tls = (
             (
                 "; over TLS, its certificate must be signed by the CA of "

@@ -99,6 +99,30 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
         run_on(course.assignment(), [course.submissions], scheduler="tcp://127.0.0.1:9")
 
 
+def test_an_address_where_something_else_answers_is_a_usage_error(tmp_path):
+    """An HTTP server (a dashboard, a proxy) at the address: its reply read as a Dask frame asks for
+    exabytes; that is not a Dask scheduler, said as such, not an internal error."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer() -> None:
+        with server:
+            peer, _ = server.accept()
+            with peer:
+                peer.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+                peer.recv(1)
+
+    threading.Thread(target=answer, daemon=True).start()
+    course = make_course(tmp_path)
+    course.released_with("a", RIGHT)
+    with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+        run_on(course.assignment(), [course.submissions], scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}")
+
+
 def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
     course = make_course(tmp_path)
     course.released_with("a", RIGHT)
