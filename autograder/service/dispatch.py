@@ -83,7 +83,10 @@ class Dispatcher:
                     self.wake.wait(IDLE_SECONDS)
                     self.wake.clear()
                     continue
-                self._grade(row, engine)
+                try:
+                    self._grade(row, engine)
+                except Exception:  # said; this grader goes on with the next one
+                    log.exception("grading %s could not be recorded", row["id"])
 
     def _grade(self, row: dict, engine: Processes) -> None:
         renewing = threading.Event()
@@ -109,11 +112,26 @@ class Dispatcher:
                 "message": f"the grader failed ({type(error).__name__}); an instructor "
                 "can regrade it",
             }
+        try:  # the lease is renewed until the status is recorded
+            if not self._finish(row["id"], fields):
+                log.warning("%s was taken over by another instance", row["id"])
         finally:
             renewing.set()
             lease.join()
-        if not self.store.finish(row["id"], self.instance, **fields):
-            log.warning("%s was taken over by another instance", row["id"])
+
+    def _finish(self, ident: str, fields: dict) -> bool:
+        """Record the final status, trying again while the database is locked (an
+        instructor's nbgrader, a backup) for as long as the lease is renewed."""
+        delay = 0.5
+        while True:
+            try:
+                return self.store.finish(ident, self.instance, **fields)
+            except Exception:
+                if self.stopping.is_set():
+                    raise
+                log.exception("could not record %s yet; trying again", ident)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
 
     def _points(self, row: dict) -> float | None:
         try:

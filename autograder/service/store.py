@@ -71,7 +71,9 @@ class Store:
         """`lease`: how long a grading whose instance stopped renewing it (killed, or
         cut off from the database) waits before another instance grades it."""
         self.lease = lease
-        options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+        # SQLite waits this long for a lock (unless the URL says, ?timeout=SECONDS)
+        sqlite = url.startswith("sqlite") and "timeout=" not in url
+        options = {"connect_args": {"timeout": 30}} if sqlite else {}
         self.engine = create_engine(url, **options)
         metadata.create_all(self.engine)
         self.tokens = Tokens(self.engine)

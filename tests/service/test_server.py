@@ -167,3 +167,44 @@ def test_killed_with_minus_9_while_grading_nothing_is_lost_and_nothing_graded_tw
     # the killed service's grader processes died with it, the restarted one's with its stop
     assert [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
             if str(course.root) in " ".join(p.info["cmdline"] or [])] == []
+
+
+def test_a_database_locked_for_a_while_delays_grading_and_never_stops_it(tmp_path):
+    """An instructor's nbgrader or a backup holding the gradebook longer than SQLite waits: the
+    submission it held up still gets a final status once the lock is gone (graded, or crashed saying
+    the gradebook was locked: an instructor regrades it), and the grader goes on with the next ones."""
+    import threading
+
+    course = gradebook_course(tmp_path)
+    database = course.root / "gradebook.db"
+    service = Service(course, "--gradebook", f"sqlite:///{database}?timeout=0.2", "--lease", "30")
+    try:
+        secret = token(course.root, None, "ada", False)
+        with service.client(secret) as ada:
+            first = upload(ada, course.released_with("ada", SLOW)).json()["id"]
+            deadline = time.monotonic() + 30
+            while ada.get(f"/api/submissions/{first}").json()["status"] != "grading":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            locked, release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                holder = sqlite3.connect(database, isolation_level=None)
+                holder.execute("BEGIN EXCLUSIVE")
+                locked.set()
+                release.wait()
+                holder.execute("COMMIT")
+                holder.close()
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            locked.wait()
+            time.sleep(4)  # past the grading of the first: its status cannot be written yet
+            release.set()
+            holder.join()
+            status = wait_final(ada, first)
+            assert status["status"] == "graded" or "database is locked" in status["message"], status
+            second = upload(ada, course.released_with("ada", RIGHT)).json()["id"]
+            assert wait_final(ada, second)["status"] == "graded"  # the grader is still there
+    finally:
+        service.stop()
