@@ -40,7 +40,7 @@ def gradebook_course(tmp_path):
     course.release.unlink()
     release(course.assignment())
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
-        for student in ("ada", "bob"):
+        for student in ("ada", "bob", "cat"):
             gradebook.update_or_create_student(student)
     return course
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
@@ -38,7 +38,7 @@ FEEDBACK_CSP = (
 
 
 def create_app(course: Course) -> Starlette:
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         person = signed_in(course, request)
         if person is None:
             return _page(request, "sign_in", status=200)
@@ -53,7 +53,7 @@ def create_app(course: Course) -> Starlette:
             submissions=rows,
         )
 
-    async def login(request: Request) -> Response:
+    def login(request: Request) -> Response:
         token = request.query_params.get("token", "")
         if course.store.tokens.person(token) is None:
             message = "This sign-in link is not valid or was revoked; ask for another."
@@ -63,7 +63,8 @@ def create_app(course: Course) -> Starlette:
         return response
 
     async def logout(request: Request) -> Response:
-        await _form_of(request)
+        if token_of(request) is not None:  # nothing to sign out of: nothing read
+            await _form_of(request)
         response = RedirectResponse("/", 303)
         response.delete_cookie(COOKIE)
         return response
@@ -74,11 +75,11 @@ def create_app(course: Course) -> Starlette:
         ident = await _receive(person.name, form)
         return RedirectResponse(f"/submissions/{ident}", 303)
 
-    async def submission_page(request: Request) -> Response:
+    def submission_page(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
         return _page(request, "submission", s=shown(course, row), final=FINAL)
 
-    async def feedback(request: Request) -> Response:
+    def feedback(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
         page = course.feedback_page(row)
         if row["status"] not in FINAL or not page.is_file():
@@ -87,7 +88,7 @@ def create_app(course: Course) -> Starlette:
         response.headers["Content-Security-Policy"] = FEEDBACK_CSP
         return response
 
-    async def release(request: Request) -> Response:
+    def release(request: Request) -> Response:
         _person(request)
         notebook = course.release_notebook(request.path_params["name"])
         if notebook is None:
@@ -98,7 +99,7 @@ def create_app(course: Course) -> Starlette:
             headers={"Content-Disposition": f'attachment; filename="{notebook.name}"'},
         )
 
-    async def instructor(request: Request) -> Response:
+    def instructor(request: Request) -> Response:
         _person(request, instructor=True)
         return _page(request, "instructor", rows=class_rows(course))
 
@@ -112,7 +113,7 @@ def create_app(course: Course) -> Starlette:
         course.wake()
         return RedirectResponse("/instructor", 303)
 
-    async def csv(request: Request) -> Response:
+    def csv(request: Request) -> Response:
         _person(request, instructor=True)
         return PlainTextResponse(
             scores_csv(course),
@@ -123,17 +124,21 @@ def create_app(course: Course) -> Starlette:
     # -- the JSON API -------------------------------------------------------------
 
     async def api_submit(request: Request) -> Response:
+        if (
+            "authorization" not in request.headers
+        ):  # never the cookie: no cross-site post
+            raise Refused(401, "send your token as `Authorization: Bearer TOKEN`")
         person = _person(request)
         form = await _form_of(request, course.max_upload_bytes, csrf=False)
         ident = await _receive(person.name, form)
         answer = {"id": ident, "status": "queued", "url": f"/submissions/{ident}"}
         return JSONResponse(answer, 202)
 
-    async def api_one(request: Request) -> Response:
+    def api_one(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
         return JSONResponse(shown(course, row).api())
 
-    async def api_list(request: Request) -> Response:
+    def api_list(request: Request) -> Response:
         person = _person(request)
         student = person.name
         if person.instructor:
@@ -142,7 +147,7 @@ def create_app(course: Course) -> Starlette:
         rows = course.store.listed(student=student, assignment=assignment)
         return JSONResponse({"submissions": [shown(course, r).api() for r in rows]})
 
-    async def api_class(request: Request) -> Response:
+    def api_class(request: Request) -> Response:
         _person(request, instructor=True)
         rows = [row.api() for row in class_rows(course)]
         return JSONResponse({"submissions": rows})
@@ -168,7 +173,12 @@ def create_app(course: Course) -> Starlette:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > max_bytes + 64 * 1024:
             raise Refused(413, course.too_large())
-        form = await request.form(max_files=1, max_fields=4, max_part_size=max_bytes)
+        try:
+            form = await request.form(
+                max_files=1, max_fields=4, max_part_size=max_bytes
+            )
+        except ClientDisconnect:  # the upload was cut off: nothing to answer, or log
+            raise Refused(400, "the upload was cut off") from None
         if csrf:
             token = token_of(request)
             if token is None or form.get("csrf") != csrf_of(token):
@@ -234,8 +244,33 @@ def create_app(course: Course) -> Starlette:
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
     app = Starlette(routes=routes, exception_handlers={Refused: refused})
+    app.add_middleware(BodyLimit, limit=course.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+class BodyLimit:
+    """A request body is read no further than `limit` bytes, whether its Content-Length
+    says so or not (a chunked upload): past it, reading raises Refused (413)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        read = 0
+
+        async def bounded():
+            nonlocal read
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > self.limit:
+                megabytes = self.limit / 2**20
+                raise Refused(413, f"a request may send at most {megabytes:.0f} MB")
+            return message
+
+        return await self.app(scope, bounded, send)
 
 
 class SecurityHeaders:

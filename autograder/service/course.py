@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ class Course:
         self.title = root.name
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+        self._counting = threading.Lock()
         self.dispatcher = Dispatcher(root, self.store, self.instance, jobs, url)
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
@@ -117,16 +119,17 @@ class Course:
             raise Refused(413, f"{shown_name} is larger than {assignment.name} allows")
         rule = assignment.service
         since = now() - datetime.timedelta(minutes=rule.window_minutes)
-        if self.store.recent(student, assignment.name, since) >= rule.submissions:
-            raise Refused(
-                429,
-                f"you have submitted {assignment.name} {rule.submissions} times in "
-                f"the last {rule.window_minutes:g} minutes, the most this course "
-                "allows; try again later (your latest submission is graded)",
-            )
-        ident = self.store.new_id()
-        inbox.keep(self.root, ident, data)  # on disk first, then in the queue
-        self.store.add(ident, student, assignment.name, sha256)
+        with self._counting:  # counted and queued as one step: no race past the limit
+            if self.store.recent(student, assignment.name, since) >= rule.submissions:
+                raise Refused(
+                    429,
+                    f"you have submitted {assignment.name} {rule.submissions} times in "
+                    f"the last {rule.window_minutes:g} minutes, the most this course "
+                    "allows; try again later (your latest submission is graded)",
+                )
+            ident = self.store.new_id()
+            inbox.keep(self.root, ident, data)  # on disk first, then in the queue
+            self.store.add(ident, student, assignment.name, sha256)
         self.wake()
         return ident
 

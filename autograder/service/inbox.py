@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 
 from ..errors import InvalidSubmission
+from ..running.framing import OBJECT_WEIGHT
 from ..running.notebook_file import notebook_from_bytes
 
 INBOX = Path("service") / "inbox"
+MAX_ITEMS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' an upload may hold
 
 
 class Refused(Exception):
@@ -33,6 +35,9 @@ def check(data: bytes, name: str, max_mb: float) -> tuple[str, dict]:
         raise Refused(
             413, f"{name} is larger than the {max_mb:g} MB a submission may be"
         )
+    items = data.count(b",") + data.count(b"[") + OBJECT_WEIGHT * data.count(b"{")
+    if items > MAX_ITEMS:  # counted before parsing: what parsing it would build
+        raise Refused(413, f"{name} holds more than {MAX_ITEMS:,} items of JSON")
     if not data.strip():
         raise Refused(400, f"{name} is empty: choose your .ipynb notebook file")
     try:

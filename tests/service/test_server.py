@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import time
 
+import httpx
 import psutil
 import pytest
 
@@ -27,7 +28,7 @@ SLOW = "import time\ntime.sleep(1.5)\n" + RIGHT
 def served(tmp_path_factory):
     course = gradebook_course(tmp_path_factory.mktemp("course"))
     service = Service(course, "--jobs", "2", "--lease", "5")
-    secrets = {name: token(course.root, None, name, False) for name in ("ada", "bob")}
+    secrets = {name: token(course.root, None, name, False) for name in ("ada", "bob", "cat")}
     secrets["prof"] = token(course.root, None, "prof", True)
     yield service, secrets
     service.stop()
@@ -208,3 +209,59 @@ def test_a_database_locked_for_a_while_delays_grading_and_never_stops_it(tmp_pat
             assert wait_final(ada, second)["status"] == "graded"  # the grader is still there
     finally:
         service.stop()
+
+
+def test_bodies_are_bounded_as_they_arrive_and_the_api_takes_no_cookie(served, tmp_path):
+    service, secrets = served
+    inbox = service.course.root / "service" / "inbox"
+    before = sorted(inbox.iterdir())
+
+    def chunks(head=b""):  # no Content-Length: only counting what arrives can stop it
+        yield head
+        for _ in range(40):
+            yield b"x" * (1 << 20)
+
+    part = (b'--b\r\nContent-Disposition: form-data; name="notebook"; filename="a.ipynb"\r\n'
+            b"Content-Type: application/json\r\n\r\n")
+
+    with service.client() as stranger:
+        try:
+            answer = stranger.post("/logout", content=chunks(part),
+                                   headers={"content-type": "multipart/form-data; boundary=b"},
+                                   cookies={"autograder": secrets["ada"]})
+            assert answer.status_code == 413
+        except httpx.HTTPError:
+            pass  # the service stopped reading and closed the connection: as good
+    with service.client(secrets["ada"]) as ada:
+        try:
+            answer = ada.post("/api/submissions", content=chunks(part),
+                              headers={"content-type": "multipart/form-data; boundary=b"})
+            assert answer.status_code == 413
+        except httpx.HTTPError:
+            pass
+    notebook = service.course.released_with("bob", RIGHT)
+    with service.client() as browser:  # a page of another site posting with bob's cookie
+        browser.cookies.set("autograder", secrets["bob"])
+        posted = browser.post("/api/submissions", files={"notebook": (notebook.name, notebook.read_bytes())})
+        assert posted.status_code == 401
+    amplified = tmp_path / "many.ipynb"  # a small file whose parsing would build millions of objects
+    amplified.write_text('{"cells": [], "metadata": {"x": [' + "[]," * 2_100_000 + '[]]}, "nbformat": 4}')
+    with service.client(secrets["ada"]) as ada:
+        refused = upload(ada, amplified)
+        assert refused.status_code == 413 and "items" in refused.json()["error"]
+    assert sorted(inbox.iterdir()) == before
+
+
+def test_concurrent_uploads_do_not_pass_the_limit(served):
+    from concurrent.futures import ThreadPoolExecutor
+
+    service, secrets = served
+    notebook = service.course.released_with("cat", RIGHT)
+
+    def one(_):
+        with service.client(secrets["cat"]) as cat:
+            return upload(cat, notebook).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(one, range(12)))
+    assert sorted(codes) == [202] * LIMIT + [429] * (12 - LIMIT)
