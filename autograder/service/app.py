@@ -55,9 +55,23 @@ def create_app(course: Course) -> Starlette:
 
     def login(request: Request) -> Response:
         token = request.query_params.get("token", "")
-        if course.store.tokens.person(token) is None:
+        person = course.store.tokens.person(token)
+        if person is None:
             message = "This sign-in link is not valid or was revoked; ask for another."
             return _page(request, "sign_in", status=403, message=message)
+        current = signed_in(course, request)
+        if current is not None and current != person:  # a link someone else sent?
+            return _page(request, "switch", now=current, other=person, token=token)
+        return _signed_in_as(token)
+
+    async def switch(request: Request) -> Response:
+        form = await _form_of(request)  # the current sign-in's own form token
+        token = str(form.get("token", ""))
+        if course.store.tokens.person(token) is None:
+            raise Refused(403, "this sign-in link is not valid or was revoked")
+        return _signed_in_as(token)
+
+    def _signed_in_as(token: str) -> Response:
         response = RedirectResponse("/", 303)  # the token leaves the address bar
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         return response
@@ -226,6 +240,7 @@ def create_app(course: Course) -> Starlette:
     routes = [
         Route("/", home),
         Route("/login", login),
+        Route("/login", switch, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/submit", submit_form, methods=["POST"]),
         Route("/submissions/{ident}", submission_page),

@@ -81,6 +81,16 @@ value="{{ csrf }}"><button>Regrade every final submission</button></form></p>
 name="csrf" value="{{ csrf }}"><button>Regrade</button></form></td></tr>{% endfor %}
 </table>{% endblock %}"""
 
+SWITCH = """{% extends "layout" %}{% block main %}
+<h1>Sign in as {{ other.name }}?</h1>
+<p>You are signed in as <strong>{{ now.name }}</strong>. This link signs in
+<strong>{{ other.name }}</strong>: what you submit next would be theirs. Use it only
+if it is yours.</p>
+<form method="post" action="/login"><input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="hidden" name="token" value="{{ token }}">
+<button>Sign in as {{ other.name }}</button></form>
+<p><a href="/">Stay {{ now.name }}</a></p>{% endblock %}"""
+
 ERROR = """{% extends "layout" %}{% block main %}
 <h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">back</a></p>{% endblock %}"""
 
@@ -141,6 +151,7 @@ TEMPLATES = {
     "student": STUDENT,
     "submission": SUBMISSION,
     "instructor": INSTRUCTOR,
+    "switch": SWITCH,
     "error": ERROR,
 }
 environment = Environment(

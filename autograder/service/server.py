@@ -14,6 +14,7 @@ from .course import Course
 from .store import FINAL, Store
 
 DEFAULT_PORT = 8000
+MAX_CONNECTIONS = 512
 
 
 def gradebook_url(root: Path, url: str | None = None) -> str:
@@ -48,6 +49,11 @@ def serve(
             port=port,
             log_level="warning",
             server_header=False,
+            # past this many connections at once, 503 rather than running out of
+            # descriptors; a service open to the network belongs behind a proxy that
+            # times out slow clients (SECURITY.md)
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=5,
         )
     finally:
         course.stop()

@@ -265,3 +265,19 @@ def test_concurrent_uploads_do_not_pass_the_limit(served):
     with ThreadPoolExecutor(12) as pool:
         codes = list(pool.map(one, range(12)))
     assert sorted(codes) == [202] * LIMIT + [429] * (12 - LIMIT)
+
+
+def test_a_link_of_another_person_asks_before_it_replaces_a_sign_in(served):
+    """A classmate's link (their token) would make the victim's next submissions theirs."""
+    service, secrets = served
+    with service.client() as browser:
+        browser.get("/login", params={"token": secrets["ada"]})
+        asked = browser.get("/login", params={"token": secrets["bob"]}, follow_redirects=False)
+        assert asked.status_code == 200 and "Sign in as bob?" in asked.text
+        assert browser.get("/").text.count("ada") >= 1 and "Sign in as" not in browser.get("/").text
+        assert browser.cookies.get("autograder") == secrets["ada"]  # unchanged until confirmed
+        forged = browser.post("/login", data={"token": secrets["bob"]}, follow_redirects=False)
+        assert forged.status_code == 403  # a post without the page's form token
+        confirmed = browser.post("/login", data={"token": secrets["bob"], "csrf": csrf_of(secrets["ada"])},
+                                 follow_redirects=False)
+        assert confirmed.status_code == 303 and browser.cookies.get("autograder") == secrets["bob"]
