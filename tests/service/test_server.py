@@ -34,6 +34,14 @@ def served(tmp_path_factory):
     service.stop()
 
 
+def wait_grading(client, ident: str) -> None:
+    """Until the submission is being graded (the moment to stop or block the service)."""
+    deadline = time.monotonic() + 30
+    while client.get(f"/api/submissions/{ident}").json()["status"] != "grading":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_the_submit_command_uploads_waits_and_prints_the_score(served):
     service, secrets = served
     notebook = service.course.released_with("ada", RIGHT)
@@ -149,10 +157,7 @@ def test_killed_with_minus_9_while_grading_nothing_is_lost_and_nothing_graded_tw
     secret = token(course.root, None, "ada", False)
     with service.client(secret) as ada:
         ident = upload(ada, course.released_with("ada", SLOW)).json()["id"]
-        deadline = time.monotonic() + 30
-        while ada.get(f"/api/submissions/{ident}").json()["status"] != "grading":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_grading(ada, ident)
     os.kill(service.process.pid, signal.SIGKILL)
     finished(service.process, 30)  # its pipes closed
     restarted = Service(course, "--lease", "3")
@@ -183,10 +188,7 @@ def test_a_database_locked_for_a_while_delays_grading_and_never_stops_it(tmp_pat
         secret = token(course.root, None, "ada", False)
         with service.client(secret) as ada:
             first = upload(ada, course.released_with("ada", SLOW)).json()["id"]
-            deadline = time.monotonic() + 30
-            while ada.get(f"/api/submissions/{first}").json()["status"] != "grading":
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_grading(ada, first)
             locked, release = threading.Event(), threading.Event()
 
             def hold() -> None:
