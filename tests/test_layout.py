@@ -58,6 +58,7 @@ TESTED_ELSEWHERE = {
     "autograder.service.course": ["service/test_server.py"],
     "autograder.service.dispatch": ["service/test_server.py"],
     "autograder.service.inbox": ["service/test_server.py"],
+    "autograder.service.middleware": ["service/test_server.py"],
     "autograder.service.server": ["service/test_server.py"],
     "autograder.service.views": ["service/test_server.py"],
     "autograder.verbs.grade": ["verbs/test_grade_verb.py", "test_commands.py"],  # a basename of its own
