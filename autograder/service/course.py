@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import names
 from ..course.config import Assignment, list_assignments, load_assignment
 from ..errors import AutograderError
-from ..verbs.student_check import METADATA_KEY
+from ..verbs.student_check import named_assignment
 from . import inbox
 from .dispatch import Dispatcher, feedback_page
 from .exchange import ExchangeDoor, has_exchange
@@ -88,10 +88,7 @@ class Course:
     ) -> Assignment:
         """The released assignment `name`, else the one the notebook's metadata names
         (as `check` reads it), else the one whose notebook has its file name."""
-        if name is None:
-            named = (metadata or {}).get(METADATA_KEY)
-            if isinstance(named, dict) and isinstance(named.get("assignment"), str):
-                name = named["assignment"]
+        name = name or named_assignment(metadata) or None
         if name is None:
             by_file = [a for a in self.assignments if a.notebook == filename]
             if len(self.assignments) == 1 or len(by_file) == 1:

@@ -102,8 +102,14 @@ def _metadata_name(notebook: Path) -> str:
         data = parse_notebook_json(read_bytes(notebook, MAX_METADATA_MB), notebook.name)
     except InvalidSubmission:
         return ""  # not readable as a notebook: grading says why
-    value: object = data
-    for key in ("metadata", METADATA_KEY, "assignment"):
+    return named_assignment(data.get("metadata") if isinstance(data, dict) else None)
+
+
+def named_assignment(metadata: object) -> str:
+    """The assignment a notebook's metadata names (`autograder.assignment`), or "" when
+    it names none, whatever it holds; the name itself is checked where it is used."""
+    value = metadata
+    for key in (METADATA_KEY, "assignment"):
         value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, str) else ""
 
