@@ -60,7 +60,6 @@ TESTED_ELSEWHERE = {
     "autograder.service.inbox": ["service/test_server.py"],
     "autograder.service.middleware": ["service/test_server.py"],
     "autograder.service.server": ["service/test_server.py"],
-    "autograder.service.views": ["service/test_server.py"],
     "autograder.verbs.grade": ["verbs/test_grade_verb.py", "test_commands.py"],  # a basename of its own
     "autograder.verbs.validate": ["test_cli.py", "verbs/test_new.py"],
     "autograder.verbs.doctor": ["running/test_sandbox.py"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import settings
 from ..errors import ConfigError, UsageError
@@ -49,10 +49,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Service:
-    """Grading on submit (`autograder serve`): how often a student may submit."""
+    """Grading on submit (`autograder serve`): how often a student may submit, and
+    which of their graded submissions gives the score that counts."""
 
+    CHOICES: ClassVar = {"counts": ("latest", "best")}
     submissions: int = 10  # submissions per student and assignment in each window
     window_minutes: float = 60.0
+    counts: str = "latest"
 
 
 @dataclass(frozen=True)

@@ -56,24 +56,30 @@ def settings_table(
     path: Path, data: dict, key: str, kind: type, tolerance: bool = False
 ) -> Any:
     """The table `key` as the frozen dataclass `kind`: each setting known to it and a
-    number in range (`tolerance`: a tolerance, else a limit); the others its
-    defaults."""
+    number in range (`tolerance`: a tolerance, else a limit) or, for a word, one of
+    `kind.CHOICES`; the others its defaults."""
     given = table(path, data, key)
     defaults = kind()
     values = {}
+    settings = [setting.name for setting in fields(kind)]
     for name, value in given.items():
-        if not hasattr(defaults, name):
-            known = ", ".join(setting.name for setting in fields(kind))
+        if name not in settings:
+            known = ", ".join(settings)
             raise ConfigError(
                 path, f"{key}.{name}", f"unknown setting (known: {known})"
             )
-        values[name] = _limit(
-            path,
-            f"{key}.{name}",
-            value,
-            type(getattr(defaults, name)),
-            tolerance,
-        )
+        default = getattr(defaults, name)
+        if isinstance(default, str):  # one of the words the setting knows
+            choices = kind.CHOICES[name]  # type: ignore[attr-defined]
+            if value not in choices:
+                raise ConfigError(
+                    path,
+                    f"{key}.{name}",
+                    f"must be one of {', '.join(map(repr, choices))}, got {value!r}",
+                )
+            values[name] = value
+            continue
+        values[name] = _limit(path, f"{key}.{name}", value, type(default), tolerance)
     return kind(**values)
 
 

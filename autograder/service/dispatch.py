@@ -13,6 +13,7 @@ and the submission is graded again (`store.MAX_ATTEMPTS`).
 from __future__ import annotations
 
 import io
+import json
 import logging
 import shutil
 import threading
@@ -166,6 +167,7 @@ class Dispatcher:
         said: list[str] = []
         graded = grade(request, engine, _quiet(), said.append)
         (result,) = graded.run.report.submissions
+        _keep_result(result_of(self.root, row), result.to_dict())
         problems = graded.warnings + graded.errors
         for line in said + problems:
             log.info("%s: %s", row["id"], line)
@@ -180,6 +182,20 @@ class Dispatcher:
             "max_score": result.max_score,
             "message": message[:2000],
         }
+
+
+def result_of(root: Path, row: dict) -> Path:
+    """The results of one grading (as `grade --json` writes each), for the class
+    report: kept with its feedback page, never shown to a student."""
+    return root / FEEDBACK / row["id"] / "result.json"
+
+
+def _keep_result(path: Path, result: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result), encoding="utf-8")
+    except OSError:  # the report leaves it out; the grade is recorded regardless
+        log.exception("could not keep the results of %s", path.parent.name)
 
 
 def _quiet():

@@ -1,13 +1,18 @@
 """What pages and the API show of submissions: one submission as the student sees it
-(`Shown`), the class as the instructor sees it (`class_rows`), the scores as CSV."""
+(`Shown`), the class as the instructor sees it (`class_rows`), the scores as CSV, and
+the class report of an assignment over the submissions that count."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..outputs import report
+from ..results import GradeReport, SubmissionResult
+from .dispatch import result_of
 from .store import FINAL
 
 if TYPE_CHECKING:
@@ -28,6 +33,7 @@ class Shown:
     position: int | None  # queued submissions ahead of it
     seconds: str  # from submission to feedback
     count: int = 1  # submissions of this student to this assignment (class rows)
+    base: str = ""  # the service's prefix under JupyterHub
 
     @property
     def score_text(self) -> str:
@@ -44,7 +50,9 @@ class Shown:
             "max_score": self.max_score,
             "message": self.message,
             "position": self.position,
-            "feedback_url": f"/submissions/{self.id}/feedback" if final else None,
+            "feedback_url": (
+                f"{self.base}/submissions/{self.id}/feedback" if final else None
+            ),
             "submitted_at": self.submitted_at,
             "graded_at": self.graded_at or None,
         }
@@ -54,7 +62,7 @@ def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
 
-def shown(course: Course, row: dict) -> Shown:
+def shown(course: Course, row: dict, base: str = "") -> Shown:
     final = row["status"] in FINAL
     seconds = ""
     if row["graded_at"] and row["submitted_at"]:
@@ -72,22 +80,37 @@ def shown(course: Course, row: dict) -> Shown:
         graded_at=_time(row["graded_at"]),
         position=course.store.position(row["id"]),
         seconds=seconds,
+        base=base,
     )
 
 
-def class_rows(course: Course) -> list[Shown]:
-    """Per student and assignment: the latest submission (the score that counts), with
-    how many there were."""
-    latest: dict[tuple[str, str], dict] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for row in course.store.listed():  # oldest first: the last one stays
-        key = (row["student"], row["assignment"])
-        latest[key] = row
-        counts[key] = counts.get(key, 0) + 1
+def counted(rows: list[dict], rule: str) -> dict | None:
+    """Of one student's submissions to one assignment (oldest first), the graded one
+    whose score counts: the latest, or with `rule` "best" the highest (the later of
+    equals); None before one is graded."""
+    graded = [r for r in rows if r["status"] in FINAL and r["score"] is not None]
+    if not graded:
+        return None
+    if rule == "best":
+        return max(reversed(graded), key=lambda r: r["score"])
+    return graded[-1]
+
+
+def class_rows(course: Course, base: str = "") -> list[Shown]:
+    """Per student and assignment: the latest submission (its status), the score that
+    counts (`[service] counts`), and how many there were."""
+    by_key: dict[tuple[str, str], list[dict]] = {}
+    for row in course.store.listed():  # oldest first
+        by_key.setdefault((row["student"], row["assignment"]), []).append(row)
+    rules = {a.name: a.service.counts for a in course.assignments}
     rows = []
-    for key in sorted(latest):
-        row = shown(course, latest[key])
-        row.count = counts[key]
+    for key in sorted(by_key):
+        submissions = by_key[key]
+        row = shown(course, submissions[-1], base)
+        counts = counted(submissions, rules.get(key[1], "latest"))
+        row.score = counts["score"] if counts else None
+        row.max_score = counts["max_score"] if counts else None
+        row.count = len(submissions)
         rows.append(row)
     return rows
 
@@ -119,3 +142,22 @@ def scores_csv(course: Course) -> str:
             ]
         )
     return out.getvalue()
+
+
+def class_report(course: Course, name: str) -> str | None:
+    """The class report (`autograder report`) of assignment `name` over each student's
+    submission that counts; None for an assignment the course has not released."""
+    found = [a for a in course.assignments if a.name == name]
+    if not found:
+        return None
+    by_student: dict[str, list[dict]] = {}
+    for row in course.store.listed(assignment=name):
+        by_student.setdefault(row["student"], []).append(row)
+    results = []
+    for student in sorted(by_student):
+        counts = counted(by_student[student], found[0].service.counts)
+        path = result_of(course.root, counts) if counts else None
+        if path is not None and path.is_file():  # none for a grading that failed
+            data = json.loads(path.read_text(encoding="utf-8"))
+            results.append(SubmissionResult.from_dict(data))
+    return report.render(report.summarize(found[0], GradeReport(name, results)))

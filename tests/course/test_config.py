@@ -74,6 +74,9 @@ def test_no_parts_at_all(tmp_path):
     ("[parts]\na = 1\n[execution]\nskip_cells = [1]\n", "execution.skip_cells"),
     ('parts = "a"\n', "parts"),
     ("limits = 3\n[parts]\na = 1\n", "limits"),
+    ('[parts]\na = 1\n[service]\ncounts = "highest"\n', "service.counts"),
+    ("[parts]\na = 1\n[service]\ncounts = 1\n", "service.counts"),
+    ("[parts]\na = 1\n[service]\nCHOICES = 1\n", "service.CHOICES"),
 ], ids=lambda v: v if isinstance(v, str) and "\n" not in v else None)
 def test_wrong_types_name_the_key(tmp_path, text, key):
     assert config_error(tmp_path, text).key == key
@@ -173,3 +176,12 @@ def test_a_command_refuses_a_course_with_nan_before_grading_anything(tmp_path, c
     course = make_course(tmp_path, toml=TOML.replace(old, new) if old else TOML + new)
     assert main(["--course", str(course.root), "validate", "toy"]) == ExitCode.CONFIG
     assert f"assignment.toml: [{key}]" in capsys.readouterr().err
+
+
+def test_the_score_that_counts_is_the_latest_unless_best_is_asked_for(tmp_path):
+    write_toml(tmp_path, '[parts]\na = 1\n[assignment]\nnotebook = "toy.ipynb"\n')
+    assert load_assignment("toy", tmp_path).service.counts == "latest"
+    write_toml(tmp_path, '[parts]\na = 1\n[assignment]\nnotebook = "toy.ipynb"\n[service]\ncounts = "best"\n')
+    assert load_assignment("toy", tmp_path).service.counts == "best"
+    error = config_error(tmp_path, '[parts]\na = 1\n[service]\ncounts = "highest"\n')
+    assert "must be one of 'latest', 'best'" in str(error)

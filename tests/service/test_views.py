@@ -1,0 +1,42 @@
+"""What the instructor's table counts: per student and assignment the latest submission's status, and
+the score that counts by `[service] counts` (the latest graded, or the best), in a real gradebook
+database with the service's queue beside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.service.course import Course
+from autograder.service.views import class_rows, counted, scores_csv
+from servicecourse import gradebook_course
+
+
+def graded(store, student: str, score: float | None, status: str = "graded") -> str:
+    ident = store.add(store.new_id(), student, "toy", "0" * 64)
+    assert store.claim("here")["id"] == ident
+    store.finish(ident, "here", status=status, score=score, max_score=3.0, message="")
+    return ident
+
+
+@pytest.mark.parametrize("rule, expected", [("latest", 1.0), ("best", 3.0)])
+def test_the_score_that_counts_follows_the_assignments_rule(tmp_path, rule, expected):
+    course = gradebook_course(tmp_path)
+    toml = course.toml.read_text()
+    course.toml.write_text(toml.replace("[service]\n", f'[service]\ncounts = "{rule}"\n'))
+    service = Course(course.root, f"sqlite:///{course.root / 'gradebook.db'}")
+    for score in (2.0, 3.0, 1.0):
+        graded(service.store, "ada", score)
+    graded(service.store, "ada", None, status="crashed")  # counts for nothing
+    queued = service.store.add(service.store.new_id(), "ada", "toy", "0" * 64)
+    [row] = class_rows(service)
+    assert (row.id, row.status, row.count) == (queued, "queued", 5)  # the latest's status
+    assert (row.score, row.max_score) == (expected, 3.0)
+    assert f"ada,toy,queued,{expected},3.0,5," in scores_csv(service)
+
+
+def test_nothing_counts_before_a_grading_and_the_later_of_equal_bests_does():
+    rows = [{"id": "a", "status": "queued", "score": None}, {"id": "b", "status": "crashed", "score": None}]
+    assert counted(rows, "latest") is None and counted(rows, "best") is None
+    rows = [{"id": "a", "status": "graded", "score": 2.0}, {"id": "b", "status": "graded", "score": 2.0},
+            {"id": "c", "status": "timeout", "score": 0.0}]
+    assert counted(rows, "best")["id"] == "b" and counted(rows, "latest")["id"] == "c"
