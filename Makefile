@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# JupyterHub's proxy, from npm, for the test of the service under a real Hub (skipped without npm)
+PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
 # test files run in this many processes side by side, each file whole in one (its fixtures once)
 TEST_JOBS ?= 2
 
@@ -16,6 +18,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(PROXY):
+	@command -v npm >/dev/null \
+		&& npm install --silent --no-audit --no-fund --prefix $(VENV)/proxy configurable-http-proxy@4 \
+		|| echo "no npm here: the test of the service under JupyterHub will skip"
 
 release: $(STAMP)
 	$(BIN)/autograder release student-admissions
@@ -40,7 +47,7 @@ serve: $(STAMP)
 	@echo "their notebooks: examples/submissions/; Ctrl-C stops the service"
 	$(BIN)/autograder serve --jobs 2
 
-test: $(STAMP)
+test: $(STAMP) $(PROXY)
 	$(BIN)/ruff check autograder
 	$(BIN)/ruff format --check autograder
 	$(BIN)/mypy autograder

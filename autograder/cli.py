@@ -245,7 +245,17 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--port",
+        type=int,
+        help="default: 8000, or where JupyterHub says when it started the service",
+    )
+    serve.add_argument(
+        "--hub-instructors",
+        default="instructors",
+        metavar="GROUP",
+        help="as a JupyterHub service: the Hub group of the instructors",
+    )
     serve.add_argument(
         "--gradebook",
         metavar="URL",

@@ -158,13 +158,15 @@ def _root(args):
 
 def cmd_serve(args) -> int:
     from .batch.parallel import check_jobs
-    from .service.server import serve
+    from .service.server import address, serve
 
     jobs = check_jobs(args.jobs)
     if not 0 < args.lease <= 86_400:  # nan is refused too
         raise UsageError("--lease must be a number of seconds, 0 < s <= 86400")
-    print(f"serving on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
-    serve(_root(args), args.gradebook, jobs, args.host, args.port, args.lease)
+    host, port = address(args.host, args.port)
+    print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    root, hub_group = _root(args), args.hub_instructors
+    serve(root, args.gradebook, jobs, host, port, args.lease, hub_group)
     return ExitCode.OK
 
 

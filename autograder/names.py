@@ -4,10 +4,11 @@ A student id comes from a file or folder name, which a student controls and whic
 Linux is bytes, not text. `student_id` turns it into valid, printable, bounded text by a
 fixed rule, so the same name always gives the same id; `unique` gives every submission
 of a batch its own id, never one another submission has; `folder_name` turns an id into
-one folder name, and no two ids into the same one. `text` caps any other text a
-submission controls (an error message, a class name), for the worker and the grader
-alike. `assignment_name` accepts a name from outside (a notebook's metadata, the command
-line, a Dask task) only when it is one plain folder name.
+one folder name, and no two ids into the same one (`plain_id`: a name that is both its
+own id and its own folder name). `text` caps any other text a submission controls (an
+error message, a class name), for the worker and the grader alike. `assignment_name`
+accepts a name from outside (a notebook's metadata, the command line, a Dask task) only
+when it is one plain folder name.
 """
 
 from __future__ import annotations
@@ -122,6 +123,13 @@ def folder_name(student: str) -> str:
         kept = name.encode("utf-8")[: MAX_FOLDER_BYTES - 20].decode("utf-8", "ignore")
         name = f"{kept}~{_digest(student, 16)}"
     return name
+
+
+def plain_id(name: str) -> bool:
+    """Whether `name` is its own id and its own folder name, as the service requires of
+    anyone it signs in: what a token, the Hub or the exchange names is then written
+    as it is (submitted/<name>/), and no id of another spells it."""
+    return student_id(name) == name and folder_name(name) == name
 
 
 @dataclass(frozen=True)

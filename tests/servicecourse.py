@@ -3,6 +3,7 @@ the real `autograder serve` on a free port of 127.0.0.1, and the API's calls the
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import nbformat
+import pytest
 
 from commandline import finished, start
 from toycourse import make_course
@@ -85,3 +87,26 @@ def upload(client: httpx.Client, path, assignment: str | None = "toy") -> httpx.
     data = {"assignment": assignment} if assignment else {}
     with open(path, "rb") as handle:
         return client.post("/api/submissions", data=data, files={"notebook": (path.name, handle)})
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (nothing downloaded)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Chromium is not installed (`apt-get install -y chromium`): the pages are not tried")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def watched(browser):
+    """A page of its own, and the console's complaints (a CSP violation is one)."""
+    context = browser.new_context()
+    page = context.new_page()
+    complaints = []
+    page.on("console", lambda message: complaints.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    return context, page, complaints

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import ExitCode, UsageError
+from autograder import names
 from autograder.names import MAX_ASSIGNMENT, MAX_ID, assignment_name, folder_name, path_text, student_id, unique
 
 
@@ -83,3 +84,16 @@ def test_anything_else_is_a_usage_error_saying_what_is_allowed(name):
     assert "is not an assignment name" in message and caught.value.exit_code == ExitCode.USAGE
     assert f"at most {MAX_ASSIGNMENT} characters" in message and "letters, digits" in message
     assert len(message) < 400 and "\n" not in message  # a hostile name is shown written out, and short
+
+
+@pytest.mark.parametrize("name, plain", [
+    ("ada", True), ("ada.l@uni.edu", True), ("o'brien", False), ("..", False), (".hidden", False),
+    ("a/b", False), ("a b", False), ("=1+1", False), ("-x", False), ("x%41", False), ("é", True),
+    ("a" * 101, False), ("<b>", False),
+])
+def test_a_plain_id_is_its_own_id_and_its_own_folder_name(name, plain):
+    """What the service signs in (a token's person, a Hub user, an exchange's folder) is written as
+    it is: submitted/<name>/ must be one folder of that name, and no other id's."""
+    assert names.plain_id(name) is plain
+    if plain:
+        assert names.student_id(name) == name == names.folder_name(name)

@@ -20,14 +20,17 @@ from starlette.responses import (
     RedirectResponse,
     Response,
 )
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from . import pages
-from .auth import COOKIE, csrf_of, signed_in, token_of
+from .auth import bearer_of, csrf_of, end_session, secret_of, signed_in, start_session
 from .course import Course
+from .hub import Hub
+from .hub import routes as hub_routes
 from .inbox import Refused
 from .middleware import BodyLimit, SecurityHeaders
 from .store import FINAL
+from .views import class_report as report_of
 from .views import class_rows, scores_csv, shown
 
 FEEDBACK_CSP = (
@@ -36,13 +39,19 @@ FEEDBACK_CSP = (
 )
 
 
-def create_app(course: Course) -> Starlette:
+def create_app(course: Course, hub: Hub | None = None) -> Starlette:
+    """The application; under JupyterHub (`hub`), at the Hub's prefix for it and with
+    the Hub's sign-in."""
+    base = hub.base if hub is not None else ""
+
     def home(request: Request) -> Response:
         person = signed_in(course, request)
         if person is None:
+            if hub is not None:
+                return RedirectResponse(f"{base}/hub-login", 303)
             return _page(request, "sign_in", status=200)
         if person.instructor:
-            return RedirectResponse("/instructor", 303)
+            return RedirectResponse(f"{base}/instructor", 303)
         rows = [shown(course, r) for r in course.store.listed(student=person.name)]
         rows.reverse()
         return _page(
@@ -61,36 +70,30 @@ def create_app(course: Course) -> Starlette:
         current = signed_in(course, request)
         if current is not None and current != person:  # a link someone else sent?
             return _page(request, "switch", now=current, other=person, token=token)
-        return _signed_in_as(token)
+        return start_session(course, person, base)
 
     async def switch(request: Request) -> Response:
         form = await _form_of(request)  # the current sign-in's own form token
-        token = str(form.get("token", ""))
-        if course.store.tokens.person(token) is None:
+        person = course.store.tokens.person(str(form.get("token", "")))
+        if person is None:
             raise Refused(403, "this sign-in link is not valid or was revoked")
-        return _signed_in_as(token)
-
-    def _signed_in_as(token: str) -> Response:
-        response = RedirectResponse("/", 303)  # the token leaves the address bar
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-        return response
+        return start_session(course, person, base)
 
     async def logout(request: Request) -> Response:
-        if token_of(request) is not None:  # nothing to sign out of: nothing read
+        if secret_of(request) is not None:  # nothing to sign out of: nothing read
             await _form_of(request)
-        response = RedirectResponse("/", 303)
-        response.delete_cookie(COOKIE)
-        return response
+        then = hub.logout_url() if hub is not None else None  # out of the Hub too
+        return end_session(course, request, base, then)
 
     async def submit_form(request: Request) -> Response:
         person = _person(request)
         form = await _form_of(request, course.max_upload_bytes)
         ident = await _receive(person.name, form)
-        return RedirectResponse(f"/submissions/{ident}", 303)
+        return RedirectResponse(f"{base}/submissions/{ident}", 303)
 
     def submission_page(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
-        return _page(request, "submission", s=shown(course, row), final=FINAL)
+        return _page(request, "submission", s=shown(course, row, base), final=FINAL)
 
     def feedback(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
@@ -114,7 +117,8 @@ def create_app(course: Course) -> Starlette:
 
     def instructor(request: Request) -> Response:
         _person(request, instructor=True)
-        return _page(request, "instructor", rows=class_rows(course))
+        rows = class_rows(course, base)
+        return _page(request, "instructor", rows=rows, assignments=course.assignments)
 
     async def regrade(request: Request) -> Response:
         _person(request, instructor=True)
@@ -124,7 +128,16 @@ def create_app(course: Course) -> Starlette:
             if ident is None or row["id"] == ident:
                 course.store.requeue(row["id"])
         course.wake()
-        return RedirectResponse("/instructor", 303)
+        return RedirectResponse(f"{base}/instructor", 303)
+
+    def class_report(request: Request) -> Response:
+        _person(request, instructor=True)
+        page = report_of(course, request.path_params["name"])
+        if page is None:
+            return _error(request, 404, "Not found", "No such released assignment.")
+        response = HTMLResponse(page)
+        response.headers["Content-Security-Policy"] = FEEDBACK_CSP
+        return response
 
     def csv(request: Request) -> Response:
         _person(request, instructor=True)
@@ -137,19 +150,17 @@ def create_app(course: Course) -> Starlette:
     # -- the JSON API -------------------------------------------------------------
 
     async def api_submit(request: Request) -> Response:
-        if (
-            "authorization" not in request.headers
-        ):  # never the cookie: no cross-site post
+        if bearer_of(request) is None:  # never the cookie: no cross-site post
             raise Refused(401, "send your token as `Authorization: Bearer TOKEN`")
         person = _person(request)
         form = await _form_of(request, course.max_upload_bytes, csrf=False)
         ident = await _receive(person.name, form)
-        answer = {"id": ident, "status": "queued", "url": f"/submissions/{ident}"}
+        answer = {"id": ident, "status": "queued", "url": f"{base}/submissions/{ident}"}
         return JSONResponse(answer, 202)
 
     def api_one(request: Request) -> Response:
         row = _own(request, request.path_params["ident"])
-        return JSONResponse(shown(course, row).api())
+        return JSONResponse(shown(course, row, base).api())
 
     def api_list(request: Request) -> Response:
         person = _person(request)
@@ -158,11 +169,12 @@ def create_app(course: Course) -> Starlette:
             student = request.query_params.get("student")
         assignment = request.query_params.get("assignment")
         rows = course.store.listed(student=student, assignment=assignment)
-        return JSONResponse({"submissions": [shown(course, r).api() for r in rows]})
+        listed = [shown(course, r, base).api() for r in rows]
+        return JSONResponse({"submissions": listed})
 
     def api_class(request: Request) -> Response:
         _person(request, instructor=True)
-        rows = [row.api() for row in class_rows(course)]
+        rows = [row.api() for row in class_rows(course, base)]
         return JSONResponse({"submissions": rows})
 
     # -- helpers ------------------------------------------------------------------
@@ -193,8 +205,8 @@ def create_app(course: Course) -> Starlette:
         except ClientDisconnect:  # the upload was cut off: nothing to answer, or log
             raise Refused(400, "the upload was cut off") from None
         if csrf:
-            token = token_of(request)
-            if token is None or form.get("csrf") != csrf_of(token):
+            secret = secret_of(request)
+            if secret is None or form.get("csrf") != csrf_of(secret):
                 raise Refused(403, "this form is out of date: reload the page")
         return form
 
@@ -210,19 +222,20 @@ def create_app(course: Course) -> Starlette:
         )
 
     def _page(request: Request, template: str, status: int = 200, **values) -> Response:
-        token = token_of(request)
+        secret = secret_of(request)
         person = signed_in(course, request)
         body = pages.render(
             template,
             course=course.title,
+            base=base,
             person=person,
-            csrf=csrf_of(token) if token else "",
+            csrf=csrf_of(secret) if secret else "",
             **values,
         )
         return HTMLResponse(body, status)
 
     def _error(request: Request, status: int, title: str, message: str) -> Response:
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(f"{base}/api/"):
             return JSONResponse({"error": message}, status)
         return _page(request, "error", status, title=title, message=message)
 
@@ -236,7 +249,7 @@ def create_app(course: Course) -> Starlette:
 
         return serve
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", home),
         Route("/login", login),
         Route("/login", switch, methods=["POST"]),
@@ -249,6 +262,7 @@ def create_app(course: Course) -> Starlette:
         Route("/instructor/regrade", regrade, methods=["POST"]),
         Route("/instructor/regrade/{ident}", regrade, methods=["POST"]),
         Route("/instructor/scores.csv", csv),
+        Route("/instructor/report/{name}", class_report),
         Route("/api/submissions", api_submit, methods=["POST"]),
         Route("/api/submissions", api_list),
         Route("/api/submissions/{ident}", api_one),
@@ -257,6 +271,10 @@ def create_app(course: Course) -> Starlette:
         Route("/static/service.css", static(pages.CSS, "text/css")),
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
+    if hub is not None:
+        routes += hub_routes(course, hub)
+    if base:
+        routes = [Mount(base, routes=routes)]
     app = Starlette(routes=routes, exception_handlers={Refused: refused})
     app.add_middleware(BodyLimit, limit=course.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders)

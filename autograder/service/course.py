@@ -157,6 +157,17 @@ class Course:
             )
         return rows
 
+    def enrol(self, student: str) -> None:
+        """Put `student` on nbgrader's roster if they are not on it (as `nbgrader
+        autograde` does for a student it has not seen)."""
+        from nbgrader.api import Gradebook, InvalidEntry
+
+        with Gradebook(self.url) as gradebook:
+            try:
+                gradebook.update_or_create_student(student)
+            except InvalidEntry:  # added by a sign-in of theirs at the same moment
+                gradebook.find_student(student)
+
     def _due(self, assignment: Assignment) -> str:
         """The due date nbgrader's gradebook holds for the assignment, if any."""
         try:

@@ -103,7 +103,7 @@ class ExchangeDoor:
                 continue
             stamp = stamp_file.read_text(errors="replace").strip()[:MAX_STAMP]
             student = folder.parent.name
-            if names.student_id(student) != student:  # not a folder collect made
+            if not names.plain_id(student):  # not a folder collect made
                 continue
             if self.store.knows(student, assignment.name, stamp):
                 continue

@@ -14,12 +14,12 @@ LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{% block title %}{{ course }}{% endblock %} · autograder</title>
-<link rel="stylesheet" href="/static/service.css">
-<script src="/static/service.js" defer></script></head>
+<link rel="stylesheet" href="{{ base }}/static/service.css">
+<script src="{{ base }}/static/service.js" defer></script></head>
 <body><header><strong>{{ course }}</strong>
 {% if person %}<span>{{ person.name }}
 {% if person.instructor %} (instructor){% endif %}</span>
-<form method="post" action="/logout">
+<form method="post" action="{{ base }}/logout">
 <input type="hidden" name="csrf" value="{{ csrf }}">
 <button>Sign out</button></form>{% endif %}</header>
 <main>{% block main %}{% endblock %}</main></body></html>
@@ -35,50 +35,56 @@ STUDENT = """{% extends "layout" %}{% block main %}
 <table><tr><th>Assignment</th><th>Due</th><th>Latest</th><th>Best</th><th>Release</th></tr>
 {% for a in assignments %}<tr><td>{{ a.name }}</td><td>{{ a.due or "—" }}</td>
 <td>{{ a.latest }}</td><td>{{ a.best }}</td>
-<td><a href="/release/{{ a.name }}">{{ a.notebook }}</a></td></tr>{% endfor %}</table>
+<td><a href="{{ base }}/release/{{ a.name }}">{{ a.notebook }}</a></td></tr>
+{% endfor %}</table>
 <h2>Submit a notebook</h2>
-<form method="post" action="/submit" enctype="multipart/form-data">
+<form method="post" action="{{ base }}/submit" enctype="multipart/form-data">
 <input type="hidden" name="csrf" value="{{ csrf }}">
 <label>Assignment <select name="assignment">{% for a in assignments %}
 <option>{{ a.name }}</option>{% endfor %}</select></label>
 <input type="file" name="notebook" accept=".ipynb" required>
 <button>Submit</button></form>
 <h2>Your submissions</h2>
-<table data-poll="/api/submissions"><tr><th>Submitted</th><th>Assignment</th>
+<table data-poll="{{ base }}/api/submissions"><tr><th>Submitted</th><th>Assignment</th>
 <th>Status</th><th>Score</th><th></th></tr>
 {% for s in submissions %}<tr data-id="{{ s.id }}"><td>{{ s.submitted_at }}</td>
 <td>{{ s.assignment }}</td><td class="status">{{ s.status }}</td>
 <td class="score">{{ s.score_text }}</td>
-<td><a href="/submissions/{{ s.id }}">details</a></td>
+<td><a href="{{ base }}/submissions/{{ s.id }}">details</a></td>
 </tr>{% endfor %}</table>
 {% endblock %}"""
 
 SUBMISSION = """{% extends "layout" %}{% block main %}
 <h1>{{ s.assignment }}, submitted {{ s.submitted_at }}</h1>
-<p data-submission="{{ s.id }}">Status: <strong class="status">{{ s.status }}</strong>
+<p data-submission="{{ base }}/api/submissions/{{ s.id }}">
+Status: <strong class="status">{{ s.status }}</strong>
 <span class="position">{% if s.position is not none %}
 ({{ s.position }} ahead of it in the queue){% endif %}</span>
 · Score: <span class="score">{{ s.score_text }}</span></p>
 <p class="message">{{ s.message or "" }}</p>
-<p><a class="feedback" href="/submissions/{{ s.id }}/feedback"
+<p><a class="feedback" href="{{ base }}/submissions/{{ s.id }}/feedback"
 {% if s.status not in final %}hidden{% endif %}>Read the feedback</a>
-· <a href="/">back</a></p>
+· <a href="{{ base }}/">back</a></p>
 {% endblock %}"""
 
 INSTRUCTOR = """{% extends "layout" %}{% block main %}
 <h1>The class</h1>
-<p><a href="/instructor/scores.csv">Scores as CSV</a>
-<form method="post" action="/instructor/regrade"><input type="hidden" name="csrf"
-value="{{ csrf }}"><button>Regrade every final submission</button></form></p>
-<table data-poll="/api/class" data-instructor="1"><tr><th>Student</th>
+<p><a href="{{ base }}/instructor/scores.csv">Scores as CSV</a> · Class report:
+{% for a in assignments %}
+<a href="{{ base }}/instructor/report/{{ a.name }}">{{ a.name }}</a>{% endfor %}
+<form method="post" action="{{ base }}/instructor/regrade">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<button>Regrade every final submission</button></form></p>
+<table data-poll="{{ base }}/api/class" data-instructor="1"><tr><th>Student</th>
 <th>Assignment</th><th>Status</th><th>Score that counts</th><th>Submissions</th>
 <th>Time to feedback</th><th></th></tr>
 {% for r in rows %}<tr data-id="{{ r.id }}"><td>{{ r.student }}</td>
 <td>{{ r.assignment }}</td>
 <td class="status">{{ r.status }}</td><td class="score">{{ r.score_text }}</td>
 <td>{{ r.count }}</td><td>{{ r.seconds }}</td>
-<td><form method="post" action="/instructor/regrade/{{ r.id }}"><input type="hidden"
-name="csrf" value="{{ csrf }}"><button>Regrade</button></form></td></tr>{% endfor %}
+<td><form method="post" action="{{ base }}/instructor/regrade/{{ r.id }}">
+<input type="hidden" name="csrf" value="{{ csrf }}"><button>Regrade</button></form>
+</td></tr>{% endfor %}
 </table>{% endblock %}"""
 
 SWITCH = """{% extends "layout" %}{% block main %}
@@ -86,13 +92,15 @@ SWITCH = """{% extends "layout" %}{% block main %}
 <p>You are signed in as <strong>{{ now.name }}</strong>. This link signs in
 <strong>{{ other.name }}</strong>: what you submit next would be theirs. Use it only
 if it is yours.</p>
-<form method="post" action="/login"><input type="hidden" name="csrf" value="{{ csrf }}">
+<form method="post" action="{{ base }}/login">
+<input type="hidden" name="csrf" value="{{ csrf }}">
 <input type="hidden" name="token" value="{{ token }}">
 <button>Sign in as {{ other.name }}</button></form>
-<p><a href="/">Stay {{ now.name }}</a></p>{% endblock %}"""
+<p><a href="{{ base }}/">Stay {{ now.name }}</a></p>{% endblock %}"""
 
 ERROR = """{% extends "layout" %}{% block main %}
-<h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">back</a></p>{% endblock %}"""
+<h1>{{ title }}</h1><p>{{ message }}</p><p><a href="{{ base }}/">back</a></p>
+{% endblock %}"""
 
 CSS = """body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:60rem;
 padding:1rem}
@@ -112,7 +120,7 @@ async function poll() {
   let done = true;
   try {
     if (one) {
-      const r = await fetch(`/api/submissions/${one.dataset.submission}`);
+      const r = await fetch(one.dataset.submission);
       const s = await r.json();
       one.querySelector(".status").textContent = s.status;
       one.querySelector(".score").textContent = text(s);

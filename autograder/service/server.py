@@ -28,13 +28,25 @@ def gradebook_url(root: Path, url: str | None = None) -> str:
 
 
 def serve(
-    root: Path, url: str | None, jobs: int, host: str, port: int, lease: float
+    root: Path,
+    url: str | None,
+    jobs: int,
+    host: str,
+    port: int | None,
+    lease: float,
+    instructors: str = "instructors",
 ) -> None:
-    """Serve the course until Ctrl-C; the graders start first and stop last."""
+    """Serve the course until Ctrl-C; the graders start first and stop last. Started
+    as a JupyterHub service, its people sign in through the Hub (those of the Hub group
+    `instructors` as instructors), and it listens where the Hub says unless `port` is
+    given."""
     import uvicorn
 
     from .app import create_app
+    from .hub import Hub
 
+    hub = Hub.from_environment(instructors)
+    host, port = address(host, port)
     course = Course(root, gradebook_url(root, url), jobs, lease)
     if not course.assignments:
         raise UsageError(
@@ -44,7 +56,7 @@ def serve(
     course.start()
     try:
         uvicorn.run(
-            create_app(course),
+            create_app(course, hub),
             host=host,
             port=port,
             log_level="warning",
@@ -59,10 +71,20 @@ def serve(
         course.stop()
 
 
+def address(host: str, port: int | None) -> tuple[str, int]:
+    """Where to listen: `port` if given, else where JupyterHub says (when it started
+    the service), else DEFAULT_PORT."""
+    from .hub import Hub
+
+    if port is None:
+        return Hub.address() or (host, DEFAULT_PORT)
+    return host, port
+
+
 def token(root: Path, url: str | None, person: str, instructor: bool) -> str:
     """A new sign-in token for `person`: a student of the gradebook's roster, or an
     instructor."""
-    if names.student_id(person) != person:
+    if not names.plain_id(person):
         raise UsageError(
             f"{names.text(person, 100)} is not a student id the course uses"
         )

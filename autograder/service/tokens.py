@@ -1,13 +1,31 @@
-"""The service's sign-in tokens: a table beside the queue, each token kept as its
-SHA-256 only, for a student of the roster or an instructor, revoked for good."""
+"""The service's sign-in tokens and sessions: two tables beside the queue, each secret
+kept as its SHA-256 only.
+
+A token (`autograder token`) is for one student of the roster or an instructor, kept
+until revoked: sent as `Authorization: Bearer`, or opened once as a sign-in link. A
+sign-in (by link or through JupyterHub) starts a session, whose secret is the browser's
+cookie: it ends at sign-out, after SESSION_HOURS, or when the person's tokens are
+revoked.
+"""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, MetaData, String, Table, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -19,6 +37,19 @@ tokens = Table(
     Column("instructor", Boolean, nullable=False, default=False),
     Column("revoked", Boolean, nullable=False, default=False),
 )
+sessions = Table(
+    "autograder_session",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("person", String(128), nullable=False, index=True),
+    Column("instructor", Boolean, nullable=False, default=False),
+    Column("expires", DateTime, nullable=False),
+)
+SESSION_HOURS = 12
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 def digest(token: str) -> str:
@@ -58,7 +89,33 @@ class Tokens:
         return Person(row["person"], bool(row["instructor"]))
 
     def revoke(self, person: str) -> int:
-        """Revoke every token of `person`; how many there were."""
+        """Revoke every token of `person`, and end their sessions; how many tokens
+        there were."""
         change = update(tokens).where(tokens.c.person == person).values(revoked=True)
         with self.engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.person == person))
             return db.execute(change).rowcount
+
+    # -- sessions ---------------------------------------------------------------------
+
+    def new_session(self, who: Person) -> str:
+        """A browser's session for `who`: its secret (the cookie)."""
+        secret = secrets.token_urlsafe(32)
+        expires = _now() + datetime.timedelta(hours=SESSION_HOURS)
+        row = {"digest": digest(secret), "person": who.name, "expires": expires}
+        with self.engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.expires < _now()))
+            db.execute(sessions.insert().values(**row, instructor=who.instructor))
+        return secret
+
+    def session(self, secret: str) -> Person | None:
+        query = select(sessions).where(sessions.c.digest == digest(secret))
+        with self.engine.connect() as db:
+            row = db.execute(query).mappings().first()
+        if row is None or row["expires"] < _now():
+            return None
+        return Person(row["person"], bool(row["instructor"]))
+
+    def end_session(self, secret: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.digest == digest(secret)))

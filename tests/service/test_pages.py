@@ -5,37 +5,14 @@ violation reported."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
 from autograder.service.server import token
-from servicecourse import RIGHT, Service, gradebook_course, upload, wait_final
+from servicecourse import RIGHT, Service, browser, gradebook_course, upload, wait_final, watched
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Chromium is not installed (`apt-get install -y chromium`): the pages are not tried")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def watched(browser):
-    """A page of its own, and the console's complaints (a CSP violation is one)."""
-    context = browser.new_context()
-    page = context.new_page()
-    complaints = []
-    page.on("console", lambda message: complaints.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: complaints.append(str(error)))
-    return context, page, complaints
 
 
 def test_a_student_and_an_instructor_follow_a_submission_without_reloading(browser, tmp_path):

@@ -92,6 +92,15 @@ def test_each_student_sees_only_their_own(served):
         everyone = {s["id"] for s in prof.get("/api/submissions").json()["submissions"]}
         assert mine in everyone  # an instructor sees every student's
         assert "ada,toy,graded" in prof.get("/instructor/scores.csv").text
+        assert "/instructor/report/toy" in prof.get("/instructor").text
+        report = prof.get("/instructor/report/toy")
+        assert report.status_code == 200 and "toy: class report" in report.text
+        assert "frame-ancestors 'none'" in report.headers["content-security-policy"]
+        counting = [r for r in prof.get("/api/class").json()["submissions"] if r["score"] is not None]
+        assert f"<p>{len(counting)} submission(s); " in report.text  # one per student: the one that counts
+        assert prof.get("/instructor/report/nope").status_code == 404
+    with service.client(secrets["ada"]) as ada:
+        assert ada.get("/instructor/report/toy").status_code == 403
 
 
 def test_what_is_not_a_notebook_is_refused_and_nothing_is_stored(served, tmp_path):
@@ -127,12 +136,20 @@ def test_form_posts_need_the_pages_own_token(served):
         files = {"notebook": (notebook.name, notebook.read_bytes())}
         forged = browser.post("/submit", data={"assignment": "toy"}, files=files)
         assert forged.status_code == 403
-        posted = browser.post("/submit", data={"assignment": "toy", "csrf": csrf_of(secrets["bob"])},
+        session = browser.cookies["autograder"]
+        assert session != secrets["bob"]  # a session of its own, not the link's token
+        posted = browser.post("/submit", data={"assignment": "toy", "csrf": csrf_of(session)},
                               files=files, follow_redirects=False)
         assert posted.status_code == 303 and posted.headers["location"].startswith("/submissions/")
         assert browser.get(posted.headers["location"]).status_code == 200
         bad = browser.get("/login", params={"token": "nope"})
         assert bad.status_code == 403
+        out = browser.post("/logout", data={"csrf": csrf_of(session)}, follow_redirects=False)
+        assert out.status_code == 303 and "autograder" not in browser.cookies
+    with service.client() as stolen:  # the cookie of a signed-out session is worth nothing
+        stolen.cookies.set("autograder", session)
+        assert "Your assignments" not in stolen.get("/").text
+        assert stolen.get(posted.headers["location"]).status_code == 401
 
 
 def test_a_student_over_the_limit_is_told_to_wait(tmp_path):
@@ -243,7 +260,8 @@ def test_bodies_are_bounded_as_they_arrive_and_the_api_takes_no_cookie(served, t
             pass
     notebook = service.course.released_with("bob", RIGHT)
     with service.client() as browser:  # a page of another site posting with bob's cookie
-        browser.cookies.set("autograder", secrets["bob"])
+        browser.get("/login", params={"token": secrets["bob"]})
+        assert "Your assignments" in browser.get("/").text
         posted = browser.post("/api/submissions", files={"notebook": (notebook.name, notebook.read_bytes())})
         assert posted.status_code == 401
     amplified = tmp_path / "many.ipynb"  # a small file whose parsing would build millions of objects
@@ -277,9 +295,11 @@ def test_a_link_of_another_person_asks_before_it_replaces_a_sign_in(served):
         asked = browser.get("/login", params={"token": secrets["bob"]}, follow_redirects=False)
         assert asked.status_code == 200 and "Sign in as bob?" in asked.text
         assert browser.get("/").text.count("ada") >= 1 and "Sign in as" not in browser.get("/").text
-        assert browser.cookies.get("autograder") == secrets["ada"]  # unchanged until confirmed
+        adas = browser.cookies.get("autograder")
         forged = browser.post("/login", data={"token": secrets["bob"]}, follow_redirects=False)
         assert forged.status_code == 403  # a post without the page's form token
-        confirmed = browser.post("/login", data={"token": secrets["bob"], "csrf": csrf_of(secrets["ada"])},
+        assert browser.cookies.get("autograder") == adas  # unchanged until confirmed
+        confirmed = browser.post("/login", data={"token": secrets["bob"], "csrf": csrf_of(adas)},
                                  follow_redirects=False)
-        assert confirmed.status_code == 303 and browser.cookies.get("autograder") == secrets["bob"]
+        assert confirmed.status_code == 303 and browser.cookies.get("autograder") != adas
+        assert "bob" in browser.get("/").text
