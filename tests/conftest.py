@@ -49,3 +49,37 @@ def run_on(assignment, paths, jobs=None, scheduler=None, **options):
 
     with engines.start(assignment, jobs, scheduler) as engine:
         return run_batch(assignment, paths, engine, **options)
+
+
+# The test files that take longest, longest first: `make test` runs each file whole in one of two
+# processes (--dist loadfile), handed out in collection order, so these start first and the two
+# processes end together instead of one waiting on the other's last long file.
+LONGEST_FIRST = (
+    "assignments/test_student_admissions_corpus.py",
+    "test_course_cycle.py",
+    "service/test_server.py",
+    "batch/test_publish.py",
+    "batch/test_cluster.py",
+    "service/test_exchange.py",
+    "running/test_session.py",
+    "running/worker/test_display.py",
+    "adversarial/test_process_budget.py",
+    "batch/test_resume.py",
+    "service/test_pages.py",
+    "service/test_hub.py",
+    "adversarial/test_oracle.py",
+    "service/test_shared_queue.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = Path(__file__).resolve().parent
+
+    def rank(item) -> int:
+        try:
+            name = item.path.resolve().relative_to(tests).as_posix()
+        except ValueError:
+            return len(LONGEST_FIRST)
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order

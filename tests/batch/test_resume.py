@@ -137,8 +137,9 @@ def test_a_killed_batch_resumes_without_regrading_what_was_finished(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_stops_the_batch_keeps_its_results_and_says_how_to_go_on(tmp_path):
     course = make_course(tmp_path)
-    for student in ("s0", "s1", "s2", "s3"):
-        course.student_notebook(student, ["import numpy as np", SLOW, RIGHT])
+    for student in ("s0", "s1", "s2", "s3"):  # the last two long enough to be stopped however busy it is
+        slow = SLOW if student in ("s0", "s1") else "import time\ntime.sleep(8)"
+        course.student_notebook(student, ["import numpy as np", slow, RIGHT])
     output = tmp_path / "results.json"
     journal = journal_path(output)
     batch = subprocess.Popen(grade_command(course, output), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
