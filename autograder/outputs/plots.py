@@ -1,8 +1,7 @@
-"""Small matplotlib figures embedded in HTML pages as base64 PNG (the Agg renderer, no
-pyplot, no display).
-
-Used by the student feedback (a recorded curve against the reference) and the class
-report.
+"""Figures embedded in HTML pages as data URIs: the class report's small matplotlib
+figures as base64 PNG (the Agg renderer, no pyplot, no display), and the feedback page's
+recorded curves against the reference as SVG (`line_chart`, written directly: one per
+submission, where matplotlib's time counted).
 """
 
 from __future__ import annotations
@@ -10,11 +9,12 @@ from __future__ import annotations
 import base64
 import io
 import math
-import warnings
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from .line_chart import Line, svg
 
 SIZE = (6.4, 3.6)  # inches; at 100 dpi a plot fits a page column
 # text entries of an artifact that style its plot
@@ -44,45 +44,45 @@ def series_of(artifact: dict) -> dict[str, list[float | None]]:
 
 
 def curves(name: str, artifact: dict) -> str | None:
-    """A line plot of every series of an artifact (e.g. the student's loss curve and the
-    reference's); None when there is none, or when the values cannot be drawn (the
-    student chose them: 1.7e308, say)."""
+    """A line chart of every series of an artifact (e.g. the student's loss curve and
+    the reference's), as a `data:image/svg+xml` URI for an <img src>; None when there
+    is none, or when the values cannot be drawn (the student chose them: 1.7e308,
+    say)."""
     series = series_of(artifact)
     if not series:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _curves(name, artifact, series)
-    except (ValueError, OverflowError, ArithmeticError, RuntimeError, MemoryError):
-        return None
-
-
-def _curves(name: str, artifact: dict, series: dict[str, list[float | None]]) -> str:
-    figure = Figure(figsize=SIZE)
-    axes = figure.subplots()
-    finite_positive = True
-    for label, values in series.items():
-        ys = [math.nan if v is None else float(v) for v in values]
-        finite_positive &= all(y > 0 for y in ys if not math.isnan(y))
-        axes.plot(
-            range(1, len(ys) + 1),
-            ys,
-            label=LABELS.get(label, label),
-            color=COLORS.get(label),
-            linestyle="--" if label == "reference" else "-",
-            linewidth=1.6,
+    lines = [
+        Line(
+            LABELS.get(label, label),
+            [_number(v) for v in values],
+            COLORS.get(label, "#1971c2"),
+            dashed=label == "reference",
         )
-    axes.set_title(str(artifact.get("title", name.replace("_", " "))))
-    axes.set_xlabel(str(artifact.get("xlabel", "step")))
-    axes.set_ylabel(str(artifact.get("ylabel", name.replace("_", " "))))
-    if artifact.get("xscale") in ("linear", "log"):
-        axes.set_xscale(artifact["xscale"])
-    if artifact.get("yscale") == "log" and finite_positive:
-        axes.set_yscale("log")
-    axes.grid(alpha=0.3)
-    axes.legend()
-    return data_uri(figure)
+        for label, values in series.items()
+    ]
+    chart = svg(
+        lines,
+        str(artifact.get("title", name.replace("_", " "))),
+        str(artifact.get("xlabel", "step")),
+        str(artifact.get("ylabel", name.replace("_", " "))),
+        xlog=artifact.get("xscale") == "log",
+        ylog=artifact.get("yscale") == "log"
+        and all(v > 0 for line in lines for v in line.values if v is not None),
+    )
+    if chart is None:
+        return None
+    encoded = base64.b64encode(chart.encode("utf-8")).decode("ascii")
+    return "data:image/svg+xml;base64," + encoded
+
+
+def _number(value) -> float | None:
+    """A recorded value as a float; None (a gap) for what is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int past any float
+        return None
 
 
 def histogram(values: Sequence[float], maximum: float, title: str, xlabel: str) -> str:

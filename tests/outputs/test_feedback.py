@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import nbformat
 import numpy as np
@@ -65,7 +65,7 @@ def test_wrong_values_show_call_result_and_expected(graded):
     assert "square of a single number" in text
     assert "Call square(3.0) Your result 6.0 Expected 9.0" in text
     assert "not yet" in text
-    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 1
+    assert len(re.findall(r'<img [^>]*src="data:image/svg\+xml;base64,', page)) == 1
 
 
 def test_the_students_own_line_is_shown_where_their_code_raised(graded):
@@ -86,13 +86,18 @@ def test_passed_and_failed_tests_of_a_partial_answer(graded):
     assert "Total: 3 / 3" in alice and "✔ passed" in alice and "✘" not in alice
 
 
-def test_the_plot_is_a_real_png_of_both_curves(graded):
-    _, _, pages = graded
-    uri = re.search(r'src="data:image/png;base64,([^"]+)"', pages["bob"].read_text())[1]
-    pixels = image.imread(io.BytesIO(base64.b64decode(uri)), format="png")
-    assert pixels.shape[0] > 100 and pixels.shape[1] > 200
-    orange = (np.abs(pixels[..., 0] - 0xd9 / 255) < 0.05) & (np.abs(pixels[..., 1] - 0x48 / 255) < 0.05)
-    assert orange.sum() > 50  # the student's curve is drawn
+def test_the_plot_is_an_svg_image_of_both_curves(graded):
+    _, report, pages = graded
+    uri = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', pages["bob"].read_text())[1]
+    chart = ElementTree.fromstring(base64.b64decode(uri))
+    lines = chart.findall("{http://www.w3.org/2000/svg}polyline")
+    student = [line for line in lines if line.get("stroke") == "#d9480f"]
+    reference = [line for line in lines if line.get("stroke-dasharray")]
+    bob = next(s for s in report.submissions if s.student == "bob").artifacts["square_curve"]
+    assert len(student) == 1 and len(reference) == 1
+    assert len(student[0].get("points").split()) == len(bob["student"])  # every value drawn
+    texts = [t.text for t in chart.iter("{http://www.w3.org/2000/svg}text")]
+    assert "your code" in texts and "expected" in texts
 
 
 def secret_lines(files, released_notebook) -> set[str]:
@@ -159,6 +164,8 @@ def test_a_page_renders_in_headless_chromium(graded, tmp_path):
     assert pixels[..., :3].std() > 0.05  # text, boxes and the plot: not a blank page
     rows_with_ink = (pixels[..., :3].min(axis=2) < 0.5).any(axis=1)
     assert rows_with_ink[:200].any() and rows_with_ink[700:].any()  # the heading at the top, the plot further down
+    orange = (np.abs(pixels[..., 0] - 0xd9 / 255) < 0.08) & (np.abs(pixels[..., 1] - 0x48 / 255) < 0.08)
+    assert orange.sum() > 50  # the student's curve, drawn by the browser from the page's SVG
 
 
 def test_values_no_plot_can_draw_leave_the_page_without_that_plot(graded):
@@ -167,7 +174,7 @@ def test_values_no_plot_can_draw_leave_the_page_without_that_plot(graded):
     result.artifacts = {"loss_curve": {"student": [1.7e308, -1.7e308, 1.7e308], "reference": [1.0, 0.5, 0.25],
                                        "title": "training loss"}}
     page = render(course.assignment(), result)  # a student's loss of 1.7e308 used to raise in matplotlib
-    assert "Total:" in page and "data:image/png" not in page
+    assert "Total:" in page and "data:image/" not in page
 
 
 def test_a_page_the_full_disk_refuses_leaves_no_temporary_file_and_the_page_before(tmp_path):
