@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from nbformat.v4 import new_notebook
 
 from ..running.notebook_file import notebook_from_bytes
 from ..running.submission import grade_id, nbgrader_metadata, numbered_cells
@@ -44,7 +45,7 @@ def executed_notebook(
             placed.add(gid)
             metadata = {"nbgrader": copy.deepcopy(nbgrader_metadata(masters[gid]))}
         if cell.cell_type == "code":
-            made = new_code_cell(cell.source, metadata=metadata)
+            made = _cell("code", cell.source, metadata)
             ran = outputs.get(str(number))
             if ran is not None:
                 count += 1
@@ -52,11 +53,9 @@ def executed_notebook(
                 made.outputs = [_counted(output, count) for output in ran]
         # the master's own Markdown and raw cells, as they are
         elif id(cell) in from_master:
-            made = (
-                new_markdown_cell if cell.cell_type == "markdown" else new_raw_cell
-            )(cell.source, metadata=metadata)
+            made = _cell(cell.cell_type, cell.source, metadata)
         else:
-            made = new_markdown_cell(as_text(cell.source), metadata=metadata)
+            made = _cell("markdown", as_text(cell.source), metadata)
         made.id = f"cell-{index}"
         cells.append(made)
     kept = {
@@ -74,6 +73,15 @@ def as_text(source: str) -> str:
         3, 1 + max((len(run) for run in BACKTICKS.findall(source)), default=0)
     )
     return f"{fence}text\n{source}\n{fence}"
+
+
+def _cell(kind: str, source: str, metadata: dict) -> nbformat.NotebookNode:
+    """A cell as nbformat's new_*_cell makes it, without checking each against the
+    schema: nbformat.writes checks the whole notebook once."""
+    cell: dict[str, Any] = {"cell_type": kind, "metadata": metadata, "source": source}
+    if kind == "code":
+        cell |= {"outputs": [], "execution_count": None}
+    return nbformat.from_dict(cell)
 
 
 def _counted(output: dict, count: int) -> nbformat.NotebookNode:
