@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import commands, settings
+from . import commands, service_cli, settings
 from .errors import AutograderError, ExitCode, refused_write
 
 # The rest of the library is imported where used, not here (commands.py says why).
@@ -230,65 +230,5 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(verb=commands.cmd_check)
 
-    serve = verbs.add_parser(
-        "serve", help="grade each notebook as it is submitted (the course service)"
-    )
-    serve.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        metavar="N",
-        help="grade N submissions at a time (default: 1)",
-    )
-    serve.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1, this machine only)",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        help="default: 8000, or where JupyterHub says when it started the service",
-    )
-    serve.add_argument(
-        "--hub-instructors",
-        default="instructors",
-        metavar="GROUP",
-        help="as a JupyterHub service: the Hub group of the instructors",
-    )
-    serve.add_argument(
-        "--gradebook",
-        metavar="URL",
-        help="database of the queue (default: the course's gradebook)",
-    )
-    serve.add_argument(
-        "--lease",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="a grading whose service stopped is taken up again after this long "
-        "(default: 30)",
-    )
-    serve.set_defaults(verb=commands.cmd_serve)
-
-    token = verbs.add_parser(
-        "token", help="a sign-in link for one person of the course"
-    )
-    token.add_argument("person", help="a student of the gradebook's roster")
-    token.add_argument("--instructor", action="store_true")
-    token.add_argument("--revoke", action="store_true", help="revoke their tokens")
-    token.add_argument(
-        "--url",
-        default="http://127.0.0.1:8000",
-        help="the service's address, for the link",
-    )
-    token.add_argument("--gradebook", metavar="URL")
-    token.set_defaults(verb=commands.cmd_token)
-
-    submit = verbs.add_parser("submit", help="submit a notebook to the course service")
-    submit.add_argument("notebook", type=Path)
-    submit.add_argument("--url", required=True, help="the service's address")
-    submit.add_argument("--token", required=True, help="your sign-in token")
-    submit.add_argument("--assignment")
-    submit.set_defaults(verb=commands.cmd_submit)
+    service_cli.add_verbs(verbs)
     return parser

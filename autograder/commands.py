@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from .course.config import find_course_root, load_assignment
-from .errors import ExitCode, UsageError
+from .errors import ExitCode
 
 # Imported where used, not here: a command starts its worker, or its grader processes,
 # first (`_early_start`), and every import before that is on the way of its result (rich
@@ -154,50 +154,6 @@ def cmd_new(args) -> int:
 
 def _root(args):
     return find_course_root(args.course) if args.course else find_course_root()
-
-
-def cmd_serve(args) -> int:
-    from .batch.parallel import check_jobs
-    from .service.server import address, serve
-
-    jobs = check_jobs(args.jobs)
-    if not 0 < args.lease <= 86_400:  # nan is refused too
-        raise UsageError("--lease must be a number of seconds, 0 < s <= 86400")
-    host, port = address(args.host, args.port)
-    print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
-    root, hub_group = _root(args), args.hub_instructors
-    serve(root, args.gradebook, jobs, host, port, args.lease, hub_group)
-    return ExitCode.OK
-
-
-def cmd_token(args) -> int:
-    from .service.server import revoke, token
-
-    if args.revoke:
-        count = revoke(_root(args), args.gradebook, args.person)
-        print(f"revoked {count} token(s) of {args.person}")
-        return ExitCode.OK
-    secret = token(_root(args), args.gradebook, args.person, args.instructor)
-    print(f"token: {secret}")
-    print(f"sign-in link: {args.url.rstrip('/')}/login?token={secret}")
-    return ExitCode.OK
-
-
-def cmd_submit(args) -> int:
-    from .service.server import submit
-
-    status = submit(args.notebook, args.url, args.token, args.assignment)
-    score = (
-        f"{status['score']:g} / {status['max_score'] or 0:g}"
-        if status.get("score") is not None
-        else "no score"
-    )
-    print(f"{status['assignment']}: {status['status']}, {score}")
-    if status.get("message"):
-        print(status["message"])
-    if status.get("feedback_url"):
-        print(f"feedback: {args.url.rstrip('/')}{status['feedback_url']}")
-    return ExitCode.OK if status["status"] == "graded" else ExitCode.FAILED
 
 
 def cmd_check(args) -> int:

@@ -25,7 +25,7 @@ TIERS = [
     ["autograder.verbs"],  # the verbs, each a library call
     ["autograder.service"],  # the course service: grade on submit
     ["autograder.authoring"],  # the public module for course authors: nothing of ours imports it
-    ["autograder.commands"],  # what each verb of the command does
+    ["autograder.commands", "autograder.service_cli"],  # what each verb of the command does
     ["autograder.cli"],
     ["autograder.__main__"],
 ]
@@ -54,6 +54,9 @@ TESTED_ELSEWHERE = {
     "autograder.batch.bundle": ["batch/test_cluster.py"],
     "autograder.batch.run": ["batch/test_parallel.py", "batch/test_resume.py", "batch/test_cluster.py"],
     "autograder.service.app": ["service/test_server.py"],
+    "autograder.service.lti_store": ["service/test_lti.py"],
+    "autograder.service.lti_web": ["service/test_lti.py"],
+    "autograder.service_cli": ["service/test_lti.py", "service/test_server.py"],
     "autograder.service.auth": ["service/test_server.py"],
     "autograder.service.course": ["service/test_server.py"],
     "autograder.service.dispatch": ["service/test_server.py"],

@@ -28,6 +28,7 @@ from .course import Course
 from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
+from .lti_web import routes as lti_routes
 from .middleware import BodyLimit, SecurityHeaders
 from .store import FINAL
 from .views import class_report as report_of
@@ -172,6 +173,11 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         listed = [shown(course, r, base).api() for r in rows]
         return JSONResponse({"submissions": listed})
 
+    def api_me(request: Request) -> Response:
+        person = _person(request)
+        role = "instructor" if person.instructor else "learner"
+        return JSONResponse({"student": person.name, "role": role})
+
     def api_class(request: Request) -> Response:
         _person(request, instructor=True)
         rows = [row.api() for row in class_rows(course, base)]
@@ -267,10 +273,12 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         Route("/api/submissions", api_list),
         Route("/api/submissions/{ident}", api_one),
         Route("/api/class", api_class),
+        Route("/api/me", api_me),
         Route("/static/service.js", static(pages.SCRIPT, "text/javascript")),
         Route("/static/service.css", static(pages.CSS, "text/css")),
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
+    routes += lti_routes(course, base)
     if hub is not None:
         routes += hub_routes(course, hub)
     if base:

@@ -42,11 +42,13 @@ def signed_in(course: Course, request: Request) -> Person | None:
     return course.store.tokens.session(cookie) if cookie else None
 
 
-def start_session(course: Course, who: Person, base: str) -> Response:
-    """Sign `who` in: a new session, its secret in the cookie, and on to the home
-    page (which takes any token out of the address bar)."""
+def start_session(
+    course: Course, who: Person, base: str, response: Response | None = None
+) -> Response:
+    """Sign `who` in: a new session, its secret in the cookie of `response`, by
+    default on to the home page (which takes any token out of the address bar)."""
     secret = course.store.tokens.new_session(who)
-    response = RedirectResponse(f"{base}/", 303)
+    response = response or RedirectResponse(f"{base}/", 303)
     response.set_cookie(
         COOKIE, secret, path=base or "/", httponly=True, samesite="strict"
     )

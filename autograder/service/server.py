@@ -98,6 +98,57 @@ def revoke(root: Path, url: str | None, person: str) -> int:
     return Store(gradebook_url(root, url)).tokens.revoke(person)
 
 
+def lti_store(root: Path, url: str | None):
+    from .lti_store import LtiStore
+
+    return LtiStore(Store(gradebook_url(root, url)).engine)
+
+
+def lti_register(root: Path, url: str | None, args) -> str:
+    """Register (or with `args.remove` remove) the platform `args` describe; what was
+    done, in a line."""
+    from .lti_store import Platform
+
+    store = lti_store(root, url)
+    if args.remove:
+        if not store.remove(args.issuer, args.client_id):
+            raise UsageError(f"no LMS {args.issuer} with client {args.client_id}")
+        return f"removed {args.issuer} (client {args.client_id})"
+    missing = [
+        option
+        for option, value in (
+            ("--auth-url", args.auth_url),
+            ("--jwks-url", args.jwks_url),
+            ("--token-url", args.token_url),
+            ("--deployment-id", args.deployment_id),
+        )
+        if not value
+    ]
+    if missing:
+        raise UsageError(f"registering an LMS needs {', '.join(missing)} too")
+    for address in (args.auth_url, args.jwks_url, args.token_url):
+        if not address.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise UsageError(f"{address}: an LMS is reached over https://")
+    store.register(
+        Platform(
+            args.issuer,
+            args.client_id,
+            args.auth_url,
+            args.jwks_url,
+            args.token_url,
+            list(args.deployment_id),
+        )
+    )
+    from .lti_store import public_jwks
+
+    public_jwks(root)  # the tool's key pair, made now if it was not
+    return (
+        f"registered {args.issuer} (client {args.client_id}); give the LMS this "
+        "service's /lti/config, or its /lti/login, /lti/launch and "
+        "/.well-known/jwks.json"
+    )
+
+
 def _on_roster(url: str, student: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 

@@ -1,0 +1,220 @@
+"""What the service keeps for LTI 1.3, beside the queue in the gradebook database: the
+platforms registered (`autograder lti register`), keyed by issuer and client id since
+every hosted Canvas shares one issuer, and the logins begun and not yet finished (a
+state and a nonce each, used once, kept ten minutes, at most MAX_PENDING); and, in the
+course folder, the tool's own RSA key pair, made once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from ..errors import UsageError
+
+metadata = MetaData()
+platforms = Table(
+    "autograder_lti_platform",
+    metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("client_id", String(255), primary_key=True),
+    Column("auth_url", Text, nullable=False),
+    Column("jwks_url", Text, nullable=False),
+    Column("token_url", Text, nullable=False),
+    Column("deployments", Text, nullable=False),  # a JSON list of ids
+)
+logins = Table(
+    "autograder_lti_login",
+    metadata,
+    Column("state", String(64), primary_key=True),  # its SHA-256
+    Column("issuer", String(255), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("expires", DateTime, nullable=False),
+)
+LOGIN_MINUTES = 10
+MAX_PENDING = 10_000  # logins begun and not finished; past it, new ones wait
+KEY_FILE = Path("service") / "lti" / "tool-key.pem"
+
+
+@dataclass(frozen=True)
+class Platform:
+    issuer: str
+    client_id: str
+    auth_url: str
+    jwks_url: str
+    token_url: str
+    deployments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login this service began: for which platform, with which nonce."""
+
+    issuer: str
+    client_id: str
+    nonce: str
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def _digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class LtiStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    # -- platforms ------------------------------------------------------------------
+
+    def register(self, platform: Platform) -> None:
+        """Add the platform, or replace what was registered for its issuer and client
+        id (its deployments joined to those known)."""
+        known = self.platform(platform.issuer, platform.client_id)
+        deployments = list(known.deployments if known else [])
+        deployments += [d for d in platform.deployments if d not in deployments]
+        row = {
+            "auth_url": platform.auth_url,
+            "jwks_url": platform.jwks_url,
+            "token_url": platform.token_url,
+            "deployments": json.dumps(deployments),
+        }
+        key = (platforms.c.issuer == platform.issuer) & (
+            platforms.c.client_id == platform.client_id
+        )
+        with self.engine.begin() as db:
+            db.execute(delete(platforms).where(key))
+            db.execute(
+                platforms.insert().values(
+                    issuer=platform.issuer, client_id=platform.client_id, **row
+                )
+            )
+
+    def remove(self, issuer: str, client_id: str) -> bool:
+        key = (platforms.c.issuer == issuer) & (platforms.c.client_id == client_id)
+        with self.engine.begin() as db:
+            return db.execute(delete(platforms).where(key)).rowcount > 0
+
+    def platforms(self, issuer: str | None = None) -> list[Platform]:
+        query = select(platforms).order_by(platforms.c.issuer, platforms.c.client_id)
+        if issuer is not None:
+            query = query.where(platforms.c.issuer == issuer)
+        with self.engine.connect() as db:
+            rows = list(db.execute(query).mappings())
+        return [
+            Platform(
+                r["issuer"],
+                r["client_id"],
+                r["auth_url"],
+                r["jwks_url"],
+                r["token_url"],
+                json.loads(r["deployments"]),
+            )
+            for r in rows
+        ]
+
+    def platform(self, issuer: str, client_id: str) -> Platform | None:
+        found = [p for p in self.platforms(issuer) if p.client_id == client_id]
+        return found[0] if found else None
+
+    # -- logins -----------------------------------------------------------------------
+
+    def begin(self, platform: Platform) -> tuple[str, str] | None:
+        """A new login with `platform`: its state and nonce; None while MAX_PENDING
+        logins are begun and not finished."""
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = _now() + datetime.timedelta(minutes=LOGIN_MINUTES)
+        with self.engine.begin() as db:
+            db.execute(delete(logins).where(logins.c.expires < _now()))
+            pending = db.execute(select(func.count()).select_from(logins)).scalar_one()
+            if pending >= MAX_PENDING:
+                return None
+            db.execute(
+                logins.insert().values(
+                    state=_digest(state),
+                    issuer=platform.issuer,
+                    client_id=platform.client_id,
+                    nonce=nonce,
+                    expires=expires,
+                )
+            )
+        return state, nonce
+
+    def finish(self, state: str) -> Login | None:
+        """The login `state` began, now finished for good (a second finish of it is
+        None), or None when there is none or it expired."""
+        key = logins.c.state == _digest(state)
+        with self.engine.begin() as db:
+            row = db.execute(select(logins).where(key)).mappings().first()
+            if row is None or db.execute(delete(logins).where(key)).rowcount != 1:
+                return None  # none, or finished at this moment by another request
+        if row["expires"] < _now():
+            return None
+        return Login(row["issuer"], row["client_id"], row["nonce"])
+
+
+def tool_key(root: Path):
+    """The tool's RSA private key, made once and kept with the course (0600)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path = root / KEY_FILE
+    if not path.is_file():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+        try:  # two services at once: the first key stays, and both use it
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as error:
+        raise UsageError(
+            f"{path} is not the tool's private key ({error}); move it away and a new "
+            "one is made (the LMS then needs the new public key: it reads /.well-known/"
+            "jwks.json)"
+        ) from None
+
+
+def public_jwks(root: Path) -> dict:
+    """The tool's public key as a JSON Web Key Set, its kid the key's thumbprint."""
+    from jwt.algorithms import RSAAlgorithm
+
+    jwk = json.loads(RSAAlgorithm.to_jwk(tool_key(root).public_key()))
+    thumbprint = {k: jwk[k] for k in ("e", "kty", "n")}
+    canonical = json.dumps(thumbprint, sort_keys=True, separators=(",", ":"))
+    kid = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return {"keys": [jwk | {"kid": kid, "alg": "RS256", "use": "sig"}]}

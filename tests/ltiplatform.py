@@ -1,0 +1,141 @@
+"""An LTI 1.3 platform of our own for the tests (no LMS is reachable from here): its RSA keys and JWKS,
+the OIDC authorization endpoint that answers a tool's login with a signed id_token posted back to
+the tool, and a page that begins a launch, all on 127.0.0.1 (Starlette under uvicorn, in a thread).
+`id_token` makes any token the tests need, right or forged."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from urllib.parse import urlencode
+
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from servicecourse import free_port
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+USERS = {
+    "ada": {"sub": "lms-1001", "roles": [LEARNER], "email": "ada@uni.example", "given_name": "Ada"},
+    "dan": {"sub": "lms-1004", "roles": [LEARNER], "email": "dan.o@uni.example"},
+    "prof": {"sub": "lms-9001", "roles": [INSTRUCTOR], "email": "prof@uni.example"},
+}
+CLIENT_ID, DEPLOYMENT = "tool-client-1", "deployment-1"
+
+
+def new_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class Platform:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.issuer = f"{self.url}/issuer"
+        self.keys = {"platform-key-1": new_key()}
+        self.kid = "platform-key-1"
+        self.tool = ""  # the tool's address, set by the test
+        self.jwks_fetches = 0
+        routes = [Route("/jwks", self.jwks), Route("/auth", self.auth), Route("/start", self.start),
+                  Route("/token", self.token)]
+        self.server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def register_args(self) -> list[str]:
+        return ["lti", "register", "--issuer", self.issuer, "--client-id", CLIENT_ID,
+                "--auth-url", f"{self.url}/auth", "--jwks-url", f"{self.url}/jwks",
+                "--token-url", f"{self.url}/token", "--deployment-id", DEPLOYMENT]
+
+    def rotate(self) -> None:
+        """A new signing key, published beside the old one."""
+        self.kid = f"platform-key-{len(self.keys) + 1}"
+        self.keys[self.kid] = new_key()
+
+    # -- what a tool asks of the platform ------------------------------------------------------------
+
+    async def jwks(self, request: Request) -> Response:
+        self.jwks_fetches += 1
+        keys = [json.loads(RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "alg": "RS256", "use": "sig"}
+                for kid, key in self.keys.items()]
+        return JSONResponse({"keys": keys})
+
+    async def token(self, request: Request) -> Response:
+        return JSONResponse({"error": "unsupported_grant_type"}, 400)
+
+    async def auth(self, request: Request) -> Response:
+        """The OIDC authorization endpoint: the user (login_hint) signed in here, an id_token posted
+        back to the tool's redirect_uri with the tool's state."""
+        q = request.query_params
+        if q.get("client_id") != CLIENT_ID or not q.get("redirect_uri", "").startswith(self.tool):
+            return Response("unknown client or redirect", 400)
+        assert q["scope"] == "openid" and q["response_type"] == "id_token" and q["response_mode"] == "form_post"
+        token = self.id_token(q["login_hint"], q["nonce"])
+        return autopost(q["redirect_uri"], {"id_token": token, "state": q["state"]})
+
+    async def start(self, request: Request) -> Response:
+        """A link in the LMS: begins the launch of the tool for `user` (the third-party login)."""
+        fields = {"iss": self.issuer, "login_hint": request.query_params["user"], "client_id": CLIENT_ID,
+                  "target_link_uri": f"{self.tool}/", "lti_deployment_id": DEPLOYMENT}
+        return autopost(f"{self.tool}/lti/login", fields)
+
+    # -- tokens --------------------------------------------------------------------------------------
+
+    def claims(self, user: str, nonce: str, **changes) -> dict:
+        now = int(time.time())
+        who = USERS[user]
+        claims = {
+            "iss": self.issuer, "aud": CLIENT_ID, "sub": who["sub"], "exp": now + 300, "iat": now,
+            "nonce": nonce, "email": who["email"], "given_name": who.get("given_name", ""),
+            CLAIM + "deployment_id": DEPLOYMENT, CLAIM + "version": "1.3.0",
+            CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "roles": who["roles"],
+            CLAIM + "resource_link": {"id": "link-1"}, CLAIM + "target_link_uri": f"{self.tool}/",
+            CLAIM + "context": {"id": "course-1", "title": "Neural networks"},
+        }
+        claims.update(changes)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def id_token(self, user: str, nonce: str, key=None, kid: str | None = None, algorithm: str = "RS256",
+                 **changes) -> str:
+        key = key if key is not None else self.keys[self.kid]
+        return jwt.encode(self.claims(user, nonce, **changes), key, algorithm=algorithm,
+                          headers={"kid": kid or self.kid})
+
+
+def autopost(url: str, fields: dict) -> HTMLResponse:
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in fields.items())
+    form = f'<form id="f" method="post" action="{html.escape(url)}">{inputs}</form>'
+    return HTMLResponse(f"<!doctype html><html><body>{form}<script>document.getElementById('f').submit()"
+                        f"</script></body></html>")
+
+
+def form_fields(page: str) -> dict:
+    """The hidden fields of an auto-posting page."""
+    import re
+
+    return {html.unescape(k): html.unescape(v)
+            for k, v in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}
+
+
+def login_query(platform: Platform, user: str) -> str:
+    return urlencode({"iss": platform.issuer, "login_hint": user, "client_id": CLIENT_ID,
+                      "target_link_uri": f"{platform.tool}/"})
+

@@ -1,0 +1,208 @@
+"""LTI 1.3 launches against a platform of our own (tests/ltiplatform.py) on 127.0.0.1: the real
+`autograder lti register`, the real service, and every check of a launch: a right one signs a learner
+in (on nbgrader's roster by their LMS id) or an instructor; each forged, replayed or foreign one is a
+page that says what failed and signs no one in. Then a launch in Debian's chromium, end to end."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+
+from commandline import finished, start
+from ltiplatform import CLIENT_ID, DEPLOYMENT, Platform, form_fields, login_query, new_key
+from servicecourse import Service, browser, gradebook_course, watched
+
+pytestmark = pytest.mark.slow
+STATE = "autograder-lti-state"
+
+
+@pytest.fixture(scope="module")
+def lms(tmp_path_factory):
+    course = gradebook_course(tmp_path_factory.mktemp("course"))
+    platform = Platform()
+    done = finished(start(*platform.register_args(), cwd=course.root))
+    assert done.returncode == 0 and "registered" in done.stdout, done.stderr
+    service = Service(course)
+    platform.tool = service.url
+    yield course, platform, service
+    service.stop()
+    platform.stop()
+
+
+def begin(service, platform, user: str = "ada") -> tuple[str, str]:
+    """A login begun at the tool, as the platform begins it: the state (the cookie) and the nonce."""
+    answer = httpx.get(f"{service.url}/lti/login?{login_query(platform, user)}")
+    assert answer.status_code == 302, answer.text
+    sent = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert answer.headers["location"].startswith(f"{platform.url}/auth?")
+    assert sent["redirect_uri"] == [f"{service.url}/lti/launch"] and sent["client_id"] == [CLIENT_ID]
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=none" in cookie
+    assert sent["state"][0] == answer.cookies[STATE]
+    return sent["state"][0], sent["nonce"][0]
+
+
+def launch(service, state: str, token: str, cookie: str | None = None) -> httpx.Response:
+    return httpx.post(f"{service.url}/lti/launch", data={"id_token": token, "state": state},
+                      headers={"Cookie": f"{STATE}={cookie or state}"})
+
+
+def refused(answer: httpx.Response, why: str) -> None:
+    assert answer.status_code == 403, answer.text
+    assert "The launch from your LMS was refused" in answer.text and why in answer.text, answer.text
+    assert "autograder=" not in answer.headers.get("set-cookie", "")  # no session
+
+
+def me(service, answer: httpx.Response) -> dict:
+    session = answer.cookies["autograder"]
+    return httpx.get(f"{service.url}/api/me", cookies={"autograder": session}).json()
+
+
+def test_a_learner_is_signed_in_and_put_on_the_roster_by_their_lms_id(lms):
+    from nbgrader.api import Gradebook, Student
+
+    course, platform, service = lms
+    state, nonce = begin(service, platform, "ada")
+    answer = launch(service, state, platform.id_token("ada", nonce))
+    assert answer.status_code == 200 and 'http-equiv="refresh"' in answer.text, answer.text
+    assert me(service, answer) == {"student": "ada", "role": "learner"}  # ada@... as on the roster
+    state, nonce = begin(service, platform, "dan")
+    assert me(service, launch(service, state, platform.id_token("dan", nonce))) == {
+        "student": "dan.o", "role": "learner"}
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        found = gradebook.db.query(Student).filter_by(lms_user_id="lms-1004").one()
+        assert found.id == "dan.o" and found.email == "dan.o@uni.example"
+    assert httpx.get(f"{service.url}/api/me").status_code == 401
+
+
+def test_an_instructor_is_signed_in_as_one(lms):
+    _, platform, service = lms
+    state, nonce = begin(service, platform, "prof")
+    answer = launch(service, state, platform.id_token("prof", nonce))
+    assert me(service, answer) == {"student": "prof", "role": "instructor"}
+    classes = httpx.get(f"{service.url}/api/class", cookies={"autograder": answer.cookies["autograder"]})
+    assert classes.status_code == 200
+
+
+def test_every_forged_or_foreign_launch_is_refused_with_what_failed(lms):
+    _, platform, service = lms
+    other = new_key()
+    public = platform.keys[platform.kid].public_key()
+    from cryptography.hazmat.primitives import serialization
+
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    cases = [
+        (lambda n: platform.id_token("ada", n, key=other), "signature does not verify"),
+        (lambda n: jwt.encode(platform.claims("ada", n), None, algorithm="none", headers={"kid": platform.kid}),
+         "only RS256"),
+        (lambda n: hs256(platform.claims("ada", n), pem, platform.kid), "only RS256"),
+        (lambda n: platform.id_token("ada", n, kid="no-such-key"), "has no key"),
+        (lambda n: platform.id_token("ada", n, aud="another-tool"), "not for this tool (aud)"),
+        (lambda n: platform.id_token("ada", n, aud=[CLIENT_ID, "x"]), "authorized party (azp)"),
+        (lambda n: platform.id_token("ada", n, iss="https://evil.example"), "not from the platform (iss)"),
+        (lambda n: platform.id_token("ada", n, exp=int(time.time()) - 120), "expired"),
+        (lambda n: platform.id_token("ada", n, iat=int(time.time()) + 600), "not valid"),
+        (lambda n: platform.id_token("ada", "another-nonce"), "nonce is not the one"),
+        (lambda n: platform.id_token("ada", n, **{"https://purl.imsglobal.org/spec/lti/claim/deployment_id":
+                                                  "unknown-deployment"}), "deployment is not registered"),
+        (lambda n: platform.id_token("ada", n, **{"https://purl.imsglobal.org/spec/lti/claim/target_link_uri":
+                                                  "https://evil.example/"}), "another tool (target_link_uri)"),
+        (lambda n: platform.id_token("ada", n, **{"https://purl.imsglobal.org/spec/lti/claim/version": "1.1"}),
+         "not LTI version 1.3.0"),
+        (lambda n: platform.id_token("ada", n, **{"https://purl.imsglobal.org/spec/lti/claim/roles": None}),
+         "gives no roles"),
+        (lambda n: jwt.encode({k: v for k, v in platform.claims("ada", n).items() if k != "nonce"},
+                              platform.keys[platform.kid], algorithm="RS256", headers={"kid": platform.kid}),
+         'missing the &#34;nonce&#34; claim'),
+        (lambda n: "not.a.jwt", "not a JSON Web Token"),
+    ]
+    for make, why in cases:
+        state, nonce = begin(service, platform)
+        refused(launch(service, state, make(nonce)), why)
+
+
+def hs256(claims: dict, pem: bytes, kid: str) -> str:
+    """HS256 keyed with the platform's public key: the classic confusion of algorithms."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def part(data: dict) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+
+    signed = part({"alg": "HS256", "typ": "JWT", "kid": kid}) + b"." + part(claims)
+    signature = base64.urlsafe_b64encode(hmac.new(pem, signed, hashlib.sha256).digest()).rstrip(b"=")
+    return (signed + b"." + signature).decode()
+
+
+def test_a_launch_is_used_once_and_only_in_the_browser_that_began_it(lms):
+    _, platform, service = lms
+    state, nonce = begin(service, platform)
+    token = platform.id_token("ada", nonce)
+    other_state, _ = begin(service, platform)
+    refused(launch(service, state, token, cookie=other_state), "not begun in this browser")
+    refused(launch(service, other_state, token), "nonce is not the one")  # another login's state
+    assert launch(service, state, token).status_code == 200
+    refused(launch(service, state, token), "used already")  # replayed as it was
+    fresh, _ = begin(service, platform)
+    refused(launch(service, fresh, token), "nonce is not the one")  # replayed with a new login
+
+
+def test_logins_for_others_are_refused_before_anything_is_kept(lms):
+    _, platform, service = lms
+    foreign = httpx.get(f"{service.url}/lti/login", params={
+        "iss": platform.issuer, "login_hint": "ada", "target_link_uri": "https://evil.example/"})
+    refused(foreign, "another tool")
+    unknown = httpx.get(f"{service.url}/lti/login", params={
+        "iss": "https://unknown.example", "login_hint": "ada", "target_link_uri": f"{service.url}/"})
+    refused(unknown, "is not registered")
+    assert STATE not in foreign.cookies and STATE not in unknown.cookies
+
+
+def test_a_new_platform_key_is_fetched_for_its_kid(lms):
+    _, platform, service = lms
+    platform.rotate()
+    time.sleep(2.1)  # the fetch of the key set before is more than the cooldown ago
+    state, nonce = begin(service, platform)
+    assert launch(service, state, platform.id_token("ada", nonce)).status_code == 200
+    fetched = platform.jwks_fetches
+    state, nonce = begin(service, platform)
+    assert launch(service, state, platform.id_token("ada", nonce)).status_code == 200
+    assert platform.jwks_fetches == fetched  # cached
+
+
+def test_the_tools_keys_and_configuration_are_published_and_the_cli_lists_the_lms(lms):
+    course, platform, service = lms
+    keys = httpx.get(f"{service.url}/.well-known/jwks.json").json()["keys"]
+    assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and "d" not in keys[0]
+    config = httpx.get(f"{service.url}/lti/config").json()
+    assert config["oidc_initiation_url"] == f"{service.url}/lti/login"
+    assert config["public_jwk_url"] == f"{service.url}/.well-known/jwks.json"
+    key_file = course.root / "service" / "lti" / "tool-key.pem"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    listed = finished(start("lti", "list", cwd=course.root))
+    assert platform.issuer in listed.stdout and DEPLOYMENT in listed.stdout
+    missing = finished(start("lti", "register", "--issuer", "x", "--client-id", "y", cwd=course.root))
+    assert missing.returncode == 2 and "--auth-url" in missing.stderr
+
+
+def test_a_student_launches_from_the_lms_in_a_browser(lms, browser):
+    _, platform, service = lms
+    context, page, complaints = watched(browser)
+    page.goto(f"{platform.url}/start?user=ada")
+    page.wait_for_url(f"{service.url}/")
+    assert page.inner_text("h1") == "Your assignments" and "ada" in page.inner_text("header")
+    context.close()
+
+
+def test_the_platforms_own_pages_are_what_the_tests_say(lms):
+    """The test platform itself: its launch page posts to the tool's login, its authorization posts an
+    id_token back (what the browser test above follows)."""
+    _, platform, service = lms
+    fields = form_fields(httpx.get(f"{platform.url}/start?user=ada").text)
+    assert fields["iss"] == platform.issuer and fields["target_link_uri"] == f"{service.url}/"
