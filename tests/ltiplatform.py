@@ -46,8 +46,14 @@ class Platform:
         self.kid = "platform-key-1"
         self.tool = ""  # the tool's address, set by the test
         self.jwks_fetches = 0
+        self.down = False  # the grade services answer 503 while it is
+        self.line_items: list[dict] = []
+        self.scores: list[tuple[str, dict]] = []  # (line item id, score) as posted
+        self.tokens: set[str] = set()
         routes = [Route("/jwks", self.jwks), Route("/auth", self.auth), Route("/start", self.start),
-                  Route("/token", self.token)]
+                  Route("/token", self.token, methods=["POST"]),
+                  Route("/lineitems", self.items, methods=["GET", "POST"]),
+                  Route("/lineitems/{n}/scores", self.score, methods=["POST"])]
         self.server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -78,7 +84,47 @@ class Platform:
         return JSONResponse({"keys": keys})
 
     async def token(self, request: Request) -> Response:
-        return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        """Client credentials with a JWT the tool signed, checked with the tool's published keys."""
+        if self.down:
+            return Response("down", 503)
+        form = await request.form()
+        assert form["grant_type"] == "client_credentials"
+        assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        keys = jwt.PyJWKClient(f"{self.tool}/.well-known/jwks.json")
+        assertion = form["client_assertion"]
+        try:
+            claims = jwt.decode(assertion, keys.get_signing_key_from_jwt(assertion).key, algorithms=["RS256"],
+                                audience=f"{self.url}/token", issuer=CLIENT_ID)
+        except jwt.PyJWTError as error:
+            return JSONResponse({"error": "invalid_client", "error_description": str(error)}, 401)
+        assert claims["sub"] == CLIENT_ID and "lti-ags/scope/score" in form["scope"]
+        token = f"token-{len(self.tokens)}"
+        self.tokens.add(token)
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization", "").removeprefix("Bearer ") in self.tokens
+
+    async def items(self, request: Request) -> Response:
+        if self.down:
+            return Response("down", 503)
+        if not self._authorized(request):
+            return Response("no token", 401)
+        if request.method == "GET":
+            wanted = request.query_params.get("resource_id")
+            return JSONResponse([i for i in self.line_items if wanted is None or i["resourceId"] == wanted])
+        item = await request.json() | {"id": f"{self.url}/lineitems/{len(self.line_items) + 1}"}
+        self.line_items.append(item)
+        return JSONResponse(item, 201)
+
+    async def score(self, request: Request) -> Response:
+        if self.down:
+            return Response("down", 503)
+        if not self._authorized(request):
+            return Response("no token", 401)
+        assert request.headers["content-type"] == "application/vnd.ims.lis.v1.score+json"
+        self.scores.append((f"{self.url}/lineitems/{request.path_params['n']}", await request.json()))
+        return Response(status_code=204)
 
     async def auth(self, request: Request) -> Response:
         """The OIDC authorization endpoint: the user (login_hint) signed in here, an id_token posted
@@ -108,6 +154,10 @@ class Platform:
             CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "roles": who["roles"],
             CLAIM + "resource_link": {"id": "link-1"}, CLAIM + "target_link_uri": f"{self.tool}/",
             CLAIM + "context": {"id": "course-1", "title": "Neural networks"},
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+                "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                          "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                "lineitems": f"{self.url}/lineitems"},
         }
         claims.update(changes)
         return {k: v for k, v in claims.items() if v is not None}

@@ -19,7 +19,9 @@ from . import inbox
 from .dispatch import Dispatcher, feedback_page
 from .exchange import ExchangeDoor, has_exchange
 from .inbox import Refused
-from .store import LEASE_SECONDS, Store, now
+from .lti_outbox import Outbox, Sender
+from .lti_store import LtiStore
+from .store import LEASE_SECONDS, Store, counted, now
 
 
 @dataclass
@@ -42,7 +44,12 @@ class Course:
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self._counting = threading.Lock()
-        self.dispatcher = Dispatcher(root, self.store, self.instance, jobs, url)
+        self.dispatcher = Dispatcher(
+            root, self.store, self.instance, jobs, url, on_final=self.score_changed
+        )
+        # grades back to the LMS of a student who launched from one (LTI)
+        self.outbox = Outbox(self.store.engine)
+        self.sender = Sender(self.outbox, LtiStore(self.store.engine), root)
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
         self.max_upload_bytes = int(
@@ -68,6 +75,7 @@ class Course:
         for assignment in self.assignments:  # once, before graders (or instances) race
             record_master(assignment, self.url)
         self.dispatcher.start()
+        self.sender.start()
         if self.exchange is not None:
             self.exchange.start()
         return self
@@ -76,6 +84,26 @@ class Course:
         if self.exchange is not None:
             self.exchange.stop()
         self.dispatcher.stop()
+        self.sender.stop()
+
+    def score_changed(self, student: str, assignment: str) -> None:
+        """A grading of `student`'s `assignment` is recorded: when the score that
+        counts is new, it goes to their LMS (if they launched from one)."""
+        rule = [a.service.counts for a in self.assignments if a.name == assignment]
+        rows = self.store.listed(student=student, assignment=assignment)
+        counts = counted(rows, rule[0] if rule else "latest")
+        if counts is None or counts["max_score"] is None:
+            return
+        last = self.outbox.states().get((student, assignment))
+        if last and (last["score"], last["max_score"]) == (
+            counts["score"],
+            counts["max_score"],
+        ):
+            return
+        if self.outbox.enqueue(
+            student, assignment, counts["score"], counts["max_score"]
+        ):
+            self.sender.wake.set()
 
     def wake(self) -> None:
         self.dispatcher.wake.set()

@@ -49,10 +49,13 @@ class Dispatcher:
         instance: str,
         jobs: int = 1,
         gradebook: str = "",
+        on_final=None,
     ):
-        """`gradebook`: nbgrader's gradebook the scores go to ("": the course's)."""
+        """`gradebook`: nbgrader's gradebook the scores go to ("": the course's);
+        `on_final(student, assignment)` is called once a grading's status is
+        recorded."""
         self.root, self.store, self.instance = root, store, instance
-        self.gradebook = gradebook
+        self.gradebook, self.on_final = gradebook, on_final
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a new submission: look now
         self.threads = [
@@ -116,6 +119,8 @@ class Dispatcher:
         try:  # the lease is renewed until the status is recorded
             if not self._finish(row["id"], fields):
                 log.warning("%s was taken over by another instance", row["id"])
+            elif self.on_final is not None:
+                self.on_final(row["student"], row["assignment"])
         finally:
             renewing.set()
             lease.join()

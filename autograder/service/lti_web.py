@@ -93,6 +93,12 @@ def routes(course, base: str) -> list[Route]:
             launches.verify, token, begun, ours(request, base)
         )
         who = await run_in_threadpool(launches.person, claims)
+        if not who.instructor:  # where this student's grades go
+            platform = store.platform(begun.issuer, begun.client_id)
+            if platform is not None:
+                await run_in_threadpool(
+                    course.outbox.remember, who.name, platform, claims
+                )
         # a page of ours goes on to the home page: that request is then of this site,
         # and carries the session's SameSite=Strict cookie (a redirect from the
         # platform's post would not)

@@ -77,11 +77,11 @@ INSTRUCTOR = """{% extends "layout" %}{% block main %}
 <button>Regrade every final submission</button></form></p>
 <table data-poll="{{ base }}/api/class" data-instructor="1"><tr><th>Student</th>
 <th>Assignment</th><th>Status</th><th>Score that counts</th><th>Submissions</th>
-<th>Time to feedback</th><th></th></tr>
+<th>Time to feedback</th><th>LMS</th><th></th></tr>
 {% for r in rows %}<tr data-id="{{ r.id }}"><td>{{ r.student }}</td>
 <td>{{ r.assignment }}</td>
 <td class="status">{{ r.status }}</td><td class="score">{{ r.score_text }}</td>
-<td>{{ r.count }}</td><td>{{ r.seconds }}</td>
+<td>{{ r.count }}</td><td>{{ r.seconds }}</td><td class="lms">{{ r.lms }}</td>
 <td><form method="post" action="{{ base }}/instructor/regrade/{{ r.id }}">
 <input type="hidden" name="csrf" value="{{ csrf }}"><button>Regrade</button></form>
 </td></tr>{% endfor %}
@@ -142,7 +142,10 @@ async function poll() {
         }
         row.querySelector(".status").textContent = s.status;
         row.querySelector(".score").textContent = text(s);
-        if (!FINAL.includes(s.status)) done = false;
+        const lms = row.querySelector(".lms");
+        if (lms) lms.textContent = s.lms || "";
+        const waiting = (s.lms || "").startsWith("pending");
+        if (!FINAL.includes(s.status) || waiting) done = false;
       }
     }
   } catch (error) {

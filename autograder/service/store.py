@@ -261,3 +261,15 @@ class Store:
                 .where(expired)
                 .values(status="queued", claimed_by=None, lease_until=None)
             )
+
+
+def counted(rows: list[dict], rule: str) -> dict | None:
+    """Of one student's submissions to one assignment (oldest first), the graded one
+    whose score counts: the latest, or with `rule` "best" the highest (the later of
+    equals); None before one is graded."""
+    graded = [r for r in rows if r["status"] in FINAL and r["score"] is not None]
+    if not graded:
+        return None
+    if rule == "best":
+        return max(reversed(graded), key=lambda r: r["score"])
+    return graded[-1]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..outputs import report
 from ..results import GradeReport, SubmissionResult
 from .dispatch import result_of
-from .store import FINAL
+from .store import FINAL, counted
 
 if TYPE_CHECKING:
     from .course import Course
@@ -34,6 +34,7 @@ class Shown:
     seconds: str  # from submission to feedback
     count: int = 1  # submissions of this student to this assignment (class rows)
     base: str = ""  # the service's prefix under JupyterHub
+    lms: str = ""  # the score that counts in the LMS: sent, or pending and why
 
     @property
     def score_text(self) -> str:
@@ -55,6 +56,7 @@ class Shown:
             ),
             "submitted_at": self.submitted_at,
             "graded_at": self.graded_at or None,
+            "lms": self.lms or None,
         }
 
 
@@ -84,18 +86,6 @@ def shown(course: Course, row: dict, base: str = "") -> Shown:
     )
 
 
-def counted(rows: list[dict], rule: str) -> dict | None:
-    """Of one student's submissions to one assignment (oldest first), the graded one
-    whose score counts: the latest, or with `rule` "best" the highest (the later of
-    equals); None before one is graded."""
-    graded = [r for r in rows if r["status"] in FINAL and r["score"] is not None]
-    if not graded:
-        return None
-    if rule == "best":
-        return max(reversed(graded), key=lambda r: r["score"])
-    return graded[-1]
-
-
 def class_rows(course: Course, base: str = "") -> list[Shown]:
     """Per student and assignment: the latest submission (its status), the score that
     counts (`[service] counts`), and how many there were."""
@@ -103,6 +93,7 @@ def class_rows(course: Course, base: str = "") -> list[Shown]:
     for row in course.store.listed():  # oldest first
         by_key.setdefault((row["student"], row["assignment"]), []).append(row)
     rules = {a.name: a.service.counts for a in course.assignments}
+    sent = course.outbox.states()
     rows = []
     for key in sorted(by_key):
         submissions = by_key[key]
@@ -111,8 +102,18 @@ def class_rows(course: Course, base: str = "") -> list[Shown]:
         row.score = counts["score"] if counts else None
         row.max_score = counts["max_score"] if counts else None
         row.count = len(submissions)
+        row.lms = _lms(sent.get(key))
         rows.append(row)
     return rows
+
+
+def _lms(row: dict | None) -> str:
+    if row is None:
+        return ""
+    if row["status"] == "sent":
+        return f"sent {row['score']:g}"
+    why = f": {row['answer']}" if row["answer"] else ""
+    return f"pending {row['score']:g} (tried {row['attempts']} times{why})"
 
 
 def scores_csv(course: Course) -> str:

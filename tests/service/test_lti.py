@@ -14,10 +14,11 @@ import pytest
 
 from commandline import finished, start
 from ltiplatform import CLIENT_ID, DEPLOYMENT, Platform, form_fields, login_query, new_key
-from servicecourse import Service, browser, gradebook_course, watched
+from servicecourse import RIGHT, Service, browser, gradebook_course, wait_final, watched
 
 pytestmark = pytest.mark.slow
 STATE = "autograder-lti-state"
+WRONG = "def square(x):\n    return x * 2"
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,9 @@ def lms(tmp_path_factory):
     assert done.returncode == 0 and "registered" in done.stdout, done.stderr
     service = Service(course)
     platform.tool = service.url
-    yield course, platform, service
-    service.stop()
+    box = [course, platform, service]  # a test may start the service again: the last one is stopped
+    yield box
+    box[2].stop()
     platform.stop()
 
 
@@ -206,3 +208,74 @@ def test_the_platforms_own_pages_are_what_the_tests_say(lms):
     _, platform, service = lms
     fields = form_fields(httpx.get(f"{platform.url}/start?user=ada").text)
     assert fields["iss"] == platform.issuer and fields["target_link_uri"] == f"{service.url}/"
+
+
+# --- grades back to the LMS --------------------------------------------------------------------------
+
+def signed_in_as(service, platform, user: str) -> str:
+    state, nonce = begin(service, platform, user)
+    return launch(service, state, platform.id_token(user, nonce)).cookies["autograder"]
+
+
+def submit(service, session: str, notebook) -> dict:
+    from autograder.service.auth import csrf_of
+
+    with httpx.Client(base_url=service.url, cookies={"autograder": session}, timeout=30) as browser:
+        posted = browser.post("/submit", data={"assignment": "toy", "csrf": csrf_of(session)},
+                              files={"notebook": (notebook.name, notebook.read_bytes())})
+        assert posted.status_code == 303, posted.text
+        ident = posted.headers["location"].rsplit("/", 1)[1]
+        return wait_final(browser, ident)
+
+
+def until(condition, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def lms_column(service, student: str) -> str:
+    with httpx.Client(base_url=service.url, cookies={"autograder": PROF[0]}) as prof:
+        rows = prof.get("/api/class").json()["submissions"]
+    return next((r["lms"] or "") for r in rows if r["student"] == student)
+
+
+PROF: list[str] = []
+
+
+def test_a_score_reaches_the_lms_with_the_fields_the_spec_requires(lms):
+    course, platform, service = lms
+    PROF[:] = [signed_in_as(service, platform, "prof")]
+    session = signed_in_as(service, platform, "ada")
+    assert submit(service, session, course.released_with("ada", RIGHT))["score"] == 3.0
+    until(lambda: platform.scores)
+    (item, score), = platform.scores
+    assert platform.line_items == [{"label": "toy", "resourceId": "toy", "scoreMaximum": 3.0, "id": item}]
+    assert {k: score[k] for k in ("userId", "scoreGiven", "scoreMaximum", "activityProgress",
+                                  "gradingProgress")} == {
+        "userId": "lms-1001", "scoreGiven": 3.0, "scoreMaximum": 3.0, "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded"}
+    assert score["timestamp"].startswith(time.strftime("%Y-", time.gmtime()))
+    until(lambda: lms_column(service, "ada") == "sent 3")
+
+
+def test_an_lms_down_for_a_while_and_a_restart_lose_no_score_and_send_none_twice(lms):
+    course, platform, service = lms
+    sent_before = len(platform.scores)
+    platform.down = True
+    session = signed_in_as(service, platform, "ada")
+    assert submit(service, session, course.released_with("ada", WRONG))["score"] == 0.0
+    until(lambda: "HTTP 503" in lms_column(service, "ada"))  # the instructor sees what the LMS said
+    assert lms_column(service, "ada").startswith("pending 0")
+    service.stop()  # and the service is stopped with the score still to send
+    lms[2] = service = Service(course)
+    platform.tool = service.url
+    PROF[:] = [signed_in_as(service, platform, "prof")]
+    platform.down = False
+    until(lambda: len(platform.scores) > sent_before)
+    time.sleep(2)  # nothing more comes
+    new = [score for _, score in platform.scores[sent_before:]]
+    assert [s["scoreGiven"] for s in new] == [0.0]
+    assert len(platform.line_items) == 1  # looked up, never made twice
+    until(lambda: lms_column(service, "ada") == "sent 0")

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from autograder.service.course import Course
-from autograder.service.views import class_rows, counted, scores_csv
+from autograder.service.store import counted
+from autograder.service.views import class_rows, scores_csv
 from servicecourse import gradebook_course
 
 
