@@ -53,7 +53,9 @@ class Platform:
         routes = [Route("/jwks", self.jwks), Route("/auth", self.auth), Route("/start", self.start),
                   Route("/token", self.token, methods=["POST"]),
                   Route("/lineitems", self.items, methods=["GET", "POST"]),
-                  Route("/lineitems/{n}/scores", self.score, methods=["POST"])]
+                  Route("/lineitems/{n}/scores", self.score, methods=["POST"]),
+                  Route("/deep-return", self.deep_return, methods=["POST"])]
+        self.linked: list[dict] = []  # the deep linking responses taken
         self.server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -101,6 +103,23 @@ class Platform:
         token = f"token-{len(self.tokens)}"
         self.tokens.add(token)
         return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+    async def deep_return(self, request: Request) -> Response:
+        """Where a deep linking response comes back: checked with the tool's keys; a line item of a
+        content item becomes a column, as an LMS makes it."""
+        signed = (await request.form())["JWT"]
+        keys = jwt.PyJWKClient(f"{self.tool}/.well-known/jwks.json")
+        try:
+            claims = jwt.decode(signed, keys.get_signing_key_from_jwt(signed).key, algorithms=["RS256"],
+                                audience=self.issuer, issuer=CLIENT_ID)
+        except jwt.PyJWTError as error:
+            return Response(f"refused: {error}", 400)
+        assert claims[CLAIM + "message_type"] == "LtiDeepLinkingResponse"
+        self.linked.append(claims)
+        for item in claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]:
+            if "lineItem" in item:
+                self.line_items.append(item["lineItem"] | {"id": f"{self.url}/lineitems/{len(self.line_items) + 1}"})
+        return HTMLResponse("linked")
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization", "").removeprefix("Bearer ") in self.tokens

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from .auth import start_session
 from .inbox import Refused
-from .lti import Launches, is_ours, refused
+from .lti import CLAIM, Launches, is_ours, refused
+from .lti_links import linking_page
 from .lti_store import LOGIN_MINUTES, LtiStore, public_jwks
 
 STATE_COOKIE = "autograder-lti-state"
@@ -99,6 +100,18 @@ def routes(course, base: str) -> list[Route]:
                 await run_in_threadpool(
                     course.outbox.remember, who.name, platform, claims
                 )
+        if claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest":
+            if not who.instructor:
+                raise refused("only an instructor adds an assignment to the LMS")
+            platform = store.platform(begun.issuer, begun.client_id)
+            if platform is None:
+                raise refused("the platform of this login is no longer registered")
+            chooser = await run_in_threadpool(
+                linking_page, course, platform, claims, ours(request, base)
+            )
+            response = start_session(course, who, base, chooser)
+            response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
+            return response
         # a page of ours goes on to the home page: that request is then of this site,
         # and carries the session's SameSite=Strict cookie (a redirect from the
         # platform's post would not)

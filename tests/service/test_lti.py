@@ -210,6 +210,36 @@ def test_the_platforms_own_pages_are_what_the_tests_say(lms):
     assert fields["iss"] == platform.issuer and fields["target_link_uri"] == f"{service.url}/"
 
 
+SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
+def deep_linking(platform, user: str, nonce: str) -> str:
+    claim = "https://purl.imsglobal.org/spec/lti/claim/"
+    return platform.id_token(user, nonce, **{
+        claim + "message_type": "LtiDeepLinkingRequest", claim + "resource_link": None,
+        SETTINGS: {"deep_link_return_url": f"{platform.url}/deep-return", "accept_types": ["ltiResourceLink"],
+                   "data": "the-lms-own-data"}})
+
+
+def test_an_instructor_links_an_assignment_which_makes_its_column_in_the_lms(lms):
+    _, platform, service = lms
+    state, nonce = begin(service, platform, "ada")
+    refused(launch(service, state, deep_linking(platform, "ada", nonce)), "only an instructor")
+    state, nonce = begin(service, platform, "prof")
+    page = launch(service, state, deep_linking(platform, "prof", nonce))
+    assert page.status_code == 200 and "Add toy (3 points)" in page.text
+    assert f'action="{platform.url}/deep-return"' in page.text
+    assert f"form-action {platform.url}" in page.headers["content-security-policy"]
+    taken = httpx.post(f"{platform.url}/deep-return", data=form_fields(page.text))
+    assert taken.status_code == 200, taken.text
+    (response,) = platform.linked
+    assert response["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "the-lms-own-data"
+    (item,) = response["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    assert item["type"] == "ltiResourceLink" and item["url"] == f"{service.url}/"
+    assert platform.line_items == [{"scoreMaximum": 3.0, "label": "toy", "resourceId": "toy",
+                                    "id": f"{platform.url}/lineitems/1"}]
+
+
 # --- grades back to the LMS --------------------------------------------------------------------------
 
 def signed_in_as(service, platform, user: str) -> str:
@@ -251,7 +281,8 @@ def test_a_score_reaches_the_lms_with_the_fields_the_spec_requires(lms):
     assert submit(service, session, course.released_with("ada", RIGHT))["score"] == 3.0
     until(lambda: platform.scores)
     (item, score), = platform.scores
-    assert platform.line_items == [{"label": "toy", "resourceId": "toy", "scoreMaximum": 3.0, "id": item}]
+    (column,) = platform.line_items  # the one the link made, or one made now: never two
+    assert (column["resourceId"], column["scoreMaximum"], column["id"]) == ("toy", 3.0, item)
     assert {k: score[k] for k in ("userId", "scoreGiven", "scoreMaximum", "activityProgress",
                                   "gradingProgress")} == {
         "userId": "lms-1001", "scoreGiven": 3.0, "scoreMaximum": 3.0, "activityProgress": "Completed",
