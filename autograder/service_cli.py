@@ -97,7 +97,20 @@ def add_verbs(verbs) -> None:
     listed = actions.add_parser("list", help="the LMSs registered")
     listed.add_argument("--gradebook", metavar="URL")
     listed.set_defaults(verb=cmd_lti_list)
+    roster = actions.add_parser(
+        "roster", help="bring the LMS's course members into nbgrader's roster"
+    )
+    roster.add_argument("--gradebook", metavar="URL")
+    roster.set_defaults(verb=cmd_lti_roster)
     lti.set_defaults(verb=lambda args: lti.print_help() or ExitCode.USAGE)
+
+
+def cmd_lti_roster(args) -> int:
+    from .service.server import lti_roster
+
+    for line in lti_roster(_root(args), args.gradebook):
+        print(line)
+    return ExitCode.OK
 
 
 def cmd_lti_register(args) -> int:

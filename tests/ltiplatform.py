@@ -54,7 +54,17 @@ class Platform:
                   Route("/token", self.token, methods=["POST"]),
                   Route("/lineitems", self.items, methods=["GET", "POST"]),
                   Route("/lineitems/{n}/scores", self.score, methods=["POST"]),
-                  Route("/deep-return", self.deep_return, methods=["POST"])]
+                  Route("/deep-return", self.deep_return, methods=["POST"]),
+                  Route("/memberships", self.memberships)]
+        # the course's members as the LMS lists them, two to a page
+        self.members = [
+            {"user_id": "lms-1001", "roles": [LEARNER], "email": "ada@uni.example", "status": "Active"},
+            {"user_id": "lms-9001", "roles": [INSTRUCTOR], "email": "prof@uni.example"},
+            {"user_id": "lms-1005", "roles": ["Learner"], "lis_person_sourcedid": "eve", "given_name": "Eve"},
+            {"user_id": "lms-1006", "roles": [LEARNER], "email": "fay@uni.example"},
+            {"user_id": "lms-1007", "roles": [LEARNER], "email": "gus@uni.example", "status": "Inactive"},
+        ]
+        self.pages_read = 0
         self.linked: list[dict] = []  # the deep linking responses taken
         self.server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
@@ -121,6 +131,18 @@ class Platform:
                 self.line_items.append(item["lineItem"] | {"id": f"{self.url}/lineitems/{len(self.line_items) + 1}"})
         return HTMLResponse("linked")
 
+    async def memberships(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return Response("no token", 401)
+        assert request.headers["accept"] == "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+        self.pages_read += 1
+        page = int(request.query_params.get("page", "0"))
+        members = self.members[2 * page: 2 * page + 2]
+        headers = {}
+        if 2 * page + 2 < len(self.members):
+            headers["Link"] = f'<{self.url}/memberships?page={page + 1}>; rel="next"'
+        return JSONResponse({"id": f"{self.url}/memberships", "members": members}, headers=headers)
+
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization", "").removeprefix("Bearer ") in self.tokens
 
@@ -177,6 +199,8 @@ class Platform:
                 "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
                           "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
                 "lineitems": f"{self.url}/lineitems"},
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                "context_memberships_url": f"{self.url}/memberships", "service_versions": ["2.0"]},
         }
         claims.update(changes)
         return {k: v for k, v in claims.items() if v is not None}

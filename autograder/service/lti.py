@@ -177,9 +177,11 @@ class Launches:
         does not know by it is the roster's student of the id the LMS gives them
         (their SIS id, else their e-mail's name), now linked, or a new one."""
         instructor = bool(INSTRUCTOR_ROLES & set(map(str, claims[CLAIM + "roles"])))
-        return Person(self._student(claims, enrol=not instructor), instructor)
+        return Person(self.student_of(claims, enrol=not instructor), instructor)
 
-    def _student(self, claims: dict, enrol: bool) -> str:
+    def student_of(self, claims: dict, enrol: bool) -> str:
+        """The roster id of the person `claims` name (see `person`); with `enrol`,
+        put on the roster or linked to it."""
         from nbgrader.api import Gradebook, Student
 
         sub = str(claims["sub"])

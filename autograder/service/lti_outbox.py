@@ -32,14 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from .lti_store import LtiStore, Platform, public_jwks, tool_key
+from .lti_store import LtiStore, Platform, access_token
 
 log = logging.getLogger("autograder.service")
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem "
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-)
 LONGEST_WAIT = 300.0  # seconds between tries, at most
 metadata = MetaData()
 members = Table(  # where each student's grades go: their last launch's course
@@ -225,44 +221,14 @@ class Sender:
             return False, f"{type(error).__name__}: {error}"
 
     def _token(self, client, platform: Platform) -> str:
-        """An access token for the grade services (client credentials, with a JWT
-        signed by the tool's key), kept until a minute before it expires."""
-        import jwt
-
+        """An access token, kept until a minute before it expires."""
         key = (platform.issuer, platform.client_id)
         cached = self._tokens.get(key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        now = int(time.time())
-        assertion = jwt.encode(
-            {
-                "iss": platform.client_id,
-                "sub": platform.client_id,
-                "aud": platform.token_url,
-                "iat": now,
-                "exp": now + 300,
-                "jti": uuid.uuid4().hex,
-            },
-            tool_key(self.root),
-            algorithm="RS256",
-            headers={"kid": public_jwks(self.root)["keys"][0]["kid"]},
-        )
-        answer = client.post(
-            platform.token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_assertion_type": (
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                ),
-                "client_assertion": assertion,
-                "scope": SCOPES,
-            },
-        )
-        answer.raise_for_status()
-        data = answer.json()
-        expires = time.monotonic() + max(0.0, float(data.get("expires_in", 3600)) - 60)
-        self._tokens[key] = (str(data["access_token"]), expires)
-        return str(data["access_token"])
+        token, seconds = access_token(client, platform, self.root)
+        self._tokens[key] = (token, time.monotonic() + max(0.0, seconds - 60))
+        return token
 
     def _line_item(self, client, headers: dict, lineitems: str, row: dict) -> str:
         """The assignment's line item: the one with its name as resource id, else a

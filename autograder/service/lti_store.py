@@ -2,7 +2,8 @@
 platforms registered (`autograder lti register`), keyed by issuer and client id since
 every hosted Canvas shares one issuer, and the logins begun and not yet finished (a
 state and a nonce each, used once, kept ten minutes, at most MAX_PENDING); and, in the
-course folder, the tool's own RSA key pair, made once.
+course folder, the tool's own RSA key pair, made once, which signs its requests for
+access tokens to the platform's grade and roster services.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 import json
 import os
 import secrets
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +56,11 @@ logins = Table(
 LOGIN_MINUTES = 10
 MAX_PENDING = 10_000  # logins begun and not finished; past it, new ones wait
 KEY_FILE = Path("service") / "lti" / "tool-key.pem"
+SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem "
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score "
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+)
 
 
 @dataclass(frozen=True)
@@ -218,3 +226,38 @@ def public_jwks(root: Path) -> dict:
     canonical = json.dumps(thumbprint, sort_keys=True, separators=(",", ":"))
     kid = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return {"keys": [jwk | {"kid": kid, "alg": "RS256", "use": "sig"}]}
+
+
+def access_token(client, platform: Platform, root: Path) -> tuple[str, float]:
+    """An access token of the platform for the grade and roster services (client
+    credentials, with a JWT signed by the tool's key), and for how many seconds."""
+    import jwt
+
+    now = int(time.time())
+    assertion = jwt.encode(
+        {
+            "iss": platform.client_id,
+            "sub": platform.client_id,
+            "aud": platform.token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        },
+        tool_key(root),
+        algorithm="RS256",
+        headers={"kid": public_jwks(root)["keys"][0]["kid"]},
+    )
+    answer = client.post(
+        platform.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": (
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            ),
+            "client_assertion": assertion,
+            "scope": SCOPES,
+        },
+    )
+    answer.raise_for_status()
+    data = answer.json()
+    return str(data["access_token"]), float(data.get("expires_in", 3600))

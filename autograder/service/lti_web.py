@@ -22,6 +22,7 @@ from .auth import start_session
 from .inbox import Refused
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_links import linking_page
+from .lti_roster import Rosters
 from .lti_store import LOGIN_MINUTES, LtiStore, public_jwks
 
 STATE_COOKIE = "autograder-lti-state"
@@ -41,6 +42,7 @@ def ours(request: Request, base: str) -> str:
 def routes(course, base: str) -> list[Route]:
     store = LtiStore(course.store.engine)
     launches = Launches(store, course.url)
+    rosters = Rosters(store, course.root, course.url)
 
     async def login(request: Request) -> Response:
         params = dict(request.query_params)
@@ -94,12 +96,12 @@ def routes(course, base: str) -> list[Route]:
             launches.verify, token, begun, ours(request, base)
         )
         who = await run_in_threadpool(launches.person, claims)
-        if not who.instructor:  # where this student's grades go
-            platform = store.platform(begun.issuer, begun.client_id)
-            if platform is not None:
-                await run_in_threadpool(
-                    course.outbox.remember, who.name, platform, claims
-                )
+        platform = store.platform(begun.issuer, begun.client_id)
+        if platform is not None and not who.instructor:  # where their grades go
+            await run_in_threadpool(course.outbox.remember, who.name, platform, claims)
+        elif platform is not None:  # the LMS's roster into nbgrader's, meanwhile
+            if await run_in_threadpool(rosters.remember, platform, claims):
+                rosters.bring_in_background()
         if claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest":
             if not who.instructor:
                 raise refused("only an instructor adds an assignment to the LMS")

@@ -104,6 +104,16 @@ def lti_store(root: Path, url: str | None):
     return LtiStore(Store(gradebook_url(root, url)).engine)
 
 
+def lti_roster(root: Path, url: str | None) -> list[str]:
+    """The LMS's roster of each course an instructor launched from, brought into
+    nbgrader's now."""
+    from .lti_roster import Rosters
+
+    database = gradebook_url(root, url)
+    lines = Rosters(lti_store(root, url), root, database).bring()
+    return lines or ["no LMS course known yet: an instructor launches the tool first"]
+
+
 def lti_register(root: Path, url: str | None, args) -> str:
     """Register (or with `args.remove` remove) the platform `args` describe; what was
     done, in a line."""

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from commandline import finished, start
-from ltiplatform import CLIENT_ID, DEPLOYMENT, Platform, form_fields, login_query, new_key
+from ltiplatform import CLIENT_ID, DEPLOYMENT, LEARNER, Platform, form_fields, login_query, new_key
 from servicecourse import RIGHT, Service, browser, gradebook_course, wait_final, watched
 
 pytestmark = pytest.mark.slow
@@ -238,6 +238,30 @@ def test_an_instructor_links_an_assignment_which_makes_its_column_in_the_lms(lms
     assert item["type"] == "ltiResourceLink" and item["url"] == f"{service.url}/"
     assert platform.line_items == [{"scoreMaximum": 3.0, "label": "toy", "resourceId": "toy",
                                     "id": f"{platform.url}/lineitems/1"}]
+
+
+def roster(course) -> dict[str, str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        return {s.id: s.lms_user_id for s in gradebook.students}
+
+
+def test_the_lms_roster_comes_into_nbgraders_with_students_who_never_launched(lms):
+    course, platform, service = lms
+    signed_in_as(service, platform, "prof")  # an instructor's launch brings it in the background
+    until(lambda: {"eve", "fay"} <= set(roster(course)))
+    students = roster(course)
+    assert students["eve"] == "lms-1005" and students["fay"] == "lms-1006" and students["ada"] == "lms-1001"
+    assert "gus" not in students and "prof" not in students  # inactive; an instructor
+    platform.members.append({"user_id": "lms-1008", "roles": [LEARNER], "email": "hal@uni.example"})
+    read = -1
+    while read != platform.pages_read:  # the syncs of earlier launches are over
+        read = platform.pages_read
+        time.sleep(1)
+    done = finished(start("lti", "roster", cwd=course.root))
+    assert done.returncode == 0 and "students on nbgrader's roster" in done.stdout, done.stderr
+    assert roster(course)["hal"] == "lms-1008" and platform.pages_read - read == 3  # every page
 
 
 # --- grades back to the LMS --------------------------------------------------------------------------
