@@ -58,6 +58,7 @@ LONGEST_FIRST = (
     "assignments/test_student_admissions_corpus.py",
     "test_course_cycle.py",
     "service/test_server.py",
+    "service/test_lti.py",
     "batch/test_publish.py",
     "batch/test_cluster.py",
     "service/test_exchange.py",
