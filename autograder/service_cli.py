@@ -90,6 +90,14 @@ def add_verbs(verbs) -> None:
         help="a deployment of the tool in the LMS (repeatable)",
     )
     register.add_argument(
+        "--context-id",
+        action="append",
+        default=[],
+        metavar="COURSE",
+        help="the LMS's id of this course: launches from others are refused "
+        "(repeatable; default: any course of the deployments)",
+    )
+    register.add_argument(
         "--remove", action="store_true", help="remove this registration instead"
     )
     register.add_argument("--gradebook", metavar="URL")

@@ -27,8 +27,10 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 USERS = {
     "ada": {"sub": "lms-1001", "roles": [LEARNER], "email": "ada@uni.example", "given_name": "Ada"},
-    "dan": {"sub": "lms-1004", "roles": [LEARNER], "email": "dan.o@uni.example"},
-    "prof": {"sub": "lms-9001", "roles": [INSTRUCTOR], "email": "prof@uni.example"},
+    "dan": {"sub": "lms-1004", "roles": [LEARNER], "email": "dan.o@uni.example", "sis": "dan.o"},
+    "mallory": {"sub": "lms-666", "roles": [LEARNER], "email": "bob@evil.example"},
+    "twin": {"sub": "lms-1001", "roles": [LEARNER], "email": "twin@other.example"},  # ada's sub, elsewhere
+    "prof": {"sub": "lms-9001", "roles": [INSTRUCTOR], "email": "prof@uni.example", "sis": "prof"},
 }
 CLIENT_ID, DEPLOYMENT = "tool-client-1", "deployment-1"
 
@@ -47,6 +49,7 @@ class Platform:
         self.tool = ""  # the tool's address, set by the test
         self.jwks_fetches = 0
         self.down = False  # the grade services answer 503 while it is
+        self.odd = False  # the line items come as an object, not a list, while it is
         self.line_items: list[dict] = []
         self.scores: list[tuple[str, dict]] = []  # (line item id, score) as posted
         self.tokens: set[str] = set()
@@ -152,6 +155,8 @@ class Platform:
         if not self._authorized(request):
             return Response("no token", 401)
         if request.method == "GET":
+            if self.odd:  # an LMS answering in another shape
+                return JSONResponse({"lineItems": self.line_items})
             wanted = request.query_params.get("resource_id")
             return JSONResponse([i for i in self.line_items if wanted is None or i["resourceId"] == wanted])
         item = await request.json() | {"id": f"{self.url}/lineitems/{len(self.line_items) + 1}"}
@@ -195,6 +200,7 @@ class Platform:
             CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "roles": who["roles"],
             CLAIM + "resource_link": {"id": "link-1"}, CLAIM + "target_link_uri": f"{self.tool}/",
             CLAIM + "context": {"id": "course-1", "title": "Neural networks"},
+            CLAIM + "lis": {"person_sourcedid": who.get("sis")},
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
                 "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
                           "https://purl.imsglobal.org/spec/lti-ags/scope/score"],

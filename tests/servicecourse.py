@@ -110,3 +110,13 @@ def watched(browser):
     page.on("console", lambda message: complaints.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: complaints.append(str(error)))
     return context, page, complaints
+
+
+def sign_in(client: httpx.Client, secret: str) -> httpx.Response:
+    """A sign-in link opened and its button clicked: the answer to the click."""
+    import re
+
+    page = client.get("/login", params={"token": secret})
+    assert page.status_code == 200, page.text
+    login = re.search(r'name="login" value="([^"]+)"', page.text)[1]
+    return client.post("/login", data={"token": secret, "login": login}, follow_redirects=False)

@@ -58,6 +58,7 @@ TESTED_ELSEWHERE = {
     "autograder.service.lti_outbox": ["service/test_lti.py"],
     "autograder.service.lti_links": ["service/test_lti.py"],
     "autograder.service.lti_roster": ["service/test_lti.py"],
+    "autograder.service.signin": ["service/test_server.py", "service/test_pages.py"],
     "autograder.service.lti_web": ["service/test_lti.py"],
     "autograder.service_cli": ["service/test_lti.py", "service/test_server.py"],
     "autograder.service.auth": ["service/test_server.py"],

@@ -23,13 +23,20 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import pages
-from .auth import bearer_of, csrf_of, end_session, secret_of, signed_in, start_session
+from .auth import (
+    bearer_of,
+    csrf_of,
+    end_session,
+    secret_of,
+    signed_in,
+)
 from .course import Course
 from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
 from .lti_web import routes as lti_routes
 from .middleware import BodyLimit, SecurityHeaders
+from .signin import routes as signin_routes
 from .store import FINAL
 from .views import class_report as report_of
 from .views import class_rows, scores_csv, shown
@@ -61,24 +68,6 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
             assignments=course.assignments_for(person.name),
             submissions=rows,
         )
-
-    def login(request: Request) -> Response:
-        token = request.query_params.get("token", "")
-        person = course.store.tokens.person(token)
-        if person is None:
-            message = "This sign-in link is not valid or was revoked; ask for another."
-            return _page(request, "sign_in", status=403, message=message)
-        current = signed_in(course, request)
-        if current is not None and current != person:  # a link someone else sent?
-            return _page(request, "switch", now=current, other=person, token=token)
-        return start_session(course, person, base)
-
-    async def switch(request: Request) -> Response:
-        form = await _form_of(request)  # the current sign-in's own form token
-        person = course.store.tokens.person(str(form.get("token", "")))
-        if person is None:
-            raise Refused(403, "this sign-in link is not valid or was revoked")
-        return start_session(course, person, base)
 
     async def logout(request: Request) -> Response:
         if secret_of(request) is not None:  # nothing to sign out of: nothing read
@@ -257,8 +246,6 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route("/", home),
-        Route("/login", login),
-        Route("/login", switch, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/submit", submit_form, methods=["POST"]),
         Route("/submissions/{ident}", submission_page),
@@ -278,6 +265,7 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         Route("/static/service.css", static(pages.CSS, "text/css")),
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
+    routes += signin_routes(course, base, _page)
     routes += lti_routes(course, base)
     if hub is not None:
         routes += hub_routes(course, hub)

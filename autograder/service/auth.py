@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .tokens import Person
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .course import Course
 
 COOKIE = "autograder"
+LOGIN_COOKIE = "autograder-login"  # a sign-in link's page, for its own form
 
 
 def bearer_of(request: Request) -> str | None:
@@ -46,9 +48,17 @@ def start_session(
     course: Course, who: Person, base: str, response: Response | None = None
 ) -> Response:
     """Sign `who` in: a new session, its secret in the cookie of `response`, by
-    default on to the home page (which takes any token out of the address bar)."""
+    default a page of ours that goes on to the home page. (A redirect would not do:
+    at the end of a sign-in that began on another site, the Hub's or the LMS's, the
+    browser would not send the new SameSite=Strict cookie with it.)"""
     secret = course.store.tokens.new_session(who)
-    response = response or RedirectResponse(f"{base}/", 303)
+    if response is None:
+        home = html.escape(f"{base}/")
+        response = HTMLResponse(
+            f'<!doctype html><meta http-equiv="refresh" content="0; url={home}">'
+            f"<p>Signed in as {html.escape(who.name)}. "
+            f'<a href="{home}">Continue</a></p>'
+        )
     response.set_cookie(
         COOKIE, secret, path=base or "/", httponly=True, samesite="strict"
     )

@@ -32,9 +32,7 @@ INSTRUCTOR_ROLES = {
     "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
     "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
     "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
-    "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
-}
+}  # of the course (context) only: an institution's administrator is not one
 
 
 def refused(what: str) -> Refused:
@@ -153,6 +151,10 @@ class Launches:
             raise refused("the nonce is not the one this login sent (a replay?)")
         if claims.get(CLAIM + "deployment_id") not in platform.deployments:
             raise refused("the deployment is not registered with this course")
+        context = claims.get(CLAIM + "context")
+        course = context.get("id") if isinstance(context, dict) else None
+        if platform.contexts and course not in platform.contexts:
+            raise refused("the launch is from another course of the LMS (context)")
         if claims.get(CLAIM + "version") != "1.3.0":
             raise refused("the launch is not LTI version 1.3.0")
         message = claims.get(CLAIM + "message_type")
@@ -161,7 +163,7 @@ class Launches:
         if not isinstance(claims.get(CLAIM + "roles"), list):
             raise refused("the launch gives no roles")
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not 0 < len(sub) <= 255:
+        if not isinstance(sub, str) or not 0 < len(sub) <= 255 or not _utf8(sub):
             raise refused("the launch names no user (sub)")
         link = claims.get(CLAIM + "resource_link")
         if message == "LtiResourceLinkRequest" and not (
@@ -172,10 +174,12 @@ class Launches:
             raise refused("the launch is for another tool (target_link_uri)")
 
     def person(self, claims: dict) -> Person:
-        """Who the launch signs in: an instructor by the LMS's roles, else a student
-        of nbgrader's roster found by their LMS id (`lms_user_id`); one the roster
-        does not know by it is the roster's student of the id the LMS gives them
-        (their SIS id, else their e-mail's name), now linked, or a new one."""
+        """Who the launch signs in: an instructor by the LMS's roles in the course,
+        else a student of nbgrader's roster. A student is found by the platform's
+        user id (`iss` and `sub`, linked at their first launch); one not linked yet
+        is the roster's student with their SIS id or the e-mail the roster holds
+        (when no LMS user has that student yet), else a new student named by their
+        SIS id, or `lti-` and a digest. Never by a name they can choose."""
         instructor = bool(INSTRUCTOR_ROLES & set(map(str, claims[CLAIM + "roles"])))
         return Person(self.student_of(claims, enrol=not instructor), instructor)
 
@@ -184,22 +188,34 @@ class Launches:
         put on the roster or linked to it."""
         from nbgrader.api import Gradebook, Student
 
-        sub = str(claims["sub"])
+        issuer, sub = str(claims["iss"]), str(claims["sub"])
+        known = self.store.linked(issuer, sub)
+        if known is not None:
+            return known
+        digest = hashlib.sha256(f"{issuer} {sub}".encode()).hexdigest()[:12]
         with Gradebook(self.gradebook_url) as gradebook:
-            known = gradebook.db.query(Student).filter_by(lms_user_id=sub).first()
-            if known is not None:
-                return known.id
-            # a roster id the LMS gives them, unless another LMS user has it
-            others = {s.id for s in gradebook.students if s.lms_user_id}
-            name = next(
-                (n for n in _names(claims) if names.plain_id(n) and n not in others),
-                "lti-" + hashlib.sha256(sub.encode()).hexdigest()[:12],
+            roster = {s.id: s for s in gradebook.students}
+            linked = self.store.linked_students()
+            sis, email = _sis_id(claims), _email(claims)
+            # on the roster before and no LMS user's yet: the one with their SIS id
+            # (the institution's, not theirs to choose), or the e-mail the instructor
+            # gave the roster
+            match = next(
+                (
+                    s.id
+                    for s in roster.values()
+                    if s.id not in linked
+                    and (s.id == sis or (email and (s.email or "").lower() == email))
+                ),
+                None,
             )
-            unlinked = gradebook.db.query(Student).filter_by(id=name).first()
-            if unlinked is not None and enrol:  # on the roster before: now linked
-                unlinked.lms_user_id = sub
-                gradebook.db.commit()
-            elif enrol:
+            name = match or (
+                sis if sis and names.plain_id(sis) and sis not in roster else None
+            )
+            name = name or f"lti-{digest}"
+            if not enrol:
+                return name
+            if match is None and name not in roster:
                 gradebook.add_student(
                     name,
                     lms_user_id=sub,
@@ -207,16 +223,31 @@ class Launches:
                     last_name=_text(claims.get("family_name")),
                     email=_text(claims.get("email")),
                 )
+            elif not roster[name].lms_user_id:
+                student = gradebook.db.query(Student).filter_by(id=name).one()
+                student.lms_user_id = sub
+                gradebook.db.commit()
+        self.store.link(issuer, sub, name)
         return name
 
 
-def _names(claims: dict) -> list[str]:
-    """Ids a student might be known by, most telling first."""
+def _sis_id(claims: dict) -> str | None:
     lis = claims.get(CLAIM + "lis")
     sourced = lis.get("person_sourcedid") if isinstance(lis, dict) else None
+    return sourced if isinstance(sourced, str) and sourced else None
+
+
+def _email(claims: dict) -> str | None:
     email = claims.get("email")
-    local = email.split("@")[0] if isinstance(email, str) else None
-    return [str(n).lower() for n in (sourced, local) if n]
+    return email.lower() if isinstance(email, str) and "@" in email else None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def _text(value) -> str | None:

@@ -90,6 +90,14 @@ class Outbox:
         with self.engine.begin() as db:
             if db.execute(select(members).where(members.c.student == student)).first():
                 stamp = datetime.datetime.now(datetime.UTC).isoformat()
+                older = (outbox.c.student == student) & (
+                    outbox.c.assignment == assignment
+                )  # a score not sent yet is replaced by the new one, never sent after
+                db.execute(
+                    update(outbox)
+                    .where(older, outbox.c.status == "pending")
+                    .values(status="superseded")
+                )
                 db.execute(
                     outbox.insert().values(
                         id=uuid.uuid4().hex,
@@ -113,8 +121,10 @@ class Outbox:
             return {(r["student"], r["assignment"]): dict(r) for r in rows}
 
     def due(self) -> list[dict]:
-        query = select(outbox).where(
-            outbox.c.status == "pending", outbox.c.next_try <= _now()
+        query = (
+            select(outbox)
+            .where(outbox.c.status == "pending", outbox.c.next_try <= _now())
+            .order_by(outbox.c.timestamp)
         )
         with self.engine.connect() as db:
             return [dict(r) for r in db.execute(query.limit(50)).mappings()]
@@ -173,7 +183,7 @@ class Sender:
                 for row in self.outbox.due():
                     if self.stopping.is_set():
                         return
-                    if self.outbox.take(row, 60):
+                    if self.outbox.take(row, 180):  # longer than a send can take
                         sent, answer = self._send(row)
                         self.outbox.done(row, sent, answer)
             except Exception:  # the database away for a moment: the next round
@@ -217,8 +227,10 @@ class Sender:
         except httpx.HTTPStatusError as error:
             status = error.response.status_code
             return False, f"HTTP {status}: {error.response.text[:300]}"
-        except (httpx.HTTPError, KeyError, ValueError) as error:
-            return False, f"{type(error).__name__}: {error}"
+        except (
+            Exception
+        ) as error:  # an LMS's answer of another shape: said, tried later
+            return False, f"{type(error).__name__}: {str(error)[:300]}"
 
     def _token(self, client, platform: Platform) -> str:
         """An access token, kept until a minute before it expires."""
@@ -240,9 +252,16 @@ class Sender:
             headers=headers | {"Accept": kind},
         )
         found.raise_for_status()
-        for item in found.json():
-            if item.get("resourceId") == row["assignment"] and item.get("id"):
-                return str(item["id"])
+        items = found.json()
+        if not isinstance(items, list):
+            raise ValueError("the LMS's line items are not a list")
+        for item in items:
+            if (
+                isinstance(item, dict)
+                and item.get("resourceId") == row["assignment"]
+                and isinstance(item.get("id"), str)
+            ):
+                return item["id"]
         made = client.post(
             lineitems,
             json={

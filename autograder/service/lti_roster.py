@@ -82,14 +82,14 @@ class Rosters:
                 continue
             with httpx.Client(timeout=30, follow_redirects=False) as client:
                 token, _ = access_token(client, platform, self.root)
-                students = self._members(client, token, row["url"])
+                students = self._members(client, token, row["url"], platform.issuer)
             lines.append(
                 f"{platform.issuer}: {len(students)} students on nbgrader's roster "
                 "by their LMS id"
             )
         return lines
 
-    def _members(self, client, token: str, url: str | None) -> list[str]:
+    def _members(self, client, token: str, url: str | None, issuer: str) -> list[str]:
         students = []
         headers = {"Authorization": f"Bearer {token}", "Accept": MEMBERS}
         for _ in range(MAX_PAGES):
@@ -99,7 +99,8 @@ class Rosters:
             answer.raise_for_status()
             for member in answer.json().get("members", []):
                 if _learner(member):
-                    students.append(self.launches.student_of(_claims(member), True))
+                    claims = _claims(member) | {"iss": issuer}
+                    students.append(self.launches.student_of(claims, True))
             url = answer.links.get("next", {}).get("url")
         return students
 

@@ -1,7 +1,8 @@
 """What the service keeps for LTI 1.3, beside the queue in the gradebook database: the
 platforms registered (`autograder lti register`), keyed by issuer and client id since
 every hosted Canvas shares one issuer, and the logins begun and not yet finished (a
-state and a nonce each, used once, kept ten minutes, at most MAX_PENDING); and, in the
+state and a nonce each, used once, kept ten minutes, at most MAX_PENDING), and who each
+LMS user is here (by issuer and user id, as the platform names them); and, in the
 course folder, the tool's own RSA key pair, made once, which signs its requests for
 access tokens to the platform's grade and roster services.
 """
@@ -43,6 +44,7 @@ platforms = Table(
     Column("jwks_url", Text, nullable=False),
     Column("token_url", Text, nullable=False),
     Column("deployments", Text, nullable=False),  # a JSON list of ids
+    Column("contexts", Text, nullable=False, default="[]"),  # LMS courses, if given
 )
 logins = Table(
     "autograder_lti_login",
@@ -52,6 +54,13 @@ logins = Table(
     Column("client_id", String(255), nullable=False),
     Column("nonce", String(64), nullable=False),
     Column("expires", DateTime, nullable=False),
+)
+people = Table(  # who an LMS user is here: the platform's user id within its issuer
+    "autograder_lti_person",
+    metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("sub", String(255), primary_key=True),
+    Column("student", String(128), nullable=False, index=True),
 )
 LOGIN_MINUTES = 10
 MAX_PENDING = 10_000  # logins begun and not finished; past it, new ones wait
@@ -71,6 +80,7 @@ class Platform:
     jwks_url: str
     token_url: str
     deployments: list[str] = field(default_factory=list)
+    contexts: list[str] = field(default_factory=list)  # none: any of its courses
 
 
 @dataclass(frozen=True)
@@ -103,11 +113,14 @@ class LtiStore:
         known = self.platform(platform.issuer, platform.client_id)
         deployments = list(known.deployments if known else [])
         deployments += [d for d in platform.deployments if d not in deployments]
+        contexts = list(known.contexts if known else [])
+        contexts += [c for c in platform.contexts if c not in contexts]
         row = {
             "auth_url": platform.auth_url,
             "jwks_url": platform.jwks_url,
             "token_url": platform.token_url,
             "deployments": json.dumps(deployments),
+            "contexts": json.dumps(contexts),
         }
         key = (platforms.c.issuer == platform.issuer) & (
             platforms.c.client_id == platform.client_id
@@ -139,6 +152,7 @@ class LtiStore:
                 r["jwks_url"],
                 r["token_url"],
                 json.loads(r["deployments"]),
+                json.loads(r["contexts"] or "[]"),
             )
             for r in rows
         ]
@@ -147,18 +161,36 @@ class LtiStore:
         found = [p for p in self.platforms(issuer) if p.client_id == client_id]
         return found[0] if found else None
 
+    # -- people -----------------------------------------------------------------------
+
+    def linked(self, issuer: str, sub: str) -> str | None:
+        key = (people.c.issuer == issuer) & (people.c.sub == sub)
+        with self.engine.connect() as db:
+            return db.execute(select(people.c.student).where(key)).scalar()
+
+    def link(self, issuer: str, sub: str, student: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(people.insert().values(issuer=issuer, sub=sub, student=student))
+
+    def linked_students(self) -> set[str]:
+        with self.engine.connect() as db:
+            return set(db.execute(select(people.c.student)).scalars())
+
     # -- logins -----------------------------------------------------------------------
 
-    def begin(self, platform: Platform) -> tuple[str, str] | None:
-        """A new login with `platform`: its state and nonce; None while MAX_PENDING
-        logins are begun and not finished."""
+    def begin(self, platform: Platform) -> tuple[str, str]:
+        """A new login with `platform`: its state and nonce. Past MAX_PENDING logins
+        begun and not finished, the oldest is forgotten (a flood of logins delays no
+        real one, which finishes in seconds)."""
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires = _now() + datetime.timedelta(minutes=LOGIN_MINUTES)
         with self.engine.begin() as db:
             db.execute(delete(logins).where(logins.c.expires < _now()))
             pending = db.execute(select(func.count()).select_from(logins)).scalar_one()
-            if pending >= MAX_PENDING:
-                return None
+            if pending >= MAX_PENDING:  # a flood of logins: the oldest go first
+                oldest = select(logins.c.state).order_by(logins.c.expires)
+                gone = oldest.limit(pending - MAX_PENDING + 1).scalar_subquery()
+                db.execute(delete(logins).where(logins.c.state.in_(gone)))
             db.execute(
                 logins.insert().values(
                     state=_digest(state),
@@ -260,4 +292,7 @@ def access_token(client, platform: Platform, root: Path) -> tuple[str, float]:
     )
     answer.raise_for_status()
     data = answer.json()
-    return str(data["access_token"]), float(data.get("expires_in", 3600))
+    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+        raise ValueError("the platform gave no access token")
+    seconds = data.get("expires_in")
+    return data["access_token"], float(seconds) if isinstance(seconds, int) else 3600.0

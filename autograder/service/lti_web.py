@@ -11,15 +11,13 @@ service is reached over HTTPS or on this machine, else `Lax`.
 from __future__ import annotations
 
 import hmac
-import html
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .auth import start_session
-from .inbox import Refused
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_links import linking_page
 from .lti_roster import Rosters
@@ -58,10 +56,7 @@ def routes(course, base: str) -> list[Route]:
         platform = await run_in_threadpool(
             launches.platform_for, issuer, params.get("client_id") or None
         )
-        begun = await run_in_threadpool(store.begin, platform)
-        if begun is None:
-            raise Refused(503, "Too many sign-ins at once: try again in a minute.")
-        state, nonce = begun
+        state, nonce = await run_in_threadpool(store.begin, platform)
         launch = f"{ours(request, base)}/lti/launch"
         url = launches.login_url(platform, state, nonce, launch, params)
         response = RedirectResponse(url, 302)
@@ -114,16 +109,7 @@ def routes(course, base: str) -> list[Route]:
             response = start_session(course, who, base, chooser)
             response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
             return response
-        # a page of ours goes on to the home page: that request is then of this site,
-        # and carries the session's SameSite=Strict cookie (a redirect from the
-        # platform's post would not)
-        home = html.escape(f"{base}/")
-        page = HTMLResponse(
-            f'<!doctype html><meta http-equiv="refresh" content="0; url={home}">'
-            f"<p>Signed in as {html.escape(who.name)}. "
-            f'<a href="{home}">Continue</a></p>'
-        )
-        response = start_session(course, who, base, page)
+        response = start_session(course, who, base)
         response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
         return response
 

@@ -89,14 +89,15 @@ INSTRUCTOR = """{% extends "layout" %}{% block main %}
 
 SWITCH = """{% extends "layout" %}{% block main %}
 <h1>Sign in as {{ other.name }}?</h1>
-<p>You are signed in as <strong>{{ now.name }}</strong>. This link signs in
-<strong>{{ other.name }}</strong>: what you submit next would be theirs. Use it only
-if it is yours.</p>
+<p>{% if now %}You are signed in as <strong>{{ now.name }}</strong>. {% endif %}This
+link signs in <strong>{{ other.name }}</strong>: what you submit next would be theirs.
+Use it only if it is yours.</p>
 <form method="post" action="{{ base }}/login">
-<input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="hidden" name="login" value="{{ login }}">
 <input type="hidden" name="token" value="{{ token }}">
 <button>Sign in as {{ other.name }}</button></form>
-<p><a href="{{ base }}/">Stay {{ now.name }}</a></p>{% endblock %}"""
+{% if now %}<p><a href="{{ base }}/">Stay {{ now.name }}</a></p>{% endif %}
+{% endblock %}"""
 
 ERROR = """{% extends "layout" %}{% block main %}
 <h1>{{ title }}</h1><p>{{ message }}</p><p><a href="{{ base }}/">back</a></p>

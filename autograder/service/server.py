@@ -147,14 +147,21 @@ def lti_register(root: Path, url: str | None, args) -> str:
             args.jwks_url,
             args.token_url,
             list(args.deployment_id),
+            list(args.context_id),
         )
     )
     from .lti_store import public_jwks
 
     public_jwks(root)  # the tool's key pair, made now if it was not
+    courses = (
+        f"launches from its course(s) {', '.join(args.context_id)} only"
+        if args.context_id
+        else "launches from any course of these deployments (--context-id limits "
+        "them to this course's)"
+    )
     return (
-        f"registered {args.issuer} (client {args.client_id}); give the LMS this "
-        "service's /lti/config, or its /lti/login, /lti/launch and "
+        f"registered {args.issuer} (client {args.client_id}), {courses}; give the "
+        "LMS this service's /lti/config, or its /lti/login, /lti/launch and "
         "/.well-known/jwks.json"
     )
 

@@ -23,7 +23,11 @@ WRONG = "def square(x):\n    return x * 2"
 
 @pytest.fixture(scope="module")
 def lms(tmp_path_factory):
+    from nbgrader.api import Gradebook
+
     course = gradebook_course(tmp_path_factory.mktemp("course"))
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:  # a roster with e-mails
+        gradebook.update_or_create_student("ada", email="Ada@uni.example")
     platform = Platform()
     done = finished(start(*platform.register_args(), cwd=course.root))
     assert done.returncode == 0 and "registered" in done.stdout, done.stderr
@@ -71,14 +75,33 @@ def test_a_learner_is_signed_in_and_put_on_the_roster_by_their_lms_id(lms):
     state, nonce = begin(service, platform, "ada")
     answer = launch(service, state, platform.id_token("ada", nonce))
     assert answer.status_code == 200 and 'http-equiv="refresh"' in answer.text, answer.text
-    assert me(service, answer) == {"student": "ada", "role": "learner"}  # ada@... as on the roster
+    assert me(service, answer) == {"student": "ada", "role": "learner"}  # the roster's e-mail
     state, nonce = begin(service, platform, "dan")
     assert me(service, launch(service, state, platform.id_token("dan", nonce))) == {
         "student": "dan.o", "role": "learner"}
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
         found = gradebook.db.query(Student).filter_by(lms_user_id="lms-1004").one()
-        assert found.id == "dan.o" and found.email == "dan.o@uni.example"
+        assert found.id == "dan.o" and found.email == "dan.o@uni.example"  # their SIS id
     assert httpx.get(f"{service.url}/api/me").status_code == 401
+
+
+def test_no_lms_user_takes_a_student_by_a_name_they_can_choose(lms):
+    """bob signs in by a token; an LMS user whose e-mail says bob@..., or who has ada's user id on
+    another platform, is someone else."""
+    _, platform, service = lms
+    state, nonce = begin(service, platform, "mallory")
+    mallory = me(service, launch(service, state, platform.id_token("mallory", nonce)))
+    assert mallory["student"].startswith("lti-") and mallory["role"] == "learner"
+    second = Platform()  # another LMS, registered too, whose user lms-1001 is not ada
+    try:
+        second.tool = service.url
+        done = finished(start(*second.register_args(), cwd=lms[0].root))
+        assert done.returncode == 0, done.stderr
+        state, nonce = begin(service, second, "twin")
+        twin = me(service, launch(service, state, second.id_token("twin", nonce)))
+        assert twin["student"] not in ("ada", mallory["student"])
+    finally:
+        second.stop()
 
 
 def test_an_instructor_is_signed_in_as_one(lms):
@@ -121,6 +144,7 @@ def test_every_forged_or_foreign_launch_is_refused_with_what_failed(lms):
                               platform.keys[platform.kid], algorithm="RS256", headers={"kid": platform.kid}),
          'missing the &#34;nonce&#34; claim'),
         (lambda n: "not.a.jwt", "not a JSON Web Token"),
+        (lambda n: platform.id_token("ada", n, sub="\ud800"), "names no user (sub)"),
     ]
     for make, why in cases:
         state, nonce = begin(service, platform)
@@ -140,6 +164,53 @@ def hs256(claims: dict, pem: bytes, kid: str) -> str:
     signed = part({"alg": "HS256", "typ": "JWT", "kid": kid}) + b"." + part(claims)
     signature = base64.urlsafe_b64encode(hmac.new(pem, signed, hashlib.sha256).digest()).rstrip(b"=")
     return (signed + b"." + signature).decode()
+
+
+def test_a_registration_for_one_course_refuses_launches_from_the_others(lms):
+    course, platform, service = lms
+    done = finished(start(*platform.register_args(), "--context-id", "course-1", cwd=course.root))
+    assert done.returncode == 0 and "course(s) course-1 only" in done.stdout, done.stderr
+    claim = "https://purl.imsglobal.org/spec/lti/claim/context"
+    state, nonce = begin(service, platform)
+    refused(launch(service, state, platform.id_token("ada", nonce, **{claim: {"id": "course-2"}})),
+            "another course of the LMS")
+    state, nonce = begin(service, platform)
+    assert launch(service, state, platform.id_token("ada", nonce)).status_code == 200
+
+
+def test_a_flood_of_logins_forgets_the_oldest_and_delays_no_real_one(lms, monkeypatch):
+    from autograder.service import lti_store
+    from autograder.service.store import Store
+
+    course, platform, _ = lms
+    store = lti_store.LtiStore(Store(f"sqlite:///{course.root / 'gradebook.db'}").engine)
+    monkeypatch.setattr(lti_store, "MAX_PENDING", 5)
+    registered = store.platforms(platform.issuer)[0]
+    first = store.begin(registered)
+    for _ in range(5):
+        last = store.begin(registered)
+    assert store.finish(first[0]) is None and store.finish(last[0]).nonce == last[1]
+
+
+def test_an_lms_answer_of_another_shape_is_a_failure_said_and_tried_again(lms):
+    from autograder.service.lti_outbox import Outbox, Sender
+    from autograder.service.lti_store import LtiStore
+    from autograder.service.store import Store
+
+    course, platform, _ = lms
+    engine = Store(f"sqlite:///{course.root / 'gradebook.db'}").engine
+    sender = Sender(Outbox(engine), LtiStore(engine), course.root)
+    member = {"sub": "lms-1", "issuer": platform.issuer, "client_id": CLIENT_ID,
+              "lineitems": f"{platform.url}/lineitems"}
+    sender.outbox.member = lambda student: member  # where this one row goes
+    row = {"id": "x", "student": "nobody", "assignment": "toy", "score": 1.0, "max_score": 3.0,
+           "timestamp": "2026-12-07T00:00:00+00:00", "attempts": 0}
+    platform.odd = True
+    try:
+        sent, answer = sender._send(row)
+    finally:
+        platform.odd = False
+    assert not sent and "not a list" in answer
 
 
 def test_a_launch_is_used_once_and_only_in_the_browser_that_began_it(lms):
@@ -250,10 +321,10 @@ def roster(course) -> dict[str, str]:
 def test_the_lms_roster_comes_into_nbgraders_with_students_who_never_launched(lms):
     course, platform, service = lms
     signed_in_as(service, platform, "prof")  # an instructor's launch brings it in the background
-    until(lambda: {"eve", "fay"} <= set(roster(course)))
+    until(lambda: {"lms-1005", "lms-1006"} <= set(roster(course).values()))
     students = roster(course)
-    assert students["eve"] == "lms-1005" and students["fay"] == "lms-1006" and students["ada"] == "lms-1001"
-    assert "gus" not in students and "prof" not in students  # inactive; an instructor
+    assert students["eve"] == "lms-1005" and students["ada"] == "lms-1001"  # by SIS id; linked before
+    assert "lms-1007" not in students.values() and "prof" not in students  # inactive; an instructor
     platform.members.append({"user_id": "lms-1008", "roles": [LEARNER], "email": "hal@uni.example"})
     read = -1
     while read != platform.pages_read:  # the syncs of earlier launches are over
@@ -261,7 +332,7 @@ def test_the_lms_roster_comes_into_nbgraders_with_students_who_never_launched(lm
         time.sleep(1)
     done = finished(start("lti", "roster", cwd=course.root))
     assert done.returncode == 0 and "students on nbgrader's roster" in done.stdout, done.stderr
-    assert roster(course)["hal"] == "lms-1008" and platform.pages_read - read == 3  # every page
+    assert "lms-1008" in roster(course).values() and platform.pages_read - read == 3  # every page
 
 
 # --- grades back to the LMS --------------------------------------------------------------------------

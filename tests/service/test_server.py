@@ -16,7 +16,7 @@ import pytest
 from autograder.service.auth import csrf_of
 from autograder.service.server import token
 from commandline import finished, start
-from servicecourse import LIMIT, RIGHT, Service, gradebook_course, upload, wait_final
+from servicecourse import LIMIT, RIGHT, Service, gradebook_course, sign_in, upload, wait_final
 
 pytestmark = pytest.mark.slow
 
@@ -124,8 +124,8 @@ def test_what_is_not_a_notebook_is_refused_and_nothing_is_stored(served, tmp_pat
 def test_form_posts_need_the_pages_own_token(served):
     service, secrets = served
     with service.client() as browser:
-        signed = browser.get("/login", params={"token": secrets["bob"]}, follow_redirects=False)
-        assert signed.status_code == 303 and signed.headers["location"] == "/"
+        signed = sign_in(browser, secrets["bob"])
+        assert signed.status_code == 200 and 'http-equiv="refresh" content="0; url=/"' in signed.text
         assert "httponly" in signed.headers["set-cookie"].lower()
         assert "samesite=strict" in signed.headers["set-cookie"].lower()
         home = browser.get("/")
@@ -260,7 +260,7 @@ def test_bodies_are_bounded_as_they_arrive_and_the_api_takes_no_cookie(served, t
             pass
     notebook = service.course.released_with("bob", RIGHT)
     with service.client() as browser:  # a page of another site posting with bob's cookie
-        browser.get("/login", params={"token": secrets["bob"]})
+        sign_in(browser, secrets["bob"])
         assert "Your assignments" in browser.get("/").text
         posted = browser.post("/api/submissions", files={"notebook": (notebook.name, notebook.read_bytes())})
         assert posted.status_code == 401
@@ -288,18 +288,21 @@ def test_concurrent_uploads_do_not_pass_the_limit(served):
 
 
 def test_a_link_of_another_person_asks_before_it_replaces_a_sign_in(served):
-    """A classmate's link (their token) would make the victim's next submissions theirs."""
+    """A classmate's link (their token) would make the victim's next submissions theirs: it signs in
+    only with a click on a page that names them, and never by a post from another site."""
     service, secrets = served
     with service.client() as browser:
-        browser.get("/login", params={"token": secrets["ada"]})
-        asked = browser.get("/login", params={"token": secrets["bob"]}, follow_redirects=False)
-        assert asked.status_code == 200 and "Sign in as bob?" in asked.text
-        assert browser.get("/").text.count("ada") >= 1 and "Sign in as" not in browser.get("/").text
+        sign_in(browser, secrets["ada"])
         adas = browser.cookies.get("autograder")
+        asked = browser.get("/login", params={"token": secrets["bob"]})
+        assert asked.status_code == 200 and "Sign in as bob?" in asked.text and "You are signed in as" in asked.text
+        assert browser.cookies.get("autograder") == adas  # opening a link changes nothing
         forged = browser.post("/login", data={"token": secrets["bob"]}, follow_redirects=False)
-        assert forged.status_code == 403  # a post without the page's form token
+        assert forged.status_code == 403  # a post without the page's own form
+        with service.client() as elsewhere:  # a page of another site: it has no cookie of this one
+            blind = elsewhere.post("/login", data={"token": secrets["bob"], "login": "guess"})
+            assert blind.status_code == 403 and "autograder" not in elsewhere.cookies
         assert browser.cookies.get("autograder") == adas  # unchanged until confirmed
-        confirmed = browser.post("/login", data={"token": secrets["bob"], "csrf": csrf_of(adas)},
-                                 follow_redirects=False)
-        assert confirmed.status_code == 303 and browser.cookies.get("autograder") != adas
+        confirmed = sign_in(browser, secrets["bob"])
+        assert confirmed.status_code == 200 and browser.cookies.get("autograder") != adas
         assert "bob" in browser.get("/").text
