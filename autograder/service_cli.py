@@ -43,6 +43,12 @@ def add_verbs(verbs) -> None:
         help="database of the queue (default: the course's gradebook)",
     )
     serve.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster of this scheduler (tcp:// or tls://); --jobs "
+        "is then how many submissions are sent to it at a time",
+    )
+    serve.add_argument(
         "--lease",
         type=float,
         default=30.0,
@@ -154,7 +160,7 @@ def cmd_serve(args) -> int:
     host, port = address(args.host, args.port)
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     root, hub_group = _root(args), args.hub_instructors
-    serve(root, args.gradebook, jobs, host, port, args.lease, hub_group)
+    serve(root, args.gradebook, jobs, host, port, args.lease, hub_group, args.scheduler)
     return ExitCode.OK
 
 

@@ -37,15 +37,28 @@ class Course:
     """The course at `root`, its queue in the database at `url`."""
 
     def __init__(
-        self, root: Path, url: str, jobs: int = 1, lease: float = LEASE_SECONDS
+        self,
+        root: Path,
+        url: str,
+        jobs: int = 1,
+        lease: float = LEASE_SECONDS,
+        scheduler: str | None = None,
     ):
+        """`jobs` submissions graded at a time, on this machine or on the Dask
+        cluster whose scheduler is at `scheduler`."""
         self.root, self.url = root, url
         self.title = root.name
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self._counting = threading.Lock()
         self.dispatcher = Dispatcher(
-            root, self.store, self.instance, jobs, url, on_final=self.score_changed
+            root,
+            self.store,
+            self.instance,
+            jobs,
+            url,
+            on_final=self.score_changed,
+            scheduler=scheduler,
         )
         # grades back to the LMS of a student who launched from one (LTI)
         self.outbox = Outbox(self.store.engine)

@@ -19,7 +19,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from ..batch.engines import Processes
+from ..batch.engines import Cluster, Processes
 from ..course.config import load_assignment
 from ..errors import AutograderError
 from ..running.nbgrader_files import SECRET, TIMESTAMP
@@ -50,12 +50,15 @@ class Dispatcher:
         jobs: int = 1,
         gradebook: str = "",
         on_final=None,
+        scheduler: str | None = None,
     ):
         """`gradebook`: nbgrader's gradebook the scores go to ("": the course's);
         `on_final(student, assignment)` is called once a grading's status is
-        recorded."""
+        recorded; `scheduler`: a Dask cluster's, whose workers grade instead of a
+        grader process of each thread."""
         self.root, self.store, self.instance = root, store, instance
         self.gradebook, self.on_final = gradebook, on_final
+        self.scheduler = scheduler
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a new submission: look now
         self.threads = [
@@ -75,7 +78,7 @@ class Dispatcher:
             thread.join()
 
     def _run(self) -> None:
-        engine = Processes(1)
+        engine = Cluster(self.scheduler) if self.scheduler else Processes(1)
         with engine:
             while not self.stopping.is_set():
                 try:
@@ -92,7 +95,7 @@ class Dispatcher:
                 except Exception:  # said; this grader goes on with the next one
                     log.exception("grading %s could not be recorded", row["id"])
 
-    def _grade(self, row: dict, engine: Processes) -> None:
+    def _grade(self, row: dict, engine: Processes | Cluster) -> None:
         renewing = threading.Event()
         lease = threading.Thread(target=self._renew, args=(row["id"], renewing))
         lease.start()
@@ -152,7 +155,7 @@ class Dispatcher:
             except Exception:
                 log.exception("could not renew the lease of %s", ident)
 
-    def _graded(self, row: dict, engine: Processes) -> dict:
+    def _graded(self, row: dict, engine: Processes | Cluster) -> dict:
         assignment = load_assignment(row["assignment"], self.root)
         folder = self.root / "submitted" / row["student"] / assignment.name
         folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +168,8 @@ class Dispatcher:
         request = GradeRequest(
             assignment,
             [notebook],
-            jobs=1,
+            jobs=None if self.scheduler else 1,
+            scheduler=self.scheduler,
             gradebook=self.gradebook,
             feedback=page.parents[2],
         )

@@ -35,6 +35,7 @@ def serve(
     port: int | None,
     lease: float,
     instructors: str = "instructors",
+    scheduler: str | None = None,
 ) -> None:
     """Serve the course until Ctrl-C; the graders start first and stop last. Started
     as a JupyterHub service, its people sign in through the Hub (those of the Hub group
@@ -47,7 +48,7 @@ def serve(
 
     hub = Hub.from_environment(instructors)
     host, port = address(host, port)
-    course = Course(root, gradebook_url(root, url), jobs, lease)
+    course = Course(root, gradebook_url(root, url), jobs, lease, scheduler)
     if not course.assignments:
         raise UsageError(
             "no assignment of this course is released yet: run `autograder release "

@@ -137,6 +137,31 @@ def test_the_command_line_grades_on_a_cluster(tmp_path, cluster, capsys):
     assert not journal_path(output).exists()
 
 
+def test_the_course_service_grades_each_submission_on_the_cluster(tmp_path, cluster):
+    """`autograder serve --scheduler`: the cluster's workers grade what students submit; the record is
+    the course's gradebook as on one machine."""
+    from nbgrader.api import Gradebook
+
+    from autograder.service.server import token
+    from servicecourse import RIGHT as SQUARE, Service, gradebook_course, upload, wait_final
+
+    course = gradebook_course(tmp_path)
+    service = Service(course, "--scheduler", cluster.scheduler_address, "--jobs", "2")
+    try:
+        with service.client(token(course.root, None, "ada", False)) as ada:
+            answers = [upload(ada, course.released_with("ada", SQUARE)) for _ in range(2)]
+            statuses = [wait_final(ada, a.json()["id"]) for a in answers]
+        import psutil
+
+        # graded by the cluster's workers: the service started no grader process of its own
+        assert psutil.Process(service.process.pid).children(recursive=True) == []
+    finally:
+        service.stop()
+    assert [(s["status"], s["score"]) for s in statuses] == [("graded", 3.0)] * 2
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        assert gradebook.find_submission("toy", "ada").score == 3.0
+
+
 def test_a_task_running_past_its_limit_is_given_up_and_the_rest_is_graded(tmp_path, cluster):
     course = make_course(tmp_path, toml=TOML.replace("cell_timeout = 2", "cell_timeout = 20"))
     course.released_with("a-right", RIGHT)
