@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # JupyterHub's proxy, from npm, for the test of the service under a real Hub (skipped without npm)
 PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
-# test files run in this many processes side by side, each file whole in one (its fixtures once)
-TEST_JOBS ?= 2
+# test files run in this many processes side by side, each file whole in one (its fixtures once);
+# three on two cores: many tests wait (on servers, budgets, sleeps) while others compute
+TEST_JOBS ?= 3
 
 .PHONY: demo serve test install release clean
 STUDENTS := $(basename $(notdir $(wildcard examples/submissions/*.ipynb)))
