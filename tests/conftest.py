@@ -51,9 +51,9 @@ def run_on(assignment, paths, jobs=None, scheduler=None, **options):
         return run_batch(assignment, paths, engine, **options)
 
 
-# The test files that take longest, longest first: `make test` runs each file whole in one of two
-# processes (--dist loadfile), handed out in collection order, so these start first and the two
-# processes end together instead of one waiting on the other's last long file.
+# The test files that take longest, longest first: `make test` runs each file whole in one of its
+# processes (--dist loadfile), handed out in collection order, so these start first and the
+# processes end together instead of one waiting on another's last long file.
 LONGEST_FIRST = (
     "assignments/test_student_admissions_corpus.py",
     "test_course_cycle.py",
