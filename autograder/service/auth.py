@@ -78,6 +78,17 @@ def end_session(
     return response
 
 
+def bound(request: Request, cookie: str, given) -> bool:
+    """Whether `given` (a form's or a query's value) is the value of this browser's
+    `cookie`: what binds a sign-in's second step to the browser that began it."""
+    kept = request.cookies.get(cookie, "")
+    return (
+        bool(kept)
+        and isinstance(given, str)
+        and hmac.compare_digest(kept.encode(), given.encode())
+    )
+
+
 def csrf_of(secret: str) -> str:
     """The form token of a sign-in: derived from its secret, so it changes with it."""
     return hmac.new(secret.encode(), b"csrf", hashlib.sha256).hexdigest()

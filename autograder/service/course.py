@@ -107,7 +107,7 @@ class Course:
         counts = counted(rows, rule[0] if rule else "latest")
         if counts is None or counts["max_score"] is None:
             return
-        last = self.outbox.states().get((student, assignment))
+        last = self.outbox.latest(student, assignment)
         if last and (last["score"], last["max_score"]) == (
             counts["score"],
             counts["max_score"],

@@ -12,7 +12,6 @@ one). The Hub token itself is used once and kept nowhere.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import secrets
@@ -24,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import names
-from .auth import start_session
+from .auth import bound, start_session
 from .inbox import Refused
 from .tokens import Person
 
@@ -112,9 +111,7 @@ def routes(course, hub: Hub) -> list[Route]:
         if query.get("error"):
             message = query.get("error_description") or query["error"]
             raise Refused(403, f"JupyterHub refused the sign-in: {message}")
-        state = request.cookies.get(STATE_COOKIE, "")
-        given = query.get("state", "")
-        if not state or not hmac.compare_digest(state.encode(), given.encode()):
+        if not bound(request, STATE_COOKIE, query.get("state")):
             raise Refused(403, "this sign-in was not started here: sign in again")
         code = query.get("code", "")
         if not code:

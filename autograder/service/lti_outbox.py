@@ -120,6 +120,17 @@ class Outbox:
             rows = db.execute(select(outbox).order_by(outbox.c.timestamp)).mappings()
             return {(r["student"], r["assignment"]): dict(r) for r in rows}
 
+    def latest(self, student: str, assignment: str) -> dict | None:
+        """The last score kept for the student's assignment, sent or not."""
+        query = (
+            select(outbox)
+            .where(outbox.c.student == student, outbox.c.assignment == assignment)
+            .order_by(outbox.c.timestamp.desc())
+        )
+        with self.engine.connect() as db:
+            row = db.execute(query.limit(1)).mappings().first()
+        return dict(row) if row else None
+
     def due(self) -> list[dict]:
         query = (
             select(outbox)

@@ -10,14 +10,12 @@ service is reached over HTTPS or on this machine, else `Lax`.
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .auth import start_session
+from .auth import bound, start_session
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_links import linking_page
 from .lti_roster import Rosters
@@ -79,8 +77,7 @@ def routes(course, base: str) -> list[Route]:
             raise refused("the platform sent no id_token and state")
         if form.get("error"):
             raise refused(f"the platform said: {form.get('error')}")
-        cookie = request.cookies.get(STATE_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
+        if not bound(request, STATE_COOKIE, given):
             raise refused(
                 "this launch was not begun in this browser (the state does not match)"
             )

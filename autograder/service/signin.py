@@ -7,14 +7,13 @@ opened from.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .auth import LOGIN_COOKIE, signed_in, start_session
+from .auth import LOGIN_COOKIE, bound, signed_in, start_session
 from .inbox import Refused
 
 
@@ -45,12 +44,7 @@ def routes(course, base: str, page) -> list[Route]:
 
     async def switch(request: Request) -> Response:
         form = await request.form(max_fields=4, max_part_size=4096)
-        nonce, given = request.cookies.get(LOGIN_COOKIE, ""), form.get("login")
-        if (
-            not nonce
-            or not isinstance(given, str)
-            or not hmac.compare_digest(nonce.encode(), given.encode())
-        ):
+        if not bound(request, LOGIN_COOKIE, form.get("login")):
             raise Refused(403, "this sign-in form is out of date: open the link again")
         person = course.store.tokens.person(str(form.get("token", "")))
         if person is None:
