@@ -264,13 +264,19 @@ def test_the_tools_keys_and_configuration_are_published_and_the_cli_lists_the_lm
     assert missing.returncode == 2 and "--auth-url" in missing.stderr
 
 
-def test_a_student_launches_from_the_lms_in_a_browser(lms, browser):
+def test_a_student_and_an_instructor_launch_from_the_lms_in_a_browser(lms, browser):
     _, platform, service = lms
     context, page, complaints = watched(browser)
     page.goto(f"{platform.url}/start?user=ada")
     page.wait_for_url(f"{service.url}/")
     assert page.inner_text("h1") == "Your assignments" and "ada" in page.inner_text("header")
+    staff, table, _ = watched(browser)
+    table.goto(f"{platform.url}/start?user=prof")
+    table.wait_for_url(f"{service.url}/instructor")
+    assert table.inner_text("h1") == "The class" and "(instructor)" in table.inner_text("header")
+    assert complaints == []
     context.close()
+    staff.close()
 
 
 def test_the_platforms_own_pages_are_what_the_tests_say(lms):
