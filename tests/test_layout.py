@@ -55,6 +55,7 @@ TESTED_ELSEWHERE = {
     "autograder.batch.run": ["batch/test_parallel.py", "batch/test_resume.py", "batch/test_cluster.py"],
     "autograder.service.app": ["service/test_server.py"],
     "autograder.service.lti_store": ["service/test_lti.py"],
+    "autograder.service.lti_keys": ["service/test_lti.py"],
     "autograder.service.lti_outbox": ["service/test_lti.py"],
     "autograder.service.lti_links": ["service/test_lti.py"],
     "autograder.service.lti_roster": ["service/test_lti.py"],

@@ -16,7 +16,8 @@ from starlette.responses import HTMLResponse
 
 from .inbox import Refused
 from .lti import CLAIM
-from .lti_store import Platform, public_jwks, tool_key
+from .lti_keys import signed_by_tool
+from .lti_store import Platform
 
 SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
@@ -57,8 +58,6 @@ def linking_page(course, platform: Platform, claims: dict, home: str) -> HTMLRes
 
 
 def _response(course, platform, claims, settings, assignment, home: str) -> str:
-    import jwt
-
     now = int(time.time())
     item = {
         "type": "ltiResourceLink",
@@ -84,7 +83,4 @@ def _response(course, platform, claims, settings, assignment, home: str) -> str:
     }
     if "data" in settings:  # the LMS's own, given back as it came
         message[DATA] = settings["data"]
-    kid = public_jwks(course.root)["keys"][0]["kid"]
-    return jwt.encode(
-        message, tool_key(course.root), algorithm="RS256", headers={"kid": kid}
-    )
+    return signed_by_tool(course.root, message)

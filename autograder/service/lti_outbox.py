@@ -32,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from .lti_store import LtiStore, Platform, access_token
+from .lti_keys import access_token
+from .lti_store import LtiStore, Platform
 
 log = logging.getLogger("autograder.service")
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"

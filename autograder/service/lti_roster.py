@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import Column, MetaData, String, Table, Text, select
 
 from .lti import CLAIM, Launches
-from .lti_store import LtiStore, Platform, access_token
+from .lti_keys import access_token
+from .lti_store import LtiStore, Platform
 
 log = logging.getLogger("autograder.service")
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"

@@ -3,8 +3,7 @@ platforms registered (`autograder lti register`), keyed by issuer and client id 
 every hosted Canvas shares one issuer, and the logins begun and not yet finished (a
 state and a nonce each, used once, kept ten minutes, at most MAX_PENDING), and who each
 LMS user is here (by issuer and user id, as the platform names them); and, in the
-course folder, the tool's own RSA key pair, made once, which signs its requests for
-access tokens to the platform's grade and roster services.
+course folder, the tool's own key pair (`lti_keys.py`).
 """
 
 from __future__ import annotations
@@ -12,12 +11,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 import secrets
-import time
-import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -31,8 +26,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-
-from ..errors import UsageError
 
 metadata = MetaData()
 platforms = Table(
@@ -64,12 +57,6 @@ people = Table(  # who an LMS user is here: the platform's user id within its is
 )
 LOGIN_MINUTES = 10
 MAX_PENDING = 10_000  # logins begun and not finished; past it, new ones wait
-KEY_FILE = Path("service") / "lti" / "tool-key.pem"
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem "
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score "
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-)
 
 
 @dataclass(frozen=True)
@@ -213,86 +200,3 @@ class LtiStore:
         if row["expires"] < _now():
             return None
         return Login(row["issuer"], row["client_id"], row["nonce"])
-
-
-def tool_key(root: Path):
-    """The tool's RSA private key, made once and kept with the course (0600)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    path = root / KEY_FILE
-    if not path.is_file():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-        try:  # two services at once: the first key stays, and both use it
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    try:
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError) as error:
-        raise UsageError(
-            f"{path} is not the tool's private key ({error}); move it away and a new "
-            "one is made (the LMS then needs the new public key: it reads /.well-known/"
-            "jwks.json)"
-        ) from None
-
-
-def public_jwks(root: Path) -> dict:
-    """The tool's public key as a JSON Web Key Set, its kid the key's thumbprint."""
-    from jwt.algorithms import RSAAlgorithm
-
-    jwk = json.loads(RSAAlgorithm.to_jwk(tool_key(root).public_key()))
-    thumbprint = {k: jwk[k] for k in ("e", "kty", "n")}
-    canonical = json.dumps(thumbprint, sort_keys=True, separators=(",", ":"))
-    kid = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-    return {"keys": [jwk | {"kid": kid, "alg": "RS256", "use": "sig"}]}
-
-
-def access_token(client, platform: Platform, root: Path) -> tuple[str, float]:
-    """An access token of the platform for the grade and roster services (client
-    credentials, with a JWT signed by the tool's key), and for how many seconds."""
-    import jwt
-
-    now = int(time.time())
-    assertion = jwt.encode(
-        {
-            "iss": platform.client_id,
-            "sub": platform.client_id,
-            "aud": platform.token_url,
-            "iat": now,
-            "exp": now + 300,
-            "jti": uuid.uuid4().hex,
-        },
-        tool_key(root),
-        algorithm="RS256",
-        headers={"kid": public_jwks(root)["keys"][0]["kid"]},
-    )
-    answer = client.post(
-        platform.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": (
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-            ),
-            "client_assertion": assertion,
-            "scope": SCOPES,
-        },
-    )
-    answer.raise_for_status()
-    data = answer.json()
-    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-        raise ValueError("the platform gave no access token")
-    seconds = data.get("expires_in")
-    return data["access_token"], float(seconds) if isinstance(seconds, int) else 3600.0

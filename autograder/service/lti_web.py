@@ -17,9 +17,10 @@ from starlette.routing import Route
 
 from .auth import bound, start_session
 from .lti import CLAIM, Launches, is_ours, refused
+from .lti_keys import public_jwks
 from .lti_links import linking_page
 from .lti_roster import Rosters
-from .lti_store import LOGIN_MINUTES, LtiStore, public_jwks
+from .lti_store import LOGIN_MINUTES, LtiStore
 
 STATE_COOKIE = "autograder-lti-state"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -43,9 +44,8 @@ def routes(course, base: str) -> list[Route]:
     async def login(request: Request) -> Response:
         params = dict(request.query_params)
         if request.method == "POST":
-            params |= {
-                k: v for k, v in (await request.form()).items() if isinstance(v, str)
-            }
+            form = await request.form(max_fields=16, max_part_size=16 * 1024)
+            params |= {k: v for k, v in form.items() if isinstance(v, str)}
         issuer = params.get("iss")
         if not issuer:
             raise refused("the platform sent no issuer (iss)")
@@ -88,25 +88,24 @@ def routes(course, base: str) -> list[Route]:
             launches.verify, token, begun, ours(request, base)
         )
         who = await run_in_threadpool(launches.person, claims)
-        platform = store.platform(begun.issuer, begun.client_id)
-        if platform is not None and not who.instructor:  # where their grades go
+        linking = claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest"
+        if linking and not who.instructor:
+            raise refused("only an instructor adds an assignment to the LMS")
+        platform = await run_in_threadpool(
+            store.platform, begun.issuer, begun.client_id
+        )
+        if platform is None:
+            raise refused("the platform of this login is no longer registered")
+        if not who.instructor:  # where their grades go
             await run_in_threadpool(course.outbox.remember, who.name, platform, claims)
-        elif platform is not None:  # the LMS's roster into nbgrader's, meanwhile
-            if await run_in_threadpool(rosters.remember, platform, claims):
-                rosters.bring_in_background()
-        if claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest":
-            if not who.instructor:
-                raise refused("only an instructor adds an assignment to the LMS")
-            platform = store.platform(begun.issuer, begun.client_id)
-            if platform is None:
-                raise refused("the platform of this login is no longer registered")
-            chooser = await run_in_threadpool(
+        elif await run_in_threadpool(rosters.remember, platform, claims):
+            rosters.bring_in_background()  # the LMS's roster into nbgrader's, meanwhile
+        page = None
+        if linking:
+            page = await run_in_threadpool(
                 linking_page, course, platform, claims, ours(request, base)
             )
-            response = start_session(course, who, base, chooser)
-            response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
-            return response
-        response = start_session(course, who, base)
+        response = start_session(course, who, base, page)
         response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
         return response
 

@@ -151,7 +151,7 @@ def lti_register(root: Path, url: str | None, args) -> str:
             list(args.context_id),
         )
     )
-    from .lti_store import public_jwks
+    from .lti_keys import public_jwks
 
     public_jwks(root)  # the tool's key pair, made now if it was not
     courses = (
