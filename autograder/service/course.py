@@ -178,22 +178,15 @@ class Course:
         rows = []
         mine = self.store.listed(student=student)
         for assignment in self.assignments:
-            graded = [
-                r
-                for r in mine
-                if r["assignment"] == assignment.name
-                and r["status"] != "queued"
-                and r["score"] is not None
-            ]
-            latest = f"{graded[-1]['score']:g}" if graded else "—"
-            best = f"{max(r['score'] for r in graded):g}" if graded else "—"
+            theirs = [r for r in mine if r["assignment"] == assignment.name]
+            latest, best = (counted(theirs, rule) for rule in ("latest", "best"))
             rows.append(
                 AssignmentRow(
                     assignment.name,
                     assignment.notebook,
                     self._due(assignment),
-                    latest,
-                    best,
+                    f"{latest['score']:g}" if latest else "—",
+                    f"{best['score']:g}" if best else "—",
                 )
             )
         return rows
