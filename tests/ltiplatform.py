@@ -54,6 +54,7 @@ class Platform:
         self.scores: list[tuple[str, dict]] = []  # (line item id, score) as posted
         self.tokens: set[str] = set()
         routes = [Route("/jwks", self.jwks), Route("/auth", self.auth), Route("/start", self.start),
+                  Route("/course", self.course),
                   Route("/token", self.token, methods=["POST"]),
                   Route("/lineitems", self.items, methods=["GET", "POST"]),
                   Route("/lineitems/{n}/scores", self.score, methods=["POST"]),
@@ -188,6 +189,18 @@ class Platform:
                   "target_link_uri": f"{self.tool}/", "lti_deployment_id": DEPLOYMENT}
         return autopost(f"{self.tool}/lti/login", fields)
 
+    async def course(self, request: Request) -> HTMLResponse:
+        """The LMS's page of the course, the tool in a frame of it. Reached as http://localhost:PORT, it
+        is another site than the tool's 127.0.0.1, as an LMS's page is."""
+        start = f"/start?{urlencode({'user': request.query_params['user']})}"
+        return HTMLResponse(f'<!doctype html><link rel="icon" href="data:,"><h1>Neural networks</h1><iframe name="tool" src="{html.escape(start)}"'
+                            ' width="900" height="600"></iframe>')
+
+    @property
+    def page(self) -> str:
+        """Where the LMS's own pages are (the site that frames the tool)."""
+        return f"http://localhost:{self.port}"
+
     # -- tokens --------------------------------------------------------------------------------------
 
     def claims(self, user: str, nonce: str, **changes) -> dict:
@@ -200,6 +213,7 @@ class Platform:
             CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "roles": who["roles"],
             CLAIM + "resource_link": {"id": "link-1"}, CLAIM + "target_link_uri": f"{self.tool}/",
             CLAIM + "context": {"id": "course-1", "title": "Neural networks"},
+            CLAIM + "launch_presentation": {"document_target": "iframe", "return_url": f"{self.page}/course"},
             CLAIM + "lis": {"person_sourcedid": who.get("sis")},
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
                 "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",

@@ -31,9 +31,12 @@ from .auth import (
     signed_in,
 )
 from .course import Course
+from .framing import Framing
 from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
+from .lti_store import LtiStore
+from .lti_web import ANYONE_MAY_FRAME
 from .lti_web import routes as lti_routes
 from .middleware import BodyLimit, SecurityHeaders
 from .signin import routes as signin_routes
@@ -41,9 +44,9 @@ from .store import FINAL
 from .views import class_report as report_of
 from .views import class_rows, scores_csv, shown
 
-FEEDBACK_CSP = (
+FEEDBACK_CSP = (  # framing: the middleware's
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "base-uri 'none'; form-action 'none'"
 )
 
 
@@ -51,6 +54,7 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
     """The application; under JupyterHub (`hub`), at the Hub's prefix for it and with
     the Hub's sign-in."""
     base = hub.base if hub is not None else ""
+    framing = Framing(LtiStore(course.store.engine))  # the LMSs may frame the pages
 
     def home(request: Request) -> Response:
         person = signed_in(course, request)
@@ -236,7 +240,10 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
 
     async def refused(request: Request, error: Exception) -> Response:
         assert isinstance(error, Refused)
-        return _error(request, error.status, "Not possible", str(error))
+        response = _error(request, error.status, "Not possible", str(error))
+        if request.url.path.startswith(f"{base}/lti/"):  # in whichever LMS's frame
+            response.headers["Content-Security-Policy"] = ANYONE_MAY_FRAME
+        return response
 
     def static(body: str, kind: str):
         async def serve(request: Request) -> Response:
@@ -266,12 +273,12 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
     routes += signin_routes(course, base, _page)
-    routes += lti_routes(course, base)
+    routes += lti_routes(course, base, framing)
     if hub is not None:
         routes += hub_routes(course, hub)
     if base:
         routes = [Mount(base, routes=routes)]
     app = Starlette(routes=routes, exception_handlers={Refused: refused})
     app.add_middleware(BodyLimit, limit=course.max_upload_bytes + 64 * 1024)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, ancestors=framing.ancestors)
     return app

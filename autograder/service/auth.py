@@ -1,6 +1,8 @@
 """Who is asking: a token sent as `Authorization: Bearer TOKEN` (the API, `autograder
 submit`), or a session's secret in an HttpOnly, SameSite=Strict cookie (the pages). A
-session starts at a sign-in: a token's link, or JupyterHub's OAuth (`hub.py`).
+session starts at a sign-in: a token's link, or JupyterHub's OAuth (`hub.py`), or a
+launch from an LMS, whose cookie is `SameSite=None; Secure; Partitioned` instead, so
+that the browser sends it inside the LMS's frame (`cross_site_cookie`).
 
 Form posts also carry `csrf_of(secret)`, which a page of another site cannot know.
 """
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 COOKIE = "autograder"
 LOGIN_COOKIE = "autograder-login"  # a sign-in link's page, for its own form
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def bearer_of(request: Request) -> str | None:
@@ -44,13 +47,60 @@ def signed_in(course: Course, request: Request) -> Person | None:
     return course.store.tokens.session(cookie) if cookie else None
 
 
+def secure_context(request: Request) -> bool:
+    """Whether the browser reaches the service over HTTPS or on this machine: where it
+    keeps a `Secure` cookie, the only kind it sends from inside another site's page."""
+    return request.url.scheme == "https" or request.url.hostname in LOOPBACK
+
+
+def cross_site_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    path: str,
+    max_age: int | None = None,
+    otherwise: str = "lax",
+) -> None:
+    """An HttpOnly cookie that the browser also sends inside another site's frame (an
+    LMS's page): `SameSite=None; Secure; Partitioned`, kept by the browser for that
+    site's pages alone, where the context is secure; else SameSite=`otherwise`. The
+    forms of the pages carry their CSRF token all the same."""
+    secure = secure_context(request)
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        httponly=True,
+        secure=secure,
+        samesite="none" if secure else otherwise,  # type: ignore[arg-type]
+    )
+    if secure:
+        partitioned(response)
+
+
+def partitioned(response: Response) -> None:
+    """The cookie just set, `Partitioned` (the standard library writes the attribute
+    from Python 3.14 on, which Starlette's `set_cookie` waits for)."""
+    header, value = response.raw_headers[-1]
+    assert header == b"set-cookie"
+    response.raw_headers[-1] = (header, value + b"; Partitioned")
+
+
 def start_session(
-    course: Course, who: Person, base: str, response: Response | None = None
+    course: Course,
+    who: Person,
+    base: str,
+    response: Response | None = None,
+    embedded: Request | None = None,
 ) -> Response:
     """Sign `who` in: a new session, its secret in the cookie of `response`, by
     default a page of ours that goes on to the home page. (A redirect would not do:
     at the end of a sign-in that began on another site, the Hub's or the LMS's, the
-    browser would not send the new SameSite=Strict cookie with it.)"""
+    browser would not send the new SameSite=Strict cookie with it.) A sign-in that
+    may happen inside an LMS's page (`embedded`: its request) gets a cookie that works
+    there."""
     secret = course.store.tokens.new_session(who)
     if response is None:
         home = html.escape(f"{base}/")
@@ -59,9 +109,13 @@ def start_session(
             f"<p>Signed in as {html.escape(who.name)}. "
             f'<a href="{home}">Continue</a></p>'
         )
-    response.set_cookie(
-        COOKIE, secret, path=base or "/", httponly=True, samesite="strict"
-    )
+    if embedded is not None:
+        path = base or "/"
+        cross_site_cookie(response, embedded, COOKIE, secret, path, None, "strict")
+    else:
+        response.set_cookie(
+            COOKIE, secret, path=base or "/", httponly=True, samesite="strict"
+        )
     return response
 
 
@@ -75,6 +129,9 @@ def end_session(
         course.store.tokens.end_session(cookie)
     response = RedirectResponse(then or f"{base}/", 303)
     response.delete_cookie(COOKIE, path=base or "/")
+    if secure_context(request):  # an LMS launch's cookie, which only this deletes
+        response.delete_cookie(COOKIE, base or "/", secure=True, samesite="none")
+        partitioned(response)
     return response
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 import time
 import uuid
-from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
+from .framing import origin_of
 from .inbox import Refused
 from .lti import CLAIM
 from .lti_keys import signed_by_tool
@@ -30,8 +30,9 @@ def linking_page(course, platform: Platform, claims: dict, home: str) -> HTMLRes
     if not isinstance(settings, dict):
         settings = {}
     back = settings.get("deep_link_return_url")
-    if not isinstance(back, str) or urlsplit(back).scheme not in ("https", "http"):
-        raise Refused(400, "The LMS sent no address to return the link to.")
+    origin = origin_of(back)  # https (or this machine's), a plain host: for the CSP
+    if origin is None or not isinstance(back, str):
+        raise Refused(400, "The LMS sent no https address to return the link to.")
     accepted = settings.get("accept_types", ["ltiResourceLink"])
     if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
         raise Refused(400, "The LMS takes no link to a tool here.")
@@ -49,10 +50,8 @@ def linking_page(course, platform: Platform, claims: dict, home: str) -> HTMLRes
         "<h1>Add an assignment of this course to the LMS</h1>"
         + ("".join(forms) or "<p>No assignment is released yet.</p>")
     )
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(back))
-    page.headers["Content-Security-Policy"] = (
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-        f"form-action {origin}"
+    page.headers["Content-Security-Policy"] = (  # framing: the middleware's
+        f"default-src 'none'; base-uri 'none'; form-action {origin}"
     )
     return page
 

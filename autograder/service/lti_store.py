@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 platforms = Table(
@@ -55,7 +56,15 @@ people = Table(  # who an LMS user is here: the platform's user id within its is
     Column("sub", String(255), primary_key=True),
     Column("student", String(128), nullable=False, index=True),
 )
+origins = Table(  # the LMS's own pages, as verified launches named them (framing.py)
+    "autograder_lti_origin",
+    metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("client_id", String(255), primary_key=True),
+    Column("origin", String(255), primary_key=True),
+)
 LOGIN_MINUTES = 10
+MAX_ORIGINS = 32  # learned per platform; past it, none more
 MAX_PENDING = 10_000  # logins begun and not finished; past it, new ones wait
 
 
@@ -122,8 +131,36 @@ class LtiStore:
 
     def remove(self, issuer: str, client_id: str) -> bool:
         key = (platforms.c.issuer == issuer) & (platforms.c.client_id == client_id)
+        learned = (origins.c.issuer == issuer) & (origins.c.client_id == client_id)
         with self.engine.begin() as db:
+            db.execute(delete(origins).where(learned))
             return db.execute(delete(platforms).where(key)).rowcount > 0
+
+    def learn_origin(self, platform: Platform, origin: str) -> bool:
+        """Keep `origin` as one of the platform's own (at most MAX_ORIGINS each)."""
+        key = (origins.c.issuer == platform.issuer) & (
+            origins.c.client_id == platform.client_id
+        )
+        with self.engine.connect() as db:
+            known = set(db.execute(select(origins.c.origin).where(key)).scalars())
+        if origin in known or len(known) >= MAX_ORIGINS:
+            return False
+        try:
+            with self.engine.begin() as db:
+                db.execute(
+                    origins.insert().values(
+                        issuer=platform.issuer,
+                        client_id=platform.client_id,
+                        origin=origin,
+                    )
+                )
+        except IntegrityError:  # learned at this moment by another request
+            return False
+        return True
+
+    def learned_origins(self) -> set[str]:
+        with self.engine.connect() as db:
+            return set(db.execute(select(origins.c.origin)).scalars())
 
     def platforms(self, issuer: str | None = None) -> list[Platform]:
         query = select(platforms).order_by(platforms.c.issuer, platforms.c.client_id)

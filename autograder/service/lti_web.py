@@ -3,27 +3,45 @@ POST), the launch it posts back (`/lti/launch`), the tool's public key set
 (`/.well-known/jwks.json`) and the JSON a Canvas developer key is made from
 (`/lti/config`). The checks themselves are `lti.Launches.verify`.
 
-The state is kept in a cookie of this browser for the ten minutes a login may take:
-`SameSite=None; Secure` (the platform posts the launch from its own site) where the
-service is reached over HTTPS or on this machine, else `Lax`.
+The state is kept in a cookie of this browser for the ten minutes a login may take,
+`SameSite=None; Secure; Partitioned` (`auth.cross_site_cookie`: the platform posts the
+launch from its own site, and the launch may run inside the LMS's page) where the
+service is reached over HTTPS or on this machine, else `Lax`. A login inside a frame
+first tries such a cookie (a redirect to itself): where the browser keeps it out of the
+LMS's page, the login is a page with a link that opens it in a new window instead.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .auth import bound, start_session
+from . import pages
+from .auth import bound, cross_site_cookie, start_session
+from .framing import Framing
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_keys import public_jwks
 from .lti_links import linking_page
 from .lti_roster import Rosters
-from .lti_store import LOGIN_MINUTES, LtiStore
+from .lti_store import LOGIN_MINUTES
 
 STATE_COOKIE = "autograder-lti-state"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PROBE_COOKIE = "autograder-lti-probe"  # whether cookies work inside this frame
+LOGIN_FIELDS = (  # what a login carries on, in a link of ours
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "client_id",
+    "lti_deployment_id",
+)
+ANYONE_MAY_FRAME = (  # a page with no session and nothing to do but follow a link
+    "default-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'"
+)
 SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
@@ -36,8 +54,8 @@ def ours(request: Request, base: str) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{base}"
 
 
-def routes(course, base: str) -> list[Route]:
-    store = LtiStore(course.store.engine)
+def routes(course, base: str, framing: Framing) -> list[Route]:
+    store = framing.store
     launches = Launches(store, course.url)
     rosters = Rosters(store, course.root, course.url)
 
@@ -54,21 +72,31 @@ def routes(course, base: str) -> list[Route]:
         platform = await run_in_threadpool(
             launches.platform_for, issuer, params.get("client_id") or None
         )
+        framed = request.headers.get("sec-fetch-dest") == "iframe"
+        if framed and not request.cookies.get(PROBE_COOKIE):
+            return probe(request, params)
         state, nonce = await run_in_threadpool(store.begin, platform)
         launch = f"{ours(request, base)}/lti/launch"
         url = launches.login_url(platform, state, nonce, launch, params)
         response = RedirectResponse(url, 302)
-        secure = request.url.scheme == "https" or request.url.hostname in LOOPBACK
-        response.set_cookie(
-            STATE_COOKIE,
-            state,
-            max_age=LOGIN_MINUTES * 60,
-            path=f"{base}/lti/",
-            httponly=True,
-            secure=secure,
-            samesite="none" if secure else "lax",
-        )
+        keep = LOGIN_MINUTES * 60
+        cross_site_cookie(response, request, STATE_COOKIE, state, f"{base}/lti/", keep)
         return response
+
+    def probe(request: Request, params: dict) -> Response:
+        """Inside a frame: a cookie, and this login again; that cookie missing the
+        second time, a link that begins the login in a new window."""
+        carried = {k: params[k] for k in LOGIN_FIELDS if params.get(k)}
+        login = f"{ours(request, base)}/lti/login?{urlencode(carried)}"
+        if "probe" not in params:
+            response: Response = RedirectResponse(f"{login}&probe=1", 303)
+            path, keep = f"{base}/lti/", LOGIN_MINUTES * 60
+            cross_site_cookie(response, request, PROBE_COOKIE, "1", path, keep)
+            return response
+        page = pages.render(
+            "new_window", course=course.title, base=base, person=None, login=login
+        )
+        return HTMLResponse(page, headers={"Content-Security-Policy": ANYONE_MAY_FRAME})
 
     async def launch(request: Request) -> Response:
         form = await request.form(max_fields=8, max_part_size=64 * 1024)
@@ -77,6 +105,12 @@ def routes(course, base: str) -> list[Route]:
             raise refused("the platform sent no id_token and state")
         if form.get("error"):
             raise refused(f"the platform said: {form.get('error')}")
+        if not request.cookies.get(STATE_COOKIE):
+            raise refused(
+                "this browser sent no cookie of the login with it (a browser that "
+                "keeps cookies out of an LMS's page does that): open the tool in a "
+                "new window"
+            )
         if not bound(request, STATE_COOKIE, given):
             raise refused(
                 "this launch was not begun in this browser (the state does not match)"
@@ -96,6 +130,7 @@ def routes(course, base: str) -> list[Route]:
         )
         if platform is None:
             raise refused("the platform of this login is no longer registered")
+        await run_in_threadpool(framing.learn, platform, claims)  # its pages may frame
         if not who.instructor:  # where their grades go
             await run_in_threadpool(course.outbox.remember, who.name, platform, claims)
         elif await run_in_threadpool(rosters.remember, platform, claims):
@@ -105,7 +140,7 @@ def routes(course, base: str) -> list[Route]:
             page = await run_in_threadpool(
                 linking_page, course, platform, claims, ours(request, base)
             )
-        response = start_session(course, who, base, page)
+        response = start_session(course, who, base, page, embedded=request)
         response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
         return response
 

@@ -3,6 +3,7 @@ request body read no further than the largest upload allows."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from .inbox import Refused
@@ -33,32 +34,37 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    """CSP, no framing, no sniffing, no referrer, no caching of personal pages."""
+    """CSP, no sniffing, no referrer, no caching of personal pages, and framing by
+    `ancestors()` alone (a `frame-ancestors` value: 'none' but for the LMSs registered,
+    `framing.py`), unless an answer says its own."""
 
+    CSP = b"content-security-policy"
     HEADERS: ClassVar = [
-        (
-            b"content-security-policy",
-            b"default-src 'self'; frame-ancestors 'none'; "
-            b"base-uri 'none'; form-action 'self'",
-        ),
-        (b"x-frame-options", b"DENY"),
+        (CSP, b"default-src 'self'; base-uri 'none'; form-action 'self'"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
         (b"cache-control", b"no-store"),
     ]
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, ancestors: Callable[[], Awaitable[str]] | None = None):
+        self.app, self.ancestors = app, ancestors
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
         async def with_headers(message):
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
+            if message["type"] == "http.response.start":  # after the route: it learns
+                ancestors = await self.ancestors() if self.ancestors else "'none'"
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in self.HEADERS if n not in present]
-                message["headers"] = list(message.get("headers", [])) + extra
+                policies = [v for n, v in headers if n.lower() == self.CSP]
+                if not any(b"frame-ancestors" in v for v in policies):
+                    extra.append((self.CSP, f"frame-ancestors {ancestors}".encode()))
+                    if ancestors == "'none'":
+                        extra.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers + extra
             await send(message)
 
         return await self.app(scope, receive, with_headers)

@@ -103,6 +103,14 @@ ERROR = """{% extends "layout" %}{% block main %}
 <h1>{{ title }}</h1><p>{{ message }}</p><p><a href="{{ base }}/">back</a></p>
 {% endblock %}"""
 
+NEW_WINDOW = """{% extends "layout" %}{% block main %}
+<h1>Open in a new window</h1>
+<p>Your browser keeps this tool's cookies out of your LMS's page, so it cannot sign you
+in here.</p>
+<p><a href="{{ login }}" target="_blank" rel="noopener">Open {{ course }} in a new
+window</a></p>
+{% endblock %}"""
+
 CSS = """body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:60rem;
 padding:1rem}
 header{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ccc}
@@ -165,6 +173,7 @@ TEMPLATES = {
     "instructor": INSTRUCTOR,
     "switch": SWITCH,
     "error": ERROR,
+    "new_window": NEW_WINDOW,
 }
 environment = Environment(
     loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True)

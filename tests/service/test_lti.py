@@ -411,3 +411,105 @@ def test_an_lms_down_for_a_while_and_a_restart_lose_no_score_and_send_none_twice
     assert [s["scoreGiven"] for s in new] == [0.0]
     assert len(platform.line_items) == 1  # looked up, never made twice
     until(lambda: lms_column(service, "ada") == "sent 0")
+
+
+# --- inside the LMS's page ---------------------------------------------------------------------------
+
+def policy(answer: httpx.Response) -> str:
+    return ", ".join(answer.headers.get_list("content-security-policy"))
+
+
+def test_the_lms_may_frame_the_tool_and_no_other_site_may(lms):
+    _, platform, service = lms
+    state, nonce = begin(service, platform)
+    answer = launch(service, state, platform.id_token("ada", nonce))
+    session = answer.headers["set-cookie"].lower()  # a cookie the browser sends inside the LMS's page
+    assert all(word in session for word in ("autograder=", "samesite=none", "secure", "partitioned", "httponly"))
+    # the registered platform's origin, and its own page's, which the signed launch named
+    ancestors = f"frame-ancestors 'self' {platform.url} {platform.page}"
+    for answered in (answer, httpx.get(f"{service.url}/"), httpx.get(f"{service.url}/api/me")):
+        assert ancestors in policy(answered) and "x-frame-options" not in answered.headers
+    # a launch naming a page that is not a plain secure origin teaches nothing
+    for page in ("http://evil.example/course", "https://evil.example;script-src *", "javascript:alert(1)"):
+        state, nonce = begin(service, platform)
+        named = {"https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {"return_url": page}}
+        assert launch(service, state, platform.id_token("ada", nonce, **named)).status_code == 200
+        assert "evil" not in policy(httpx.get(f"{service.url}/")) and "script-src *" not in policy(answer)
+
+
+def test_a_login_inside_a_frame_tries_a_cookie_then_offers_a_new_window(lms):
+    import html
+    import re
+
+    _, platform, service = lms
+    query, framed = login_query(platform, "ada"), {"Sec-Fetch-Dest": "iframe"}
+    first = httpx.get(f"{service.url}/lti/login?{query}", headers=framed)
+    assert first.status_code == 303 and first.headers["location"].endswith("&probe=1"), first.text
+    cookie = first.headers["set-cookie"].lower()
+    assert all(word in cookie for word in ("autograder-lti-probe=1", "samesite=none", "secure", "partitioned"))
+    # the browser kept the cookie out of the frame: a link that opens the login in a new window
+    blocked = httpx.get(first.headers["location"], headers=framed)
+    assert blocked.status_code == 200 and "keeps this tool's cookies out of your LMS's page" in blocked.text
+    link = html.unescape(re.search(r'<a href="([^"]+)" target="_blank"', blocked.text)[1])
+    assert link.startswith(f"{service.url}/lti/login?") and parse_qs(urlsplit(link).query) == parse_qs(query)
+    assert "frame-ancestors *" in policy(blocked) and "autograder=" not in blocked.headers.get("set-cookie", "")
+    # the browser kept it: the login goes on to the platform, in the frame
+    kept = httpx.get(first.headers["location"], headers=framed, cookies={"autograder-lti-probe": "1"})
+    assert kept.status_code == 302 and kept.headers["location"].startswith(f"{platform.url}/auth?")
+    # a launch that comes back without the login's cookie says what to do, in any LMS's frame
+    state = parse_qs(urlsplit(kept.headers["location"]).query)["state"][0]
+    nonce = parse_qs(urlsplit(kept.headers["location"]).query)["nonce"][0]
+    bare = httpx.post(f"{service.url}/lti/launch", data={"id_token": platform.id_token("ada", nonce), "state": state})
+    refused(bare, "open the tool in a new window")
+    assert "frame-ancestors *" in policy(bare)
+
+
+def cookies_kept_out_of_frames(browser, tmp_path, service):
+    """Debian's chromium with a profile that keeps every cookie out of other sites' pages (partitioned
+    ones too, as browsers that block all third-party cookies do); the tool's own window keeps its own."""
+    import json
+    import shutil
+
+    profile = tmp_path / "profile"
+    (profile / "Default").mkdir(parents=True)
+    site = service.url  # http://127.0.0.1:PORT, allowed as the top-level site of itself only
+    (profile / "Default" / "Preferences").write_text(json.dumps({"profile": {
+        "default_content_setting_values": {"cookies": 2},
+        "content_settings": {"exceptions": {"cookies": {f"{site},{site}": {"setting": 1}}}}}}))
+    return browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
+        args=["--no-sandbox"])
+
+
+def test_a_launch_inside_the_lms_page_grades_there_and_else_opens_in_a_new_window(lms, browser, tmp_path):
+    course, platform, service = lms
+    platform.tool = service.url
+    context, page, complaints = watched(browser)
+    page.goto(f"{platform.page}/course?user=ada")  # the LMS's page: another site than the tool's
+    frame = page.frame(name="tool")
+    frame.wait_for_url(f"{service.url}/")
+    assert frame.inner_text("h1") == "Your assignments" and "ada" in frame.inner_text("header")
+    frame.set_input_files("input[name=notebook]", str(course.released_with("ada", RIGHT)))
+    frame.click("form[action='/submit'] button")  # the session's cookie and the form's token, in the frame
+    frame.wait_for_url(f"{service.url}/submissions/*")
+    frame.wait_for_selector(".status:text('graded')", timeout=60_000)
+    assert frame.inner_text(".score") == "3 / 3"
+    frame.click("text=Read the feedback")
+    frame.wait_for_url("**/feedback")
+    assert "square" in frame.content()
+    assert complaints == []
+    context.close()
+
+    blocking = cookies_kept_out_of_frames(browser, tmp_path, service)
+    try:
+        page = blocking.new_page()
+        page.goto(f"{platform.page}/course?user=ada")
+        frame = page.frame(name="tool")
+        frame.wait_for_selector("text=Open in a new window")
+        with blocking.expect_page() as opened:
+            frame.click("a[target=_blank]")
+        window = opened.value
+        window.wait_for_url(f"{service.url}/")
+        assert window.inner_text("h1") == "Your assignments" and "ada" in window.inner_text("header")
+    finally:
+        blocking.close()

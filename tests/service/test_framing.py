@@ -1,0 +1,82 @@
+"""Who may frame the service's pages: the origins of the LMSs registered for LTI and of the pages their
+verified launches name, each a plain https origin (or http on this machine), read from a real SQLite
+database; nothing else, and nothing that could say more than an origin in a CSP header."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import create_engine
+
+from autograder.service.framing import Framing, origin_of
+from autograder.service.lti import CLAIM
+from autograder.service.lti_store import MAX_ORIGINS, LtiStore, Platform
+
+
+@pytest.mark.parametrize(("url", "origin"), [
+    ("https://school.instructure.com/courses/1", "https://school.instructure.com"),
+    ("https://LMS.example:8443/x?y#z", "https://lms.example:8443"),
+    ("http://localhost:5000/course", "http://localhost:5000"),
+    ("http://127.0.0.1/course", "http://127.0.0.1"),
+    ("http://[::1]:81/", "http://[::1]:81"),
+    ("http://lms.example/course", None),  # http off this machine: no secure cookie would work there
+    ("javascript:alert(1)", None),
+    ("https://a;b/", None),  # what would end the CSP's directive
+    ("https://a b/", None),
+    ("https://lms.example:99999/", None),
+    ("https://user:pw@lms.example/", "https://lms.example"),
+    ("", None),
+    (None, None),
+    (["https://lms.example"], None),
+    ("https://" + "a" * 3000, None),
+])
+def test_an_origin_is_a_plain_secure_host_and_port_or_nothing(url, origin):
+    assert origin_of(url) == origin
+
+
+def platform(issuer: str = "https://canvas.instructure.com") -> Platform:
+    return Platform(issuer, "client-1", "https://sso.canvaslms.com/api/lti/authorize_redirect",
+                    "https://sso.canvaslms.com/jwks", "https://sso.canvaslms.com/token", ["dep-1"])
+
+
+def launched(return_url, linking_url=None) -> dict:
+    claims = {CLAIM + "launch_presentation": {"return_url": return_url}}
+    if linking_url is not None:
+        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+            "deep_link_return_url": linking_url}
+    return claims
+
+
+def test_only_the_registered_lms_and_the_pages_its_launches_name_may_frame(tmp_path):
+    store = LtiStore(create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}"))
+    framing = Framing(store)
+    assert asyncio.run(framing.ancestors()) == "'none'"  # no LMS registered: nobody
+
+    canvas = platform()
+    store.register(canvas)
+    framing.refresh()
+    assert asyncio.run(framing.ancestors()) == (
+        "'self' https://canvas.instructure.com https://sso.canvaslms.com")
+    framing.learn(canvas, launched("https://school.instructure.com/courses/7/external_tools",
+                                   "https://school.instructure.com/courses/7/deep_linking_response"))
+    framing.learn(canvas, launched("http://evil.example/", "javascript:alert(1)"))
+    framing.learn(canvas, {CLAIM + "launch_presentation": "https://other.example"})  # not an object
+    assert asyncio.run(framing.ancestors()) == (
+        "'self' https://canvas.instructure.com https://school.instructure.com https://sso.canvaslms.com")
+
+    # another instance sharing the database learns them too; removing the LMS forgets them all
+    assert "https://school.instructure.com" in Framing(store).refresh()
+    assert store.remove(canvas.issuer, canvas.client_id)
+    assert framing.refresh() == () and asyncio.run(framing.ancestors()) == "'none'"
+
+
+def test_a_platform_teaches_a_bounded_number_of_origins(tmp_path):
+    store = LtiStore(create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}"))
+    canvas = platform()
+    store.register(canvas)
+    framing = Framing(store)
+    for n in range(MAX_ORIGINS + 5):
+        framing.learn(canvas, launched(f"https://school{n}.example/"))
+    assert len(store.learned_origins()) == MAX_ORIGINS
+    assert not store.learn_origin(canvas, "https://school1.example")  # known: not twice
