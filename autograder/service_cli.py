@@ -104,6 +104,14 @@ def add_verbs(verbs) -> None:
         "(repeatable; default: any course of the deployments)",
     )
     register.add_argument(
+        "--frame-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="the LMS's own pages (https://school.instructure.com), which may show "
+        "the tool in a frame (repeatable; also learned from its launches)",
+    )
+    register.add_argument(
         "--remove", action="store_true", help="remove this registration instead"
     )
     register.add_argument("--gradebook", metavar="URL")
@@ -137,12 +145,15 @@ def cmd_lti_register(args) -> int:
 def cmd_lti_list(args) -> int:
     from .service.server import lti_store
 
-    found = lti_store(_root(args), args.gradebook).platforms()
+    store = lti_store(_root(args), args.gradebook)
+    found = store.platforms()
     for p in found:
         print(
             f"{p.issuer}  client {p.client_id}  deployments {', '.join(p.deployments)}"
         )
         print(f"    auth {p.auth_url}  keys {p.jwks_url}  token {p.token_url}")
+        framing = sorted(store.learned_origins(p)) or ["none known yet"]
+        print(f"    pages that may frame the tool: {', '.join(framing)}")
     if not found:
         print(
             "no LMS registered: `autograder lti register --issuer ... --client-id ...`"

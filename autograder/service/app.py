@@ -36,7 +36,7 @@ from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
 from .lti_store import LtiStore
-from .lti_web import ANYONE_MAY_FRAME
+from .lti_web import refusal_page
 from .lti_web import routes as lti_routes
 from .middleware import BodyLimit, SecurityHeaders
 from .signin import routes as signin_routes
@@ -240,10 +240,9 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
 
     async def refused(request: Request, error: Exception) -> Response:
         assert isinstance(error, Refused)
-        response = _error(request, error.status, "Not possible", str(error))
-        if request.url.path.startswith(f"{base}/lti/"):  # in whichever LMS's frame
-            response.headers["Content-Security-Policy"] = ANYONE_MAY_FRAME
-        return response
+        if request.url.path.startswith(f"{base}/lti/"):
+            return refusal_page(course, base, error)
+        return _error(request, error.status, "Not possible", str(error))
 
     def static(body: str, kind: str):
         async def serve(request: Request) -> Response:

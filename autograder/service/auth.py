@@ -128,11 +128,17 @@ def end_session(
     if cookie:
         course.store.tokens.end_session(cookie)
     response = RedirectResponse(then or f"{base}/", 303)
-    response.delete_cookie(COOKIE, path=base or "/")
-    if secure_context(request):  # an LMS launch's cookie, which only this deletes
-        response.delete_cookie(COOKIE, base or "/", secure=True, samesite="none")
-        partitioned(response)
+    delete_cookie(response, request, COOKIE, base or "/")
     return response
+
+
+def delete_cookie(response: Response, request: Request, name: str, path: str) -> None:
+    """Delete the cookie `name` as it was set: plain, and (in a secure context) the one
+    `cross_site_cookie` set, which lives in the partition of the LMS's page."""
+    response.delete_cookie(name, path=path)
+    if secure_context(request):
+        response.delete_cookie(name, path, secure=True, samesite="none")
+        partitioned(response)
 
 
 def bound(request: Request, cookie: str, given) -> bool:

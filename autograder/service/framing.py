@@ -1,28 +1,34 @@
 """Who may show the service's pages inside a page of theirs: the LMSs registered for
-LTI, so that a launch opens in the LMS's own page. Their origins are those of the issuer
-and the authorization URL the instructor registered, and those a verified launch names
-as the LMS's pages (`launch_presentation.return_url`, the deep linking return URL),
-which the platform signed. Any other site gets `frame-ancestors 'none'` (and
-`X-Frame-Options: DENY`), as every site does while no LMS is registered.
+LTI, so that a launch opens in the LMS's own page. Their origins are those a verified
+launch names as the LMS's pages (`launch_presentation.return_url`, the deep linking
+return URL), which the platform signed, and those the instructor gives with `lti
+register --frame-origin`; never the issuer's or the authorization URL's, which are
+identifiers and addresses of the platform, not the pages of one school's LMS (every
+hosted Canvas has the same issuer). Any other site gets `frame-ancestors 'none'` (and
+`X-Frame-Options: DENY`), as every site does while none is known.
 
 An origin is https, or http on this machine (which browsers treat as secure); at most
 MAX_ORIGINS are learned per platform. The list is read again from the database at most
 every REFRESH seconds (another instance may have learned one), and at once after a
-launch here. The cookies that work inside such a frame are `auth.cross_site_cookie`.
+launch here; a database that cannot be read keeps the list read last. The cookies that
+work inside such a frame are `auth.cross_site_cookie`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from .auth import LOOPBACK
 from .lti import CLAIM
 from .lti_store import LtiStore, Platform
 
+log = logging.getLogger("autograder.service")
 REFRESH = 30.0  # seconds
 HOST = re.compile(r"[a-z0-9.-]{1,253}|\[[0-9a-f:]{2,39}\]")
 LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
@@ -55,10 +61,11 @@ class Framing:
         self._read = float("-inf")
 
     def refresh(self) -> tuple[str, ...]:
-        found = self.store.learned_origins()
-        for platform in self.store.platforms():
-            registered = (origin_of(platform.issuer), origin_of(platform.auth_url))
-            found |= {origin for origin in registered if origin}
+        try:
+            found = self.store.learned_origins()
+        except SQLAlchemyError:  # away for a moment: the list read last, for now
+            log.exception("could not read which LMS pages may frame the service")
+            found = set(self._origins)
         self._origins, self._read = tuple(sorted(found)), time.monotonic()
         return self._origins
 

@@ -158,9 +158,16 @@ class LtiStore:
             return False
         return True
 
-    def learned_origins(self) -> set[str]:
+    def learned_origins(self, platform: Platform | None = None) -> set[str]:
+        """The origins of LMS pages known (of `platform`'s alone, if given)."""
+        query = select(origins.c.origin)
+        if platform is not None:
+            query = query.where(
+                (origins.c.issuer == platform.issuer)
+                & (origins.c.client_id == platform.client_id)
+            )
         with self.engine.connect() as db:
-            return set(db.execute(select(origins.c.origin)).scalars())
+            return set(db.execute(query).scalars())
 
     def platforms(self, issuer: str | None = None) -> list[Platform]:
         query = select(platforms).order_by(platforms.c.issuer, platforms.c.client_id)

@@ -21,8 +21,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from . import pages
-from .auth import bound, cross_site_cookie, start_session
+from .auth import bound, cross_site_cookie, delete_cookie, start_session
 from .framing import Framing
+from .inbox import Refused
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_keys import public_jwks
 from .lti_links import linking_page
@@ -141,7 +142,7 @@ def routes(course, base: str, framing: Framing) -> list[Route]:
                 linking_page, course, platform, claims, ours(request, base)
             )
         response = start_session(course, who, base, page, embedded=request)
-        response.delete_cookie(STATE_COOKIE, path=f"{base}/lti/")
+        delete_cookie(response, request, STATE_COOKIE, f"{base}/lti/")
         return response
 
     def jwks(request: Request) -> Response:
@@ -186,3 +187,19 @@ def routes(course, base: str, framing: Framing) -> list[Route]:
         Route("/.well-known/jwks.json", jwks),
         Route("/lti/config", config),
     ]
+
+
+def refusal_page(course, base: str, error: Refused) -> HTMLResponse:
+    """A refusal on an LTI route: any LMS's page may frame it, so it shows no session
+    and has no form."""
+    body = pages.render(
+        "error",
+        course=course.title,
+        base=base,
+        person=None,
+        csrf="",
+        title="Not possible",
+        message=str(error),
+    )
+    policy = {"Content-Security-Policy": ANYONE_MAY_FRAME}
+    return HTMLResponse(body, error.status, headers=policy)

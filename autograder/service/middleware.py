@@ -60,7 +60,7 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in self.HEADERS if n not in present]
                 policies = [v for n, v in headers if n.lower() == self.CSP]
-                if not any(b"frame-ancestors" in v for v in policies):
+                if b"frame-ancestors" not in _directives(policies):
                     extra.append((self.CSP, f"frame-ancestors {ancestors}".encode()))
                     if ancestors == "'none'":
                         extra.append((b"x-frame-options", b"DENY"))
@@ -68,3 +68,13 @@ class SecurityHeaders:
             await send(message)
 
         return await self.app(scope, receive, with_headers)
+
+
+def _directives(policies: list[bytes]) -> set[bytes]:
+    """The names of the directives of these CSP header values."""
+    return {
+        part.split()[0].lower()
+        for policy in policies
+        for part in policy.split(b";")
+        if part.strip()
+    }

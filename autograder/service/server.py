@@ -118,6 +118,7 @@ def lti_roster(root: Path, url: str | None) -> list[str]:
 def lti_register(root: Path, url: str | None, args) -> str:
     """Register (or with `args.remove` remove) the platform `args` describe; what was
     done, in a line."""
+    from .framing import origin_of
     from .lti_store import Platform
 
     store = lti_store(root, url)
@@ -140,17 +141,23 @@ def lti_register(root: Path, url: str | None, args) -> str:
     for address in (args.auth_url, args.jwks_url, args.token_url):
         if not address.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise UsageError(f"{address}: an LMS is reached over https://")
-    store.register(
-        Platform(
-            args.issuer,
-            args.client_id,
-            args.auth_url,
-            args.jwks_url,
-            args.token_url,
-            list(args.deployment_id),
-            list(args.context_id),
+    framing = [origin_of(given) for given in args.frame_origin]
+    if framing != [given.rstrip("/").lower() for given in args.frame_origin]:
+        raise UsageError(
+            "--frame-origin is an https origin, as https://lms.example.edu (no path)"
         )
+    platform = Platform(
+        args.issuer,
+        args.client_id,
+        args.auth_url,
+        args.jwks_url,
+        args.token_url,
+        list(args.deployment_id),
+        list(args.context_id),
     )
+    store.register(platform)
+    for origin in filter(None, framing):
+        store.learn_origin(platform, origin)
     from .lti_keys import public_jwks
 
     public_jwks(root)  # the tool's key pair, made now if it was not

@@ -48,7 +48,7 @@ def launched(return_url, linking_url=None) -> dict:
     return claims
 
 
-def test_only_the_registered_lms_and_the_pages_its_launches_name_may_frame(tmp_path):
+def test_only_the_pages_a_registered_lms_names_may_frame(tmp_path):
     store = LtiStore(create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}"))
     framing = Framing(store)
     assert asyncio.run(framing.ancestors()) == "'none'"  # no LMS registered: nobody
@@ -56,19 +56,32 @@ def test_only_the_registered_lms_and_the_pages_its_launches_name_may_frame(tmp_p
     canvas = platform()
     store.register(canvas)
     framing.refresh()
-    assert asyncio.run(framing.ancestors()) == (
-        "'self' https://canvas.instructure.com https://sso.canvaslms.com")
+    # not the issuer's host (every hosted Canvas's, where anyone may make a course page) nor the
+    # authorization's: identifiers and addresses of the platform, not the school's pages
+    assert asyncio.run(framing.ancestors()) == "'none'"
     framing.learn(canvas, launched("https://school.instructure.com/courses/7/external_tools",
                                    "https://school.instructure.com/courses/7/deep_linking_response"))
     framing.learn(canvas, launched("http://evil.example/", "javascript:alert(1)"))
     framing.learn(canvas, {CLAIM + "launch_presentation": "https://other.example"})  # not an object
-    assert asyncio.run(framing.ancestors()) == (
-        "'self' https://canvas.instructure.com https://school.instructure.com https://sso.canvaslms.com")
+    assert asyncio.run(framing.ancestors()) == "'self' https://school.instructure.com"
 
     # another instance sharing the database learns them too; removing the LMS forgets them all
     assert "https://school.instructure.com" in Framing(store).refresh()
     assert store.remove(canvas.issuer, canvas.client_id)
     assert framing.refresh() == () and asyncio.run(framing.ancestors()) == "'none'"
+
+
+def test_a_database_that_cannot_be_read_keeps_the_list_read_last(tmp_path):
+    database = tmp_path / "gradebook.db"
+    store = LtiStore(create_engine(f"sqlite:///{database}"))
+    canvas = platform()
+    store.register(canvas)
+    framing = Framing(store)
+    framing.learn(canvas, launched("https://school.instructure.com/x"))
+    store.engine.dispose()
+    database.unlink()
+    database.mkdir()  # no database there any more: every read fails
+    assert framing.refresh() == ("https://school.instructure.com",)
 
 
 def test_a_platform_teaches_a_bounded_number_of_origins(tmp_path):

@@ -18,6 +18,7 @@ from servicecourse import RIGHT, Service, browser, gradebook_course, wait_final,
 
 pytestmark = pytest.mark.slow
 STATE = "autograder-lti-state"
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 WRONG = "def square(x):\n    return x * 2"
 
 
@@ -425,10 +426,14 @@ def test_the_lms_may_frame_the_tool_and_no_other_site_may(lms):
     answer = launch(service, state, platform.id_token("ada", nonce))
     session = answer.headers["set-cookie"].lower()  # a cookie the browser sends inside the LMS's page
     assert all(word in session for word in ("autograder=", "samesite=none", "secure", "partitioned", "httponly"))
-    # the registered platform's origin, and its own page's, which the signed launch named
-    ancestors = f"frame-ancestors 'self' {platform.url} {platform.page}"
+    # the LMS's own page, which the signed launch named (test_framing.py: and never the issuer's host)
     for answered in (answer, httpx.get(f"{service.url}/"), httpx.get(f"{service.url}/api/me")):
-        assert ancestors in policy(answered) and "x-frame-options" not in answered.headers
+        (ancestors,) = [d.split()[1:] for d in policy(answered).replace(",", ";").split(";")
+                        if d.split()[:1] == ["frame-ancestors"]]
+        assert "'self'" in ancestors and platform.page in ancestors
+        assert "x-frame-options" not in answered.headers
+    deletions = [c.lower() for c in answer.headers.get_list("set-cookie") if c.startswith(STATE)]
+    assert any("samesite=none" in c and "partitioned" in c for c in deletions)  # where it was set
     # a launch naming a page that is not a plain secure origin teaches nothing
     for page in ("http://evil.example/course", "https://evil.example;script-src *", "javascript:alert(1)"):
         state, nonce = begin(service, platform)
@@ -462,6 +467,36 @@ def test_a_login_inside_a_frame_tries_a_cookie_then_offers_a_new_window(lms):
     bare = httpx.post(f"{service.url}/lti/launch", data={"id_token": platform.id_token("ada", nonce), "state": state})
     refused(bare, "open the tool in a new window")
     assert "frame-ancestors *" in policy(bare)
+    # a page any site may frame shows no session and has no form, for a browser signed in too
+    state, nonce = begin(service, platform)
+    session = launch(service, state, platform.id_token("ada", nonce)).cookies["autograder"]
+    page = httpx.get(f"{service.url}/lti/login", cookies={"autograder": session})  # no issuer: refused
+    assert page.status_code == 403 and "frame-ancestors *" in policy(page)
+    assert "<form" not in page.text and "ada" not in page.text
+
+
+def test_a_route_with_a_policy_of_its_own_gets_the_framing_rule_all_the_same(lms):
+    _, platform, service = lms
+    state, nonce = begin(service, platform, "prof")  # a host whose name is the directive's
+    back = "https://frame-ancestors.lms.example/deep-return"
+    settings = {"deep_link_return_url": back, "accept_types": ["ltiResourceLink"]}
+    page = launch(service, state, platform.id_token("prof", nonce, **{
+        CLAIM + "message_type": "LtiDeepLinkingRequest", CLAIM + "resource_link": None, SETTINGS: settings}))
+    assert page.status_code == 200 and "Add toy" in page.text
+    directives = [d.split()[0] for d in policy(page).replace(",", ";").split(";") if d.strip()]
+    assert "frame-ancestors" in directives and f"form-action {back[:-12]}" in policy(page)
+
+
+def test_the_instructor_names_the_lms_pages_that_may_frame_the_tool(lms):
+    course, platform, service = lms
+    given = finished(start(*platform.register_args(), "--frame-origin", "https://school.lms.example",
+                           cwd=course.root))
+    assert given.returncode == 0, given.stderr
+    listed = finished(start("lti", "list", cwd=course.root)).stdout
+    assert "pages that may frame the tool: " in listed and "https://school.lms.example" in listed
+    for wrong in ("http://school.lms.example", "https://school.lms.example/course", "school.lms.example"):
+        refused_ = finished(start(*platform.register_args(), "--frame-origin", wrong, cwd=course.root))
+        assert refused_.returncode == 2 and "--frame-origin is an https origin" in refused_.stderr
 
 
 def cookies_kept_out_of_frames(browser, tmp_path, service):
