@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -21,6 +22,9 @@ from ..errors import SubmissionFilesError
 from ..results import GradeReport, SubmissionResult
 from ..running.nbgrader_files import read_together
 from ..running.notebook_file import read_bytes
+
+if TYPE_CHECKING:
+    from ..outputs.gradebook import KeptWriters
 
 
 class Publisher:
@@ -32,6 +36,7 @@ class Publisher:
         gradebook: str | None = None,
         feedback: Path | None = None,
         kept: str = "the results files hold it",
+        writers: KeptWriters | None = None,
     ):
         """`surveyed`: the batch's submissions and the notebooks left out
         (`discovery.survey`). `gradebook`: None writes none, "" the course's own
@@ -39,7 +44,8 @@ class Publisher:
         from its submitted/ folder also get their autograded/ notebook (as it ran:
         `display` asks the batch for the outputs) and their page in its feedback/
         folder. `kept`: where a result is still kept when its copy here could not be
-        written."""
+        written. `writers`: gradebook writers kept open between batches (a service's),
+        else one is opened for this batch."""
         from .progress import BatchProgress
 
         self.assignment, self.console, self.feedback, self.kept = (
@@ -63,8 +69,11 @@ class Publisher:
                 from ..outputs.course_folders import CourseFolders
                 from ..outputs.gradebook import GradebookWriter, default_url
 
+                url = gradebook or None
                 self.writer = stack.enter_context(
-                    GradebookWriter(assignment, gradebook or None)
+                    writers.lend(assignment, url)
+                    if writers is not None
+                    else GradebookWriter(assignment, url)
                 )
                 if self.writer.url == default_url(assignment):
                     self.folders = CourseFolders(assignment)

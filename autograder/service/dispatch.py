@@ -2,7 +2,7 @@
 (`engines.Processes(1)`), claiming the next submission from the queue, placing it in
 nbgrader's submitted/ folder as `nbgrader collect` does, grading it with the grade verb
 (gradebook row, autograded/, feedback/, and a feedback page of its own) and recording
-its final status.
+its final status. Each thread keeps its gradebook open between gradings (`KeptWriters`).
 
 A notebook that uses its whole time budget holds one thread and its process, never the
 service; a grader process that dies costs its submission one more try, then `crashed`
@@ -12,6 +12,7 @@ and the submission is graded again (`store.MAX_ATTEMPTS`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -22,6 +23,7 @@ from pathlib import Path
 from ..batch.engines import Cluster, Processes
 from ..course.config import load_assignment
 from ..errors import AutograderError
+from ..outputs.gradebook import KeptWriters
 from ..running.nbgrader_files import SECRET, TIMESTAMP
 from ..verbs.grade import GradeRequest, grade
 from . import inbox
@@ -79,7 +81,8 @@ class Dispatcher:
 
     def _run(self) -> None:
         engine = Cluster(self.scheduler) if self.scheduler else Processes(1)
-        with engine:
+        writers = KeptWriters()  # this thread's gradebooks, open between gradings
+        with engine, contextlib.closing(writers):
             while not self.stopping.is_set():
                 try:
                     row = self.store.claim(self.instance)
@@ -91,16 +94,18 @@ class Dispatcher:
                     self.wake.clear()
                     continue
                 try:
-                    self._grade(row, engine)
+                    self._grade(row, engine, writers)
                 except Exception:  # said; this grader goes on with the next one
                     log.exception("grading %s could not be recorded", row["id"])
 
-    def _grade(self, row: dict, engine: Processes | Cluster) -> None:
+    def _grade(
+        self, row: dict, engine: Processes | Cluster, writers: KeptWriters
+    ) -> None:
         renewing = threading.Event()
         lease = threading.Thread(target=self._renew, args=(row["id"], renewing))
         lease.start()
         try:
-            fields = self._graded(row, engine)
+            fields = self._graded(row, engine, writers)
         except AutograderError as error:  # the course's: a broken assignment, say
             log.error("grading %s failed: %s", row["id"], error)
             fields = {
@@ -155,7 +160,9 @@ class Dispatcher:
             except Exception:
                 log.exception("could not renew the lease of %s", ident)
 
-    def _graded(self, row: dict, engine: Processes | Cluster) -> dict:
+    def _graded(
+        self, row: dict, engine: Processes | Cluster, writers: KeptWriters
+    ) -> dict:
         assignment = load_assignment(row["assignment"], self.root)
         folder = self.root / "submitted" / row["student"] / assignment.name
         folder.mkdir(parents=True, exist_ok=True)
@@ -172,6 +179,7 @@ class Dispatcher:
             scheduler=self.scheduler,
             gradebook=self.gradebook,
             feedback=page.parents[2],
+            writers=writers,
         )
         said: list[str] = []
         graded = grade(request, engine, _quiet(), said.append)

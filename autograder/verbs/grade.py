@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..batch.run import BatchRun
+    from ..outputs.gradebook import KeptWriters
 
 
 @dataclass
@@ -42,6 +43,7 @@ class GradeRequest:
     gradebook: str | None = None  # nbgrader's gradebook URL ("": the course's)
     feedback: Path | None = None  # a folder for each student's feedback page
     resume: bool = False  # keep the finished results of the journal beside `json`
+    writers: KeptWriters | None = None  # gradebooks kept open between requests
 
 
 @dataclass
@@ -108,6 +110,7 @@ def grade(
         gradebook=request.gradebook,
         feedback=request.feedback,
         kept=kept_in(request.json, request.csv),
+        writers=request.writers,
     )
     with publish, cluster:
         for note in publish.renamed:

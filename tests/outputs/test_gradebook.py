@@ -220,3 +220,41 @@ def test_each_grading_sets_the_time_read_with_its_notebook_and_none_is_no_time_a
         assert resubmitted("not a time") == (None, None)
         assert resubmitted("2026-03-01 11:00:00.000000 UTC") == (datetime.datetime(2026, 3, 1, 11, 0), None)
         assert resubmitted(None) == (None, None)  # not the on-time stamp of the one before
+
+
+def test_a_kept_writer_serves_gradings_until_its_files_change_or_a_store_fails_and_holds_no_lock(stored, tmp_path):
+    import sqlite3
+
+    from autograder.outputs.gradebook import KeptWriters
+
+    course, report, database = stored
+    url = copy_of(database, tmp_path)
+    assignment = course.assignment()
+    writers = KeptWriters()
+    with writers.lend(assignment, url) as first:
+        first.record(report.submissions[0])
+    # between gradings nothing of the database is held: nbgrader (or the service's queue) may write at once
+    other = sqlite3.connect(tmp_path / "gradebook.db", timeout=0.1)
+    other.execute("BEGIN EXCLUSIVE")
+    other.execute("INSERT INTO student (id) VALUES ('zed')")
+    other.commit()
+    other.close()
+    with writers.lend(course.assignment(), url) as second:  # the same assignment, read again
+        assert second is first
+        second.record(report.submissions[1])
+    kept = assignment.master_notebook.stat()
+    os.utime(assignment.master_notebook, ns=(1, 1))  # the master changed: opened anew, from it
+    with writers.lend(assignment, url) as third:
+        assert third is not first
+    broken = SubmissionResult.from_dict(dict(report.submissions[0].to_dict(), student="eve"))
+    broken.part("square").score = "three"
+    with writers.lend(assignment, url) as fourth, pytest.raises(GradebookError):
+        fourth.record(broken)
+    with writers.lend(assignment, url) as fifth:  # a store failed: not kept
+        assert fifth is not fourth and fourth is third
+        fifth.record(report.submissions[3])
+    writers.close()
+    os.utime(assignment.master_notebook, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    with Gradebook(url) as gb:
+        assert "zed" in {s.id for s in gb.students} and "eve" not in {s.id for s in gb.students}
+    assert scores(url)["dan"] == (1.0, 3.0)
