@@ -4,9 +4,10 @@ process, both measured in the same run.
 
 The service grades a scratch copy of the course (the repository's own files, nbgrader's
 gradebook made fresh, one student on its roster), through the JSON API over loopback, one
-submission at a time, polling its status every 10 ms. What it adds above a warm Grader is the
-upload (checked, synced to disk, queued), the queue's claim, the copy into submitted/, the
-gradebook row, autograded/ and feedback/ pages, and the answer's poll.
+submission at a time, waiting for each change of its status as the page does. What it
+adds above a warm Grader is the upload (checked, synced to disk, queued), the queue's
+claim, the copy into submitted/, the gradebook row, autograded/ and feedback/ pages, and
+the answer to the waiting request.
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ def to_feedback(client: httpx.Client, notebook: Path) -> float:
     with open(notebook, "rb") as handle:
         answer = client.post("/api/submissions", files={"notebook": (notebook.name, handle)},
                              data={"assignment": "student-admissions"})
-    ident = answer.json()["id"]
-    while (status := client.get(f"/api/submissions/{ident}").json())["status"] not in FINAL:
-        time.sleep(0.01)
+    status = answer.json()
+    while status["status"] not in FINAL:  # answered as the status changes, as a page is
+        status = client.get(f"/api/submissions/{status['id']}",
+                            params={"seen": status["status"], "wait": 20}).json()
     took = time.perf_counter() - started
     assert status["score"] == status["max_score"], status
     return took

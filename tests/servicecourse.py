@@ -28,7 +28,7 @@ def free_port() -> int:
 
 def gradebook_course(tmp_path):
     """The toy course as nbgrader knows it: the master's grade cell worth the part's points, released
-    with nbgrader, ada and bob on the gradebook's roster, LIMIT submissions an hour."""
+    with nbgrader, ada, bob, cat and dee on the gradebook's roster, LIMIT submissions an hour."""
     from nbgrader.api import Gradebook
 
     from autograder.verbs.release import release
@@ -42,7 +42,7 @@ def gradebook_course(tmp_path):
     course.release.unlink()
     release(course.assignment())
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
-        for student in ("ada", "bob", "cat"):
+        for student in ("ada", "bob", "cat", "dee"):
             gradebook.update_or_create_student(student)
     return course
 

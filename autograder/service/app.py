@@ -10,6 +10,8 @@ other students' data) is in any page or answer.
 
 from __future__ import annotations
 
+import functools
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -152,8 +154,16 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         answer = {"id": ident, "status": "queued", "url": f"{base}/submissions/{ident}"}
         return JSONResponse(answer, 202)
 
-    def api_one(request: Request) -> Response:
-        row = _own(request, request.path_params["ident"])
+    async def api_one(request: Request) -> Response:
+        """With `?seen=STATUS&wait=SECONDS`: answered once the status is another
+        (`changes.py`), so that a page sees it at once."""
+        ident, query = request.path_params["ident"], request.query_params
+        row = await run_in_threadpool(_own, request, ident)
+        wait = query.get("wait", "0")
+        if not wait.isdigit():
+            raise Refused(400, "wait is a whole number of seconds")
+        read = functools.partial(course.store.get, ident)
+        row = await course.changes.after(row, query.get("seen"), int(wait), read)
         return JSONResponse(shown(course, row, base).api())
 
     def api_list(request: Request) -> Response:

@@ -16,6 +16,7 @@ from ..course.config import Assignment, list_assignments, load_assignment
 from ..errors import AutograderError
 from ..verbs.student_check import named_assignment
 from . import inbox
+from .changes import Changes
 from .dispatch import Dispatcher, feedback_page
 from .exchange import ExchangeDoor, has_exchange
 from .inbox import Refused
@@ -51,6 +52,7 @@ class Course:
         self.store = Store(url, lease)
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self._counting = threading.Lock()
+        self.changes = Changes()  # who waits for a status to change
         self.dispatcher = Dispatcher(
             root,
             self.store,
@@ -59,6 +61,7 @@ class Course:
             url,
             on_final=self.score_changed,
             scheduler=scheduler,
+            on_change=self.changes.notify,
         )
         # grades back to the LMS of a student who launched from one (LTI)
         self.outbox = Outbox(self.store.engine)
@@ -119,7 +122,10 @@ class Course:
             self.sender.wake.set()
 
     def wake(self) -> None:
+        """Something was queued (an upload, a regrade): the graders look now, and
+        those who wait for a status too."""
         self.dispatcher.wake.set()
+        self.changes.notify()
 
     def too_large(self) -> str:
         return f"a notebook may be at most {self.max_upload_bytes / 2**20:g} MB"

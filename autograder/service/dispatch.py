@@ -53,13 +53,16 @@ class Dispatcher:
         gradebook: str = "",
         on_final=None,
         scheduler: str | None = None,
+        on_change=None,
     ):
         """`gradebook`: nbgrader's gradebook the scores go to ("": the course's);
         `on_final(student, assignment)` is called once a grading's status is
-        recorded; `scheduler`: a Dask cluster's, whose workers grade instead of a
-        grader process of each thread."""
+        recorded, `on_change()` whenever a status is (grading, then final);
+        `scheduler`: a Dask cluster's, whose workers grade instead of a grader
+        process of each thread."""
         self.root, self.store, self.instance = root, store, instance
         self.gradebook, self.on_final = gradebook, on_final
+        self.on_change = on_change or (lambda: None)
         self.scheduler = scheduler
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a new submission: look now
@@ -93,6 +96,7 @@ class Dispatcher:
                     self.wake.wait(IDLE_SECONDS)
                     self.wake.clear()
                     continue
+                self.on_change()
                 try:
                     self._grade(row, engine, writers)
                 except Exception:  # said; this grader goes on with the next one
@@ -127,7 +131,9 @@ class Dispatcher:
         try:  # the lease is renewed until the status is recorded
             if not self._finish(row["id"], fields):
                 log.warning("%s was taken over by another instance", row["id"])
-            elif self.on_final is not None:
+                return
+            self.on_change()
+            if self.on_final is not None:
                 self.on_final(row["student"], row["assignment"])
         finally:
             renewing.set()

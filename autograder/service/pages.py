@@ -3,7 +3,8 @@ included), no inline script (the page script is /static/service.js, which the CS
 allows alone).
 
 The page script polls the JSON API: a submission's status, its place in the queue, and
-its score appear without reloading; an instructor's table refreshes the same way.
+its score appear without reloading, the moment the status changes (the API answers a
+page that waits for it then: `changes.py`); an instructor's table refreshes likewise.
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ function text(s) {
 async function poll() {
   const one = document.querySelector("[data-submission]");
   const table = document.querySelector("[data-poll]");
-  let done = true;
+  let done = true, changed = false;
   try {
-    if (one) {
-      const r = await fetch(one.dataset.submission);
+    if (one) {  // answered as soon as the status is another than the one shown
+      const seen = one.querySelector(".status").textContent;
+      const r = await fetch(
+        `${one.dataset.submission}?wait=20&seen=${encodeURIComponent(seen)}`);
       const s = await r.json();
+      changed = s.status !== seen;
       one.querySelector(".status").textContent = s.status;
       one.querySelector(".score").textContent = text(s);
       one.querySelector(".position").textContent =
@@ -160,7 +164,7 @@ async function poll() {
   } catch (error) {
     done = false;
   }
-  setTimeout(poll, done ? 5000 : 700);
+  setTimeout(poll, changed ? 0 : done ? 5000 : 700);
 }
 document.addEventListener("DOMContentLoaded", poll);
 """

@@ -208,12 +208,15 @@ def submit(
             if answer.status_code != 202:
                 raise UsageError(f"the service refused it: {_error(answer)}")
             ident = answer.json()["id"]
-            deadline = time.monotonic() + wait
-            while True:
-                status = client.get(f"/api/submissions/{ident}").json()
+            deadline, seen = time.monotonic() + wait, "queued"
+            while True:  # each answer comes once the status is another, or in 20 s
+                asked = {"seen": seen, "wait": "20"}
+                status = client.get(f"/api/submissions/{ident}", params=asked).json()
                 if status["status"] in FINAL or time.monotonic() > deadline:
                     return status
-                time.sleep(0.5)
+                if status["status"] == seen:  # answered without waiting: the
+                    time.sleep(0.5)  # service has many waiting already
+                seen = status["status"]
     except OSError as error:
         raise UsageError(f"cannot reach the service at {url}: {error}") from None
     except httpx.HTTPError as error:

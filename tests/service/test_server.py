@@ -28,7 +28,7 @@ SLOW = "import time\ntime.sleep(1.5)\n" + RIGHT
 def served(tmp_path_factory):
     course = gradebook_course(tmp_path_factory.mktemp("course"))
     service = Service(course, "--jobs", "2", "--lease", "5")
-    secrets = {name: token(course.root, None, name, False) for name in ("ada", "bob", "cat")}
+    secrets = {name: token(course.root, None, name, False) for name in ("ada", "bob", "cat", "dee")}
     secrets["prof"] = token(course.root, None, "prof", True)
     yield service, secrets
     service.stop()
@@ -71,6 +71,26 @@ def test_a_graded_submission_is_nbgraders_record_too(served):
     assert (submitted / "toy.ipynb").read_text() == service.course.released_with("bob", WRONG).read_text()
     assert (submitted / "timestamp.txt").is_file()
     assert (service.course.root / "autograded" / "bob" / "toy" / "toy.ipynb").is_file()
+
+
+def test_a_page_waiting_for_a_status_is_answered_once_it_changes(served):
+    service, secrets = served
+    with service.client(secrets["dee"]) as dee, service.client(secrets["bob"]) as bob:
+        ident = upload(dee, service.course.released_with("dee", SLOW)).json()["id"]
+        seen, statuses = "queued", []
+        while seen not in ("graded", "invalid", "timeout", "crashed"):
+            started = time.monotonic()
+            status = dee.get(f"/api/submissions/{ident}", params={"seen": seen, "wait": 20}).json()
+            assert status["status"] != seen and time.monotonic() - started < 15  # a change, not the wait's end
+            seen = status["status"]
+            statuses.append(seen)
+        assert statuses[-1] == "graded" and set(statuses) <= {"grading", "graded"}
+        started = time.monotonic()  # nothing changes: the answer comes when the wait is over, unchanged
+        assert dee.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": 2}).json()["status"] == "graded"
+        assert time.monotonic() - started >= 1.5
+        assert bob.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": 20}).status_code == 404
+        refused = dee.get(f"/api/submissions/{ident}", params={"wait": "soon"})
+        assert refused.status_code == 400 and "seconds" in refused.json()["error"]
 
 
 def test_each_student_sees_only_their_own(served):

@@ -1,0 +1,67 @@
+"""Waiting for a submission's status to change (`GET /api/submissions/ID?wait=&seen=`):
+a grading thread of this instance that records a status tells every waiter at once; a
+waiter also looks again every LOOK_AGAIN seconds (another instance may record it).
+
+At most MAX_WAITING requests wait at a time, so that waiting pages never hold the
+connections an upload needs (uvicorn's limit): past it, a request is answered at once
+and its page asks again, as it does after a wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+
+MAX_WAITING = 200
+LOOK_AGAIN = 1.0  # seconds
+LONGEST_WAIT = 25.0  # seconds: under the proxies' usual idle timeouts
+
+
+class Changes:
+    def __init__(self) -> None:
+        self._waiting: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        """A status changed (from any thread): every waiter looks at once."""
+        with self._lock:
+            waiting = list(self._waiting)
+        for loop, event in waiting:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # its loop is closed: nobody waits there
+                pass
+
+    def room(self) -> bool:
+        with self._lock:
+            return len(self._waiting) < MAX_WAITING
+
+    async def wait(self, seconds: float) -> None:
+        """Until a status changes here, or at most `seconds` (LOOK_AGAIN at most)."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiting.add(waiter)
+        try:
+            await asyncio.wait_for(waiter[1].wait(), min(seconds, LOOK_AGAIN))
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiting.discard(waiter)
+
+    async def after(
+        self, row: dict, seen: str | None, wait: float, read: Callable[[], dict | None]
+    ) -> dict:
+        """`row` once its status is not `seen` (read again with `read`, in a thread,
+        when a status changes), or as it is after `wait` seconds (LONGEST_WAIT at
+        most), or at once when MAX_WAITING others wait."""
+        until = time.monotonic() + min(wait, LONGEST_WAIT)
+        while seen == row["status"] and time.monotonic() < until and self.room():
+            await self.wait(until - time.monotonic())
+            fresh: dict | None = await run_in_threadpool(read)
+            row = fresh if fresh is not None else row
+        return row
