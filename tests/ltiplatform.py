@@ -32,6 +32,7 @@ USERS = {
     "twin": {"sub": "lms-1001", "roles": [LEARNER], "email": "twin@other.example"},  # ada's sub, elsewhere
     "prof": {"sub": "lms-9001", "roles": [INSTRUCTOR], "email": "prof@uni.example", "sis": "prof"},
 }
+LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 CLIENT_ID, DEPLOYMENT = "tool-client-1", "deployment-1"
 
 
@@ -180,19 +181,26 @@ class Platform:
         if q.get("client_id") != CLIENT_ID or not q.get("redirect_uri", "").startswith(self.tool):
             return Response("unknown client or redirect", 400)
         assert q["scope"] == "openid" and q["response_type"] == "id_token" and q["response_mode"] == "form_post"
-        token = self.id_token(q["login_hint"], q["nonce"])
+        linking = {}
+        if q.get("lti_message_hint") == "deep-linking":  # the LMS's "add external tool"
+            linking = {CLAIM + "message_type": "LtiDeepLinkingRequest", CLAIM + "resource_link": None,
+                       LINKING: {"deep_link_return_url": f"{self.url}/deep-return",
+                                 "accept_types": ["ltiResourceLink"], "data": "the-lms-own-data"}}
+        token = self.id_token(q["login_hint"], q["nonce"], **linking)
         return autopost(q["redirect_uri"], {"id_token": token, "state": q["state"]})
 
     async def start(self, request: Request) -> Response:
         """A link in the LMS: begins the launch of the tool for `user` (the third-party login)."""
         fields = {"iss": self.issuer, "login_hint": request.query_params["user"], "client_id": CLIENT_ID,
                   "target_link_uri": f"{self.tool}/", "lti_deployment_id": DEPLOYMENT}
+        if request.query_params.get("linking"):
+            fields["lti_message_hint"] = "deep-linking"
         return autopost(f"{self.tool}/lti/login", fields)
 
     async def course(self, request: Request) -> HTMLResponse:
         """The LMS's page of the course, the tool in a frame of it. Reached as http://localhost:PORT, it
         is another site than the tool's 127.0.0.1, as an LMS's page is."""
-        start = f"/start?{urlencode({'user': request.query_params['user']})}"
+        start = f"/start?{urlencode(request.query_params)}"
         return HTMLResponse(f'<!doctype html><link rel="icon" href="data:,"><h1>Neural networks</h1><iframe name="tool" src="{html.escape(start)}"'
                             ' width="900" height="600"></iframe>')
 

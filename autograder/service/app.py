@@ -33,7 +33,7 @@ from .auth import (
     signed_in,
 )
 from .course import Course
-from .framing import Framing
+from .embedding import Embedding
 from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
@@ -56,7 +56,7 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
     """The application; under JupyterHub (`hub`), at the Hub's prefix for it and with
     the Hub's sign-in."""
     base = hub.base if hub is not None else ""
-    framing = Framing(LtiStore(course.store.engine))  # the LMSs may frame the pages
+    embedding = Embedding(LtiStore(course.store.engine))  # the LMSs may frame the pages
 
     def home(request: Request) -> Response:
         person = signed_in(course, request)
@@ -282,12 +282,12 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         Route("/favicon.ico", static("", "image/x-icon")),  # none: asked for, not a 404
     ]
     routes += signin_routes(course, base, _page)
-    routes += lti_routes(course, base, framing)
+    routes += lti_routes(course, base, embedding)
     if hub is not None:
         routes += hub_routes(course, hub)
     if base:
         routes = [Mount(base, routes=routes)]
     app = Starlette(routes=routes, exception_handlers={Refused: refused})
     app.add_middleware(BodyLimit, limit=course.max_upload_bytes + 64 * 1024)
-    app.add_middleware(SecurityHeaders, ancestors=framing.ancestors)
+    app.add_middleware(SecurityHeaders, ancestors=embedding.ancestors)
     return app

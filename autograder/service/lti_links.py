@@ -13,7 +13,7 @@ import uuid
 
 from starlette.responses import HTMLResponse
 
-from .framing import origin_of
+from .embedding import origin_of
 from .inbox import Refused
 from .lti import CLAIM
 from .lti_keys import signed_by_tool

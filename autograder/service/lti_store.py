@@ -56,7 +56,7 @@ people = Table(  # who an LMS user is here: the platform's user id within its is
     Column("sub", String(255), primary_key=True),
     Column("student", String(128), nullable=False, index=True),
 )
-origins = Table(  # the LMS's own pages, as verified launches named them (framing.py)
+origins = Table(  # the LMS's own pages, as verified launches named them (embedding.py)
     "autograder_lti_origin",
     metadata,
     Column("issuer", String(255), primary_key=True),

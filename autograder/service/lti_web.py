@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from . import pages
 from .auth import bound, cross_site_cookie, delete_cookie, start_session
-from .framing import Framing
+from .embedding import Embedding
 from .inbox import Refused
 from .lti import CLAIM, Launches, is_ours, refused
 from .lti_keys import public_jwks
@@ -55,8 +55,8 @@ def ours(request: Request, base: str) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{base}"
 
 
-def routes(course, base: str, framing: Framing) -> list[Route]:
-    store = framing.store
+def routes(course, base: str, embedding: Embedding) -> list[Route]:
+    store = embedding.store
     launches = Launches(store, course.url)
     rosters = Rosters(store, course.root, course.url)
 
@@ -131,7 +131,7 @@ def routes(course, base: str, framing: Framing) -> list[Route]:
         )
         if platform is None:
             raise refused("the platform of this login is no longer registered")
-        await run_in_threadpool(framing.learn, platform, claims)  # its pages may frame
+        await run_in_threadpool(embedding.learn, platform, claims)  # pages that frame
         if not who.instructor:  # where their grades go
             await run_in_threadpool(course.outbox.remember, who.name, platform, claims)
         elif await run_in_threadpool(rosters.remember, platform, claims):

@@ -36,7 +36,7 @@ class BodyLimit:
 class SecurityHeaders:
     """CSP, no sniffing, no referrer, no caching of personal pages, and framing by
     `ancestors()` alone (a `frame-ancestors` value: 'none' but for the LMSs registered,
-    `framing.py`), unless an answer says its own."""
+    `embedding.py`), unless an answer says its own."""
 
     CSP = b"content-security-policy"
     HEADERS: ClassVar = [

@@ -118,7 +118,7 @@ def lti_roster(root: Path, url: str | None) -> list[str]:
 def lti_register(root: Path, url: str | None, args) -> str:
     """Register (or with `args.remove` remove) the platform `args` describe; what was
     done, in a line."""
-    from .framing import origin_of
+    from .embedding import origin_of
     from .lti_store import Platform
 
     store = lti_store(root, url)

@@ -426,7 +426,7 @@ def test_the_lms_may_frame_the_tool_and_no_other_site_may(lms):
     answer = launch(service, state, platform.id_token("ada", nonce))
     session = answer.headers["set-cookie"].lower()  # a cookie the browser sends inside the LMS's page
     assert all(word in session for word in ("autograder=", "samesite=none", "secure", "partitioned", "httponly"))
-    # the LMS's own page, which the signed launch named (test_framing.py: and never the issuer's host)
+    # the LMS's own page, which the signed launch named (test_embedding.py: and never the issuer's host)
     for answered in (answer, httpx.get(f"{service.url}/"), httpx.get(f"{service.url}/api/me")):
         (ancestors,) = [d.split()[1:] for d in policy(answered).replace(",", ";").split(";")
                         if d.split()[:1] == ["frame-ancestors"]]
@@ -548,3 +548,19 @@ def test_a_launch_inside_the_lms_page_grades_there_and_else_opens_in_a_new_windo
         assert window.inner_text("h1") == "Your assignments" and "ada" in window.inner_text("header")
     finally:
         blocking.close()
+
+
+def test_an_instructor_adds_an_assignment_from_inside_the_lms_page_in_a_browser(lms, browser):
+    _, platform, service = lms
+    platform.tool = service.url
+    linked, columns = len(platform.linked), len(platform.line_items)
+    context, page, complaints = watched(browser)
+    page.goto(f"{platform.page}/course?user=prof&linking=1")  # the LMS's "add external tool", framed
+    frame = page.frame(name="tool")
+    frame.wait_for_selector("button:has-text('Add toy (3 points)')")
+    frame.click("button:has-text('Add toy (3 points)')")  # the signed response, posted to the LMS
+    frame.wait_for_selector("text=linked")
+    assert len(platform.linked) == linked + 1 and len(platform.line_items) == columns + 1
+    assert platform.line_items[-1]["resourceId"] == "toy" and platform.line_items[-1]["scoreMaximum"] == 3.0
+    assert complaints == []  # the page's policy let its form go to the LMS and nowhere else
+    context.close()

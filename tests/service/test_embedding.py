@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import create_engine
 
-from autograder.service.framing import Framing, origin_of
+from autograder.service.embedding import Embedding, origin_of
 from autograder.service.lti import CLAIM
 from autograder.service.lti_store import MAX_ORIGINS, LtiStore, Platform
 
@@ -50,25 +50,25 @@ def launched(return_url, linking_url=None) -> dict:
 
 def test_only_the_pages_a_registered_lms_names_may_frame(tmp_path):
     store = LtiStore(create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}"))
-    framing = Framing(store)
-    assert asyncio.run(framing.ancestors()) == "'none'"  # no LMS registered: nobody
+    embedding = Embedding(store)
+    assert asyncio.run(embedding.ancestors()) == "'none'"  # no LMS registered: nobody
 
     canvas = platform()
     store.register(canvas)
-    framing.refresh()
+    embedding.refresh()
     # not the issuer's host (every hosted Canvas's, where anyone may make a course page) nor the
     # authorization's: identifiers and addresses of the platform, not the school's pages
-    assert asyncio.run(framing.ancestors()) == "'none'"
-    framing.learn(canvas, launched("https://school.instructure.com/courses/7/external_tools",
+    assert asyncio.run(embedding.ancestors()) == "'none'"
+    embedding.learn(canvas, launched("https://school.instructure.com/courses/7/external_tools",
                                    "https://school.instructure.com/courses/7/deep_linking_response"))
-    framing.learn(canvas, launched("http://evil.example/", "javascript:alert(1)"))
-    framing.learn(canvas, {CLAIM + "launch_presentation": "https://other.example"})  # not an object
-    assert asyncio.run(framing.ancestors()) == "'self' https://school.instructure.com"
+    embedding.learn(canvas, launched("http://evil.example/", "javascript:alert(1)"))
+    embedding.learn(canvas, {CLAIM + "launch_presentation": "https://other.example"})  # not an object
+    assert asyncio.run(embedding.ancestors()) == "'self' https://school.instructure.com"
 
     # another instance sharing the database learns them too; removing the LMS forgets them all
-    assert "https://school.instructure.com" in Framing(store).refresh()
+    assert "https://school.instructure.com" in Embedding(store).refresh()
     assert store.remove(canvas.issuer, canvas.client_id)
-    assert framing.refresh() == () and asyncio.run(framing.ancestors()) == "'none'"
+    assert embedding.refresh() == () and asyncio.run(embedding.ancestors()) == "'none'"
 
 
 def test_a_database_that_cannot_be_read_keeps_the_list_read_last(tmp_path):
@@ -76,20 +76,20 @@ def test_a_database_that_cannot_be_read_keeps_the_list_read_last(tmp_path):
     store = LtiStore(create_engine(f"sqlite:///{database}"))
     canvas = platform()
     store.register(canvas)
-    framing = Framing(store)
-    framing.learn(canvas, launched("https://school.instructure.com/x"))
+    embedding = Embedding(store)
+    embedding.learn(canvas, launched("https://school.instructure.com/x"))
     store.engine.dispose()
     database.unlink()
     database.mkdir()  # no database there any more: every read fails
-    assert framing.refresh() == ("https://school.instructure.com",)
+    assert embedding.refresh() == ("https://school.instructure.com",)
 
 
 def test_a_platform_teaches_a_bounded_number_of_origins(tmp_path):
     store = LtiStore(create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}"))
     canvas = platform()
     store.register(canvas)
-    framing = Framing(store)
+    embedding = Embedding(store)
     for n in range(MAX_ORIGINS + 5):
-        framing.learn(canvas, launched(f"https://school{n}.example/"))
+        embedding.learn(canvas, launched(f"https://school{n}.example/"))
     assert len(store.learned_origins()) == MAX_ORIGINS
     assert not store.learn_origin(canvas, "https://school1.example")  # known: not twice

@@ -52,7 +52,7 @@ def origin_of(url) -> str | None:
     return f"{parts.scheme}://{shown}" + (f":{port}" if port is not None else "")
 
 
-class Framing:
+class Embedding:
     """The origins that may frame the service's pages, for its security headers."""
 
     def __init__(self, store: LtiStore):
