@@ -24,7 +24,7 @@ from ..running.nbgrader_files import read_together
 from ..running.notebook_file import read_bytes
 
 if TYPE_CHECKING:
-    from ..outputs.gradebook import KeptWriters
+    from ..outputs.kept_writers import KeptWriters
 
 
 class Publisher:

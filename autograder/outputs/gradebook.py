@@ -17,10 +17,8 @@ submission stored and nothing half-written.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -53,7 +51,7 @@ class GradebookWriter:
         from .late_policy import check_late_plugin
 
         self.assignment = assignment
-        self.failed = False  # a store failed: the connection is not kept (KeptWriters)
+        self.failed = False  # a store failed: the connection is not kept (kept_writers)
         self.cells = part_cells(
             assignment, nbformat.read(assignment.master_notebook, as_version=4)
         )
@@ -184,6 +182,17 @@ class GradebookWriter:
                     gb.db.add(Grade(cell_id=cell.id, notebook=notebook))
         return submission
 
+    def still_current(self) -> bool:
+        """Whether the gradebook still answers and holds the master's grade cells as
+        when this writer was opened (not the assignment recorded again since); no
+        transaction is left open."""
+        try:
+            current = self._grade_cells()
+            self.gradebook.db.rollback()
+        except Exception:  # a connection dropped, the assignment removed: not current
+            return False
+        return current == self.cell_ids
+
     def close(self) -> None:
         self.gradebook.close()
 
@@ -192,57 +201,6 @@ class GradebookWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class KeptWriters:
-    """Gradebook writers kept open between the gradings of a long-running grader (one
-    of the service's grading threads; not shared between threads): one per assignment
-    and database, so that a grading neither opens the gradebook nor checks the master's
-    record again. One is opened anew when what it was made from changed (the
-    assignment's settings, its master notebook, nbgrader_config.py) and after a store
-    that failed."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str, str], tuple[tuple, GradebookWriter]] = {}
-
-    @contextlib.contextmanager
-    def lend(
-        self, assignment: Assignment, url: str | None
-    ) -> Iterator[GradebookWriter]:
-        key = (str(assignment.root), assignment.name, url or "")
-        made_from = _made_from(assignment)
-        kept = self._open.pop(key, None)
-        if kept is not None and kept[0] != made_from:
-            kept[1].close()
-            kept = None
-        writer = kept[1] if kept is not None else GradebookWriter(assignment, url)
-        try:
-            yield writer
-        except BaseException:
-            writer.close()
-            raise
-        if writer.failed:
-            writer.close()
-        else:
-            writer.gradebook.db.rollback()  # no transaction stays open meanwhile
-            self._open[key] = (made_from, writer)
-
-    def close(self) -> None:
-        for _, writer in self._open.values():
-            writer.close()
-        self._open.clear()
-
-
-def _made_from(assignment: Assignment) -> tuple:
-    files = (assignment.master_notebook, assignment.root / "nbgrader_config.py")
-    stats: list[tuple[int, int, int] | None] = []
-    for path in files:
-        try:
-            stat = path.stat()
-            stats.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
-        except OSError:
-            stats.append(None)
-    return (assignment, *stats)
 
 
 def _mirrored_notebooks(db, submission) -> list:

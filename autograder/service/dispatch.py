@@ -23,7 +23,7 @@ from pathlib import Path
 from ..batch.engines import Cluster, Processes
 from ..course.config import load_assignment
 from ..errors import AutograderError
-from ..outputs.gradebook import KeptWriters
+from ..outputs.kept_writers import KeptWriters
 from ..running.nbgrader_files import SECRET, TIMESTAMP
 from ..verbs.grade import GradeRequest, grade
 from . import inbox

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..batch.run import BatchRun
-    from ..outputs.gradebook import KeptWriters
+    from ..outputs.kept_writers import KeptWriters
 
 
 @dataclass
