@@ -120,10 +120,15 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         _person(request, instructor=True)
         await _form_of(request)
         ident = request.path_params.get("ident")
-        for row in course.store.listed():
-            if ident is None or row["id"] == ident:
-                course.store.requeue(row["id"])
+
+        def requeue() -> None:  # off the event loop: the database may be slow
+            for row in course.store.listed():
+                if ident is None or row["id"] == ident:
+                    course.store.requeue(row["id"])
+
+        await run_in_threadpool(requeue)
         course.wake()
+        course.changes.notify(ident)  # its page (every page) sees it queued again
         return RedirectResponse(f"{base}/instructor", 303)
 
     def class_report(request: Request) -> Response:
@@ -160,11 +165,12 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         ident, query = request.path_params["ident"], request.query_params
         row = await run_in_threadpool(_own, request, ident)
         wait = query.get("wait", "0")
-        if not wait.isdigit():
+        if not (wait.isascii() and wait.isdigit() and len(wait) <= 6):
             raise Refused(400, "wait is a whole number of seconds")
         read = functools.partial(course.store.get, ident)
         row = await course.changes.after(row, query.get("seen"), int(wait), read)
-        return JSONResponse(shown(course, row, base).api())
+        answer = await run_in_threadpool(lambda: shown(course, row, base).api())
+        return JSONResponse(answer)
 
     def api_list(request: Request) -> Response:
         person = _person(request)

@@ -23,45 +23,63 @@ LONGEST_WAIT = 25.0  # seconds: under the proxies' usual idle timeouts
 
 class Changes:
     def __init__(self) -> None:
-        self._waiting: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        # submission id -> its waiters (each its event loop and its event)
+        self._waiting: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]]
+        self._waiting = {}
         self._lock = threading.Lock()
+        self.closed = False  # the service stops: nobody waits any more
 
-    def notify(self) -> None:
-        """A status changed (from any thread): every waiter looks at once."""
+    def notify(self, ident: str | None = None) -> None:
+        """The status of submission `ident` (of every one: None) changed, from any
+        thread: its waiters look at once."""
         with self._lock:
-            waiting = list(self._waiting)
+            if ident is None:
+                waiting = [w for group in self._waiting.values() for w in group]
+            else:
+                waiting = list(self._waiting.get(ident, ()))
         for loop, event in waiting:
             try:
                 loop.call_soon_threadsafe(event.set)
             except RuntimeError:  # its loop is closed: nobody waits there
                 pass
 
+    def close(self) -> None:
+        """The service stops: every waiter is answered now."""
+        self.closed = True
+        self.notify()
+
     def room(self) -> bool:
         with self._lock:
-            return len(self._waiting) < MAX_WAITING
+            return sum(map(len, self._waiting.values())) < MAX_WAITING
 
-    async def wait(self, seconds: float) -> None:
-        """Until a status changes here, or at most `seconds` (LOOK_AGAIN at most)."""
+    async def wait(self, ident: str, seconds: float) -> None:
+        """Until `ident`'s status changes here, or at most `seconds` (LOOK_AGAIN at
+        most)."""
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
-            self._waiting.add(waiter)
+            self._waiting.setdefault(ident, set()).add(waiter)
         try:
             await asyncio.wait_for(waiter[1].wait(), min(seconds, LOOK_AGAIN))
         except TimeoutError:
             pass
         finally:
             with self._lock:
-                self._waiting.discard(waiter)
+                group = self._waiting.get(ident, set())
+                group.discard(waiter)
+                if not group:
+                    self._waiting.pop(ident, None)
 
     async def after(
         self, row: dict, seen: str | None, wait: float, read: Callable[[], dict | None]
     ) -> dict:
         """`row` once its status is not `seen` (read again with `read`, in a thread,
-        when a status changes), or as it is after `wait` seconds (LONGEST_WAIT at
-        most), or at once when MAX_WAITING others wait."""
+        when it changes), or as it is after `wait` seconds (LONGEST_WAIT at most), or
+        at once when MAX_WAITING others wait or the service stops."""
         until = time.monotonic() + min(wait, LONGEST_WAIT)
-        while seen == row["status"] and time.monotonic() < until and self.room():
-            await self.wait(until - time.monotonic())
+        while seen == row["status"] and time.monotonic() < until:
+            if self.closed or not self.room():
+                break
+            await self.wait(row["id"], until - time.monotonic())
             fresh: dict | None = await run_in_threadpool(read)
             row = fresh if fresh is not None else row
         return row

@@ -122,10 +122,8 @@ class Course:
             self.sender.wake.set()
 
     def wake(self) -> None:
-        """Something was queued (an upload, a regrade): the graders look now, and
-        those who wait for a status too."""
+        """Something was queued (an upload, a regrade): the graders look now."""
         self.dispatcher.wake.set()
-        self.changes.notify()
 
     def too_large(self) -> str:
         return f"a notebook may be at most {self.max_upload_bytes / 2**20:g} MB"

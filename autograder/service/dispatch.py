@@ -57,12 +57,12 @@ class Dispatcher:
     ):
         """`gradebook`: nbgrader's gradebook the scores go to ("": the course's);
         `on_final(student, assignment)` is called once a grading's status is
-        recorded, `on_change()` whenever a status is (grading, then final);
+        recorded, `on_change(ident)` whenever a status is (grading, then final);
         `scheduler`: a Dask cluster's, whose workers grade instead of a grader
         process of each thread."""
         self.root, self.store, self.instance = root, store, instance
         self.gradebook, self.on_final = gradebook, on_final
-        self.on_change = on_change or (lambda: None)
+        self.on_change = on_change or (lambda ident: None)
         self.scheduler = scheduler
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a new submission: look now
@@ -96,7 +96,7 @@ class Dispatcher:
                     self.wake.wait(IDLE_SECONDS)
                     self.wake.clear()
                     continue
-                self.on_change()
+                self.on_change(row["id"])
                 try:
                     self._grade(row, engine, writers)
                 except Exception:  # said; this grader goes on with the next one
@@ -132,7 +132,7 @@ class Dispatcher:
             if not self._finish(row["id"], fields):
                 log.warning("%s was taken over by another instance", row["id"])
                 return
-            self.on_change()
+            self.on_change(row["id"])
             if self.on_final is not None:
                 self.on_final(row["student"], row["assignment"])
         finally:

@@ -133,6 +133,7 @@ async function poll() {
       const seen = one.querySelector(".status").textContent;
       const r = await fetch(
         `${one.dataset.submission}?wait=20&seen=${encodeURIComponent(seen)}`);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);  // signed out, or gone
       const s = await r.json();
       changed = s.status !== seen;
       one.querySelector(".status").textContent = s.status;
@@ -146,6 +147,7 @@ async function poll() {
     }
     if (table) {
       const r = await fetch(table.dataset.poll);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
       const rows = (await r.json()).submissions;
       for (const s of rows) {
         const row = table.querySelector(`tr[data-id="${s.id}"]`);

@@ -4,6 +4,7 @@ roster, and an upload that waits for its grade."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -56,18 +57,26 @@ def serve(
         )
     course.start()
     try:
-        uvicorn.run(
-            create_app(course, hub),
-            host=host,
-            port=port,
-            log_level="warning",
-            server_header=False,
-            # past this many connections at once, 503 rather than running out of
-            # descriptors; a service open to the network belongs behind a proxy that
-            # times out slow clients (SECURITY.md)
-            limit_concurrency=MAX_CONNECTIONS,
-            timeout_keep_alive=5,
-        )
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig, frame):  # waiting pages are answered at once
+                course.changes.close()
+                super().handle_exit(sig, frame)
+
+        Server(
+            uvicorn.Config(
+                create_app(course, hub),
+                host=host,
+                port=port,
+                log_level="warning",
+                server_header=False,
+                # past this many connections at once, 503 rather than running out of
+                # descriptors; a service open to the network belongs behind a proxy that
+                # times out slow clients (SECURITY.md)
+                limit_concurrency=MAX_CONNECTIONS,
+                timeout_keep_alive=5,
+            )
+        ).run()
     finally:
         course.stop()
 
@@ -210,9 +219,13 @@ def submit(
             ident = answer.json()["id"]
             deadline, seen = time.monotonic() + wait, "queued"
             while True:  # each answer comes once the status is another, or in 20 s
-                asked = {"seen": seen, "wait": "20"}
-                status = client.get(f"/api/submissions/{ident}", params=asked).json()
-                if status["status"] in FINAL or time.monotonic() > deadline:
+                left = max(0, min(20, math.ceil(deadline - time.monotonic())))
+                asked = {"seen": seen, "wait": str(left)}
+                answer = client.get(f"/api/submissions/{ident}", params=asked)
+                if answer.status_code != 200:
+                    raise UsageError(f"the service refused it: {_error(answer)}")
+                status = answer.json()
+                if status["status"] in FINAL or time.monotonic() >= deadline:
                     return status
                 if status["status"] == seen:  # answered without waiting: the
                     time.sleep(0.5)  # service has many waiting already

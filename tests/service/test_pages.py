@@ -57,3 +57,31 @@ def test_a_student_and_an_instructor_follow_a_submission_without_reloading(brows
         staff.close()
     finally:
         service.stop()
+
+
+def test_a_page_whose_submission_is_out_of_reach_asks_again_calmly(browser):
+    """Signed out in another tab, a token revoked, a submission gone: the API's error answers the page's
+    wait at once, and the page asks again after a pause, not in a tight loop."""
+    from autograder.service.pages import SCRIPT
+
+    page_html = ('<html><body><p data-submission="/api/submissions/x"><strong class="status">graded</strong>'
+                 '<span class="score"></span><span class="position"></span></p><p class="message"></p>'
+                 '<a class="feedback"></a><script src="/static/service.js"></script></body></html>')
+    asked = []
+
+    def answer(route):
+        url = route.request.url
+        if url.endswith("/page"):
+            return route.fulfill(body=page_html, content_type="text/html")
+        if url.endswith("/static/service.js"):
+            return route.fulfill(body=SCRIPT, content_type="text/javascript")
+        asked.append(url)
+        return route.fulfill(status=401, body='{"error": "sign in first"}', content_type="application/json")
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("http://autograder.test/**", answer)
+    page.goto("http://autograder.test/page")
+    page.wait_for_timeout(2000)
+    context.close()
+    assert 1 <= len(asked) <= 5, f"{len(asked)} requests in 2 s"

@@ -4,6 +4,7 @@ nbgrader's gradebook as the record; and a service killed with -9 in the middle o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -14,7 +15,7 @@ import psutil
 import pytest
 
 from autograder.service.auth import csrf_of
-from autograder.service.server import token
+from autograder.service.server import submit, token
 from commandline import finished, start
 from servicecourse import LIMIT, RIGHT, Service, gradebook_course, sign_in, upload, wait_final
 
@@ -89,8 +90,65 @@ def test_a_page_waiting_for_a_status_is_answered_once_it_changes(served):
         assert dee.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": 2}).json()["status"] == "graded"
         assert time.monotonic() - started >= 1.5
         assert bob.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": 20}).status_code == 404
-        refused = dee.get(f"/api/submissions/{ident}", params={"wait": "soon"})
-        assert refused.status_code == 400 and "seconds" in refused.json()["error"]
+        for wrong in ("soon", "-1", "\u00b2", "9" * 5000, "1.5"):  # '²' and 5,000 digits are digits to Python
+            refused = dee.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": wrong})
+            assert refused.status_code == 400 and "seconds" in refused.json()["error"], wrong
+
+        # `autograder submit --wait 1` returns by then, a status that is not final yet included
+        started = time.monotonic()
+        slower = "import time\ntime.sleep(1.9)\n" + RIGHT
+        status = submit(service.course.released_with("dee", slower), service.url, secrets["dee"], "toy", wait=1)
+        assert time.monotonic() - started < 1.9 and status["status"] in ("queued", "grading")
+
+
+def test_a_slow_status_read_holds_no_other_request(tmp_path):
+    """The answer to a waiting request is read off the event loop: a database slow for a second (a lock
+    held by nbgrader) delays that answer, not every other request of the service."""
+    import asyncio
+
+    from autograder.service.app import create_app
+    from autograder.service.course import Course
+    from autograder.service.server import gradebook_url
+
+    toy = gradebook_course(tmp_path)
+    course = Course(toy.root, gradebook_url(toy.root))  # not started: nothing grades it
+    ident = course.receive("ada", toy.released_with("ada", RIGHT).read_bytes(), "toy.ipynb", "toy")
+    position = course.store.position
+    course.store.position = lambda ident: (time.sleep(1.0), position(ident))[1]
+    headers = {"Authorization": f"Bearer {token(toy.root, None, 'ada', False)}"}
+
+    async def both() -> float:
+        transport = httpx.ASGITransport(app=create_app(course))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            status = asyncio.create_task(client.get(f"/api/submissions/{ident}"))
+            started = time.monotonic()
+            assert (await client.get("/static/service.js")).status_code == 200
+            took = time.monotonic() - started
+            assert (await status).status_code == 200
+            return took
+
+    assert asyncio.run(both()) < 0.5
+
+
+def test_a_service_stopped_answers_the_pages_waiting_at_once(tmp_path):
+    import threading
+
+    course = gradebook_course(tmp_path)
+    service = Service(course)
+    secret = token(course.root, None, "ada", False)
+    with service.client(secret) as ada:
+        ident = upload(ada, course.released_with("ada", RIGHT)).json()["id"]
+        wait_final(ada, ident)
+
+    def waiting():
+        with service.client(secret) as ada, contextlib.suppress(httpx.HTTPError):
+            ada.get(f"/api/submissions/{ident}", params={"seen": "graded", "wait": 20})
+
+    threading.Thread(target=waiting, daemon=True).start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    service.stop()
+    assert time.monotonic() - started < 8  # not the 20 s the page asked to wait
 
 
 def test_each_student_sees_only_their_own(served):
