@@ -3,8 +3,9 @@ a grading thread of this instance that records a status tells every waiter at on
 waiter also looks again every LOOK_AGAIN seconds (another instance may record it).
 
 At most MAX_WAITING requests wait at a time, so that waiting pages never hold the
-connections an upload needs (uvicorn's limit): past it, a request is answered at once
-and its page asks again, as it does after a wait.
+connections an upload needs (uvicorn's limit), and at most MAX_EACH for one student's
+submissions, so that nobody takes the room of the others: past either, a request is
+answered at once and its page asks again, as it does after a wait.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 
 MAX_WAITING = 200
+MAX_EACH = 4  # one person's pages (tabs) waiting at once
 LOOK_AGAIN = 1.0  # seconds
 LONGEST_WAIT = 25.0  # seconds: under the proxies' usual idle timeouts
 
@@ -26,6 +29,7 @@ class Changes:
         # submission id -> its waiters (each its event loop and its event)
         self._waiting: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]]
         self._waiting = {}
+        self._asking: Counter[str] = Counter()  # person -> their requests waiting
         self._lock = threading.Lock()
         self.closed = False  # the service stops: nobody waits any more
 
@@ -50,7 +54,7 @@ class Changes:
 
     def room(self) -> bool:
         with self._lock:
-            return sum(map(len, self._waiting.values())) < MAX_WAITING
+            return self._asking.total() < MAX_WAITING
 
     async def wait(self, ident: str, seconds: float) -> None:
         """Until `ident`'s status changes here, or at most `seconds` (LOOK_AGAIN at
@@ -70,16 +74,36 @@ class Changes:
                     self._waiting.pop(ident, None)
 
     async def after(
-        self, row: dict, seen: str | None, wait: float, read: Callable[[], dict | None]
+        self,
+        row: dict,
+        seen: str | None,
+        wait: float,
+        read: Callable[[], dict | None],
     ) -> dict:
         """`row` once its status is not `seen` (read again with `read`, in a thread,
         when it changes), or as it is after `wait` seconds (LONGEST_WAIT at most), or
-        at once when MAX_WAITING others wait or the service stops."""
+        at once when the room is full (MAX_WAITING in all, MAX_EACH for the student
+        whose submission it is: only they, or an instructor, ask for it) or the
+        service stops."""
+        who = str(row.get("student", ""))
         until = time.monotonic() + min(wait, LONGEST_WAIT)
-        while seen == row["status"] and time.monotonic() < until:
-            if self.closed or not self.room():
-                break
-            await self.wait(row["id"], until - time.monotonic())
-            fresh: dict | None = await run_in_threadpool(read)
-            row = fresh if fresh is not None else row
+        if seen != row["status"] or wait <= 0:
+            return row
+        with self._lock:
+            full = self._asking.total() >= MAX_WAITING or self._asking[who] >= MAX_EACH
+            if full or self.closed:
+                return row
+            self._asking[who] += 1
+        try:
+            while seen == row["status"] and time.monotonic() < until:
+                if self.closed:
+                    break
+                await self.wait(row["id"], until - time.monotonic())
+                fresh: dict | None = await run_in_threadpool(read)
+                row = fresh if fresh is not None else row
+        finally:
+            with self._lock:
+                self._asking[who] -= 1
+                if self._asking[who] <= 0:
+                    del self._asking[who]
         return row

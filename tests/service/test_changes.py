@@ -61,6 +61,20 @@ def test_nobody_waits_past_the_bound_the_longest_wait_or_the_service(monkeypatch
     assert asyncio.run(crowded.after(queued, "queued", 20, lambda: None)) == queued
     assert 0.25 < time.monotonic() - started < 2
     assert crowded.room()  # every waiter is gone
+    monkeypatch.setattr(changes, "MAX_EACH", 1)  # one student's second tab is answered at once
+
+    async def two_tabs_and_another_student() -> list[float]:
+        async def timed(row) -> float:
+            started = time.monotonic()
+            await crowded.after(row, "queued", 0.5, lambda: row)
+            return time.monotonic() - started
+
+        ada, bob = {"id": "a1", "student": "ada", "status": "queued"}, {"id": "b1", "student": "bob",
+                                                                         "status": "queued"}
+        return await asyncio.gather(timed(ada), timed(dict(ada, id="a2")), timed(bob))
+
+    first, second, other = asyncio.run(two_tabs_and_another_student())
+    assert first > 0.25 and second < 0.1 and other > 0.25  # (LONGEST_WAIT is 0.3 s here)
     monkeypatch.setattr(changes, "LONGEST_WAIT", 20)
     later(0.2, crowded.close)  # the service stops
     started = time.monotonic()
