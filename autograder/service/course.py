@@ -161,17 +161,19 @@ class Course:
             raise Refused(413, f"{shown_name} is larger than {assignment.name} allows")
         rule = assignment.service
         since = now() - datetime.timedelta(minutes=rule.window_minutes)
+        ident = self.store.new_id()
+        keep = lambda: inbox.keep(self.root, ident, data)  # noqa: E731  (disk, queue)
         with self._counting:  # counted and queued as one step: no race past the limit
-            if self.store.recent(student, assignment.name, since) >= rule.submissions:
+            window = (since, rule.submissions)  # (a lock of theirs on PostgreSQL)
+            if not self.store.add_within(
+                ident, student, assignment.name, sha256, window, keep
+            ):
                 raise Refused(
                     429,
                     f"you have submitted {assignment.name} {rule.submissions} times in "
                     f"the last {rule.window_minutes:g} minutes, the most this course "
                     "allows; try again later (your latest submission is graded)",
                 )
-            ident = self.store.new_id()
-            inbox.keep(self.root, ident, data)  # on disk first, then in the queue
-            self.store.add(ident, student, assignment.name, sha256)
         self.wake()
         return ident
 

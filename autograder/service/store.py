@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     func,
     select,
+    text,
     update,
 )
 
@@ -95,17 +96,40 @@ class Store:
     ) -> str:
         """Queue submission `ident` (`new_id`; its notebook already on disk), with the
         nbgrader timestamp it was given (default: now)."""
-        received = now()
-        stamp = stamp or received.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
-        row = {"id": ident, "student": student, "assignment": assignment}
-        row |= {"sha256": sha256, "status": "queued", "stamp": stamp}
         with self.engine.begin() as db:
-            db.execute(
-                submissions.insert().values(
-                    **row, exchange=exchange, submitted_at=received, attempts=0
-                )
-            )
+            db.execute(_queued(ident, student, assignment, sha256, stamp, exchange))
         return ident
+
+    def add_within(
+        self,
+        ident: str,
+        student: str,
+        assignment: str,
+        sha256: str,
+        limit: tuple[datetime.datetime, int],
+        keep,
+    ) -> bool:
+        """Queue submission `ident` as `add` does unless `student` made `limit[1]`
+        or more to `assignment` since `limit[0]` (False then): counted and queued in
+        one transaction, which on PostgreSQL holds a lock of that student and
+        assignment, so that several instances cannot each admit one more. `keep()`
+        puts the notebook on disk, once it is admitted and before it is queued."""
+        since, most = limit
+        made = select(func.count()).where(  # in the window
+            submissions.c.student == student,
+            submissions.c.assignment == assignment,
+            submissions.c.submitted_at >= since,
+        )
+        with self.engine.begin() as db:
+            if db.dialect.name == "postgresql":  # until this transaction ends
+                key = f"autograder-limit/{student}/{assignment}"
+                lock = "SELECT pg_advisory_xact_lock(hashtext(:key))"
+                db.execute(text(lock), {"key": key})
+            if int(db.execute(made).scalar_one()) >= most:
+                return False
+            keep()
+            db.execute(_queued(ident, student, assignment, sha256))
+        return True
 
     def knows(self, student: str, assignment: str, stamp: str) -> bool:
         """Whether a submission with this nbgrader timestamp is queued or was."""
@@ -131,16 +155,6 @@ class Store:
             query = query.where(submissions.c.assignment == assignment)
         with self.engine.connect() as db:
             return [dict(row) for row in db.execute(query).mappings()]
-
-    def recent(self, student: str, assignment: str, since: datetime.datetime) -> int:
-        """How many submissions `student` made to `assignment` since `since`."""
-        query = select(func.count()).where(
-            submissions.c.student == student,
-            submissions.c.assignment == assignment,
-            submissions.c.submitted_at >= since,
-        )
-        with self.engine.connect() as db:
-            return int(db.execute(query).scalar_one())
 
     def position(self, ident: str) -> int | None:
         """How many queued submissions are ahead of this one (None: not queued)."""
@@ -273,3 +287,13 @@ def counted(rows: list[dict], rule: str) -> dict | None:
     if rule == "best":
         return max(reversed(graded), key=lambda r: r["score"])
     return graded[-1]
+
+
+def _queued(ident, student, assignment, sha256, stamp=None, exchange=False):
+    """The row of a submission queued now, with the nbgrader timestamp it was given
+    (default: now)."""
+    received = now()
+    stamp = stamp or received.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
+    row = {"id": ident, "student": student, "assignment": assignment, "sha256": sha256}
+    row |= {"status": "queued", "stamp": stamp, "exchange": exchange}
+    return submissions.insert().values(**row, submitted_at=received, attempts=0)

@@ -94,3 +94,34 @@ def test_two_instances_on_one_postgresql_queue_grade_each_submission_once(tmp_pa
     finally:
         first.stop()
         second.stop()
+
+
+def test_two_instances_admit_no_submission_past_a_students_limit(postgres):
+    """Two instances (two stores, two connection pools) count and queue the same student's uploads at the
+    same moment, each one slow to put its notebook on disk: the limit holds across them."""
+    import datetime
+    import threading
+    import time
+
+    from autograder.service.store import now
+
+    instances = [Store(postgres), Store(postgres)]
+    since = now() - datetime.timedelta(minutes=60)
+    assert instances[0].add_within("seen-1", "amy", "toy", "0" * 64, (since, 2), lambda: None)
+    start = threading.Barrier(2)
+    admitted = []
+
+    def upload(store: Store, ident: str) -> None:
+        start.wait()
+        slow = lambda: time.sleep(0.5)  # noqa: E731  (the other instance counts meanwhile)
+        admitted.append(store.add_within(ident, "amy", "toy", "0" * 64, (since, 2), slow))
+
+    threads = [threading.Thread(target=upload, args=(store, f"new-{n}")) for n, store in enumerate(instances)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(admitted) == [False, True]  # one more, not one more for each instance
+    assert sum(r["student"] == "amy" for r in instances[0].listed()) == 2
+    for store in instances:
+        store.engine.dispose()

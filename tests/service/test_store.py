@@ -92,5 +92,9 @@ def test_submissions_counted_in_a_window(store):
     queue(store, "amy", "amy", "bea")
     queue(store, "amy", assignment="other")
     since = store_module.now() - datetime.timedelta(minutes=5)
-    assert store.recent("amy", "toy", since) == 2
-    assert store.recent("amy", "toy", store_module.now() + datetime.timedelta(seconds=5)) == 0
+    kept = []
+    admitted = [store.add_within(store.new_id(), "amy", "toy", "0" * 64, (since, most), lambda: kept.append(1))
+                for most in (2, 3, 3)]
+    assert admitted == [False, True, False] and kept == [1]  # on disk only when admitted
+    later = store_module.now() + datetime.timedelta(seconds=5)
+    assert store.add_within(store.new_id(), "amy", "toy", "0" * 64, (later, 1), lambda: None)
