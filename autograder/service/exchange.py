@@ -8,11 +8,15 @@ submitted/<student>/<assignment>/), and queues each collected notebook whose nbg
 timestamp the queue does not know yet: its bytes are kept in the inbox like an upload's,
 with the time nbgrader gave it. Once graded (gradebook, autograded/, feedback/ with
 nbgrader's files), the dispatcher asks nbgrader to release that student's feedback, so
-"Fetch Feedback" shows the page.
+"Fetch Feedback" shows the page. The course's limit of submissions per window holds at
+this door as at the web's (no oracle through either): a submission past it waits, and is
+graded once the window allows, if it is still the student's latest.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 import logging
 import threading
@@ -24,7 +28,7 @@ from ..course.config import Assignment
 from ..course.generate import nbgrader_config
 from ..running.nbgrader_files import TIMESTAMP
 from . import inbox
-from .store import Store
+from .store import Store, now
 
 POLL_SECONDS = 2.0
 MAX_STAMP = 64  # characters of a timestamp.txt kept as the submission's key
@@ -68,6 +72,7 @@ class ExchangeDoor:
         )
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="exchange", daemon=True)
+        self.deferred: set[tuple[str, str]] = set()  # over the limit, said once
 
     def start(self) -> ExchangeDoor:
         self.thread.start()
@@ -109,11 +114,29 @@ class ExchangeDoor:
                 continue
             data = notebook.read_bytes()
             ident = self.store.new_id()
-            inbox.keep(self.root, ident, data)
             digest = hashlib.sha256(data).hexdigest()
-            self.store.add(
-                ident, student, assignment.name, digest, stamp=stamp, exchange=True
-            )
+            keep = functools.partial(inbox.keep, self.root, ident, data)
+            rule = assignment.service  # the web's limit: no oracle through this door
+            since = now() - datetime.timedelta(minutes=rule.window_minutes)
+            window = (since, rule.submissions)
+            if not self.store.add_within(
+                ident,
+                student,
+                assignment.name,
+                digest,
+                window,
+                keep,
+                stamp=stamp,
+                exchange=True,
+            ):  # graded once the window allows it, if it is still their latest
+                if (student, stamp) not in self.deferred:
+                    self.deferred.add((student, stamp))
+                    log.info(
+                        "%s submitted %s over the limit: graded later",
+                        student,
+                        assignment.name,
+                    )
+                continue
             queued += 1
         if queued:
             self.wake()

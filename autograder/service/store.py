@@ -108,27 +108,28 @@ class Store:
         sha256: str,
         limit: tuple[datetime.datetime, int],
         keep,
+        **given,
     ) -> bool:
         """Queue submission `ident` as `add` does unless `student` made `limit[1]`
         or more to `assignment` since `limit[0]` (False then): counted and queued in
         one transaction, which on PostgreSQL holds a lock of that student and
         assignment, so that several instances cannot each admit one more. `keep()`
-        puts the notebook on disk, once it is admitted and before it is queued."""
-        since, most = limit
+        puts the notebook on disk, once it is admitted and before it is queued;
+        `given`: its `stamp` and `exchange`, as `add` takes them."""
         made = select(func.count()).where(  # in the window
             submissions.c.student == student,
             submissions.c.assignment == assignment,
-            submissions.c.submitted_at >= since,
+            submissions.c.submitted_at >= limit[0],
         )
         with self.engine.begin() as db:
             if db.dialect.name == "postgresql":  # until this transaction ends
                 key = f"autograder-limit/{student}/{assignment}"
                 lock = "SELECT pg_advisory_xact_lock(hashtext(:key))"
                 db.execute(text(lock), {"key": key})
-            if int(db.execute(made).scalar_one()) >= most:
+            if int(db.execute(made).scalar_one()) >= limit[1]:
                 return False
             keep()
-            db.execute(_queued(ident, student, assignment, sha256))
+            db.execute(_queued(ident, student, assignment, sha256, **given))
         return True
 
     def knows(self, student: str, assignment: str, stamp: str) -> bool:

@@ -26,6 +26,8 @@ def test_a_submission_through_nbgraders_exchange_is_graded_and_its_feedback_fetc
     cycle.run("fetch", "nbgrader", "fetch_assignment", ASSIGNMENT, cwd=cycle.home("alice"), student="alice")
     cycle.check("add", "student", "release", "release_assignment", "fetch")
     answer(cycle.home("alice") / ASSIGNMENT / NOTEBOOK)
+    with open(course / "assignments" / ASSIGNMENT / "assignment.toml", "a") as toml:
+        toml.write("\n[service]\nsubmissions = 1\n")  # one an hour, through either door
 
     service = Service(course, "--jobs", "1")
     try:
@@ -56,5 +58,20 @@ def test_a_submission_through_nbgraders_exchange_is_graded_and_its_feedback_fetc
             time.sleep(0.5)
         assert pages, cycle.steps["fetch_feedback"].describe()
         assert "12" in pages[0].read_text()
+
+        # a second submission within the hour, past the limit: collected, not graded (no oracle here)
+        cycle.run("again", "nbgrader", "submit", ASSIGNMENT, "--student=alice", cwd=cycle.home("alice"),
+                  student="alice")
+        cycle.check("again")
+        stamp = course / "submitted" / "alice" / ASSIGNMENT / "timestamp.txt"
+        first = stamp.read_text()
+        deadline = time.monotonic() + 30
+        while stamp.read_text() == first:  # collected: its timestamp is the new one
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        time.sleep(5)  # two more rounds of the door
+        rows = sqlite3.connect(course / "gradebook.db").execute(
+            "select student, status from autograder_submission").fetchall()
+        assert rows == [("alice", "graded")]
     finally:
         service.stop()
