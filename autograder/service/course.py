@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from .inbox import Refused
 from .lti_outbox import Outbox, Sender
 from .lti_store import LtiStore
 from .store import LEASE_SECONDS, Store, counted, now
+
+DUE_SECONDS = 30.0  # how long a due date read from the gradebook is shown as it was
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Course:
         self.instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
         self._counting = threading.Lock()
         self.changes = Changes()  # who waits for a status to change
+        self._dues: dict[str, tuple[float, str]] = {}  # read when, shown
         self.dispatcher = Dispatcher(
             root,
             self.store,
@@ -209,12 +213,18 @@ class Course:
                 gradebook.find_student(student)
 
     def _due(self, assignment: Assignment) -> str:
-        """The due date nbgrader's gradebook holds for the assignment, if any."""
+        """The due date nbgrader's gradebook holds for the assignment, if any (read
+        again at most every DUE_SECONDS, not for every page)."""
+        read, shown = self._dues.get(assignment.name, (float("-inf"), ""))
+        if time.monotonic() - read < DUE_SECONDS:
+            return shown
         try:
             from nbgrader.api import Gradebook
 
             with Gradebook(self.url) as gradebook:
                 due = gradebook.find_assignment(assignment.name).duedate
+            shown = due.strftime("%Y-%m-%d %H:%M UTC") if due else ""
         except Exception:  # none set, or no such assignment in the gradebook yet
-            return ""
-        return due.strftime("%Y-%m-%d %H:%M UTC") if due else ""
+            shown = ""
+        self._dues[assignment.name] = (time.monotonic(), shown)
+        return shown

@@ -49,3 +49,21 @@ def test_nothing_counts_before_a_grading_and_the_later_of_equal_bests_does():
     rows = [{"id": "a", "status": "graded", "score": 2.0}, {"id": "b", "status": "graded", "score": 2.0},
             {"id": "c", "status": "timeout", "score": 0.0}]
     assert counted(rows, "best")["id"] == "b" and counted(rows, "latest")["id"] == "c"
+
+
+def test_a_student_sees_the_due_date_nbgraders_gradebook_holds(course, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    from autograder.service import course as course_module
+
+    url = f"sqlite:///{course.root / 'gradebook.db'}"
+    service = Course(course.root, url)
+    with Gradebook(url) as gradebook:
+        gradebook.update_or_create_assignment("toy", duedate="2031-05-04 12:30:00 UTC")
+    [row] = service.assignments_for("ada")
+    assert row.due == "2031-05-04 12:30 UTC"
+    with Gradebook(url) as gradebook:  # the instructor moves it: shown once it is read again
+        gradebook.update_or_create_assignment("toy", duedate="2031-05-06 09:00:00 UTC")
+    assert service.assignments_for("ada")[0].due == "2031-05-04 12:30 UTC"  # read at most every 30 s
+    monkeypatch.setattr(course_module, "DUE_SECONDS", 0.0)
+    assert service.assignments_for("ada")[0].due == "2031-05-06 09:00 UTC"
