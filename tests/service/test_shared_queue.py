@@ -94,6 +94,7 @@ def test_two_instances_on_one_postgresql_queue_grade_each_submission_once(tmp_pa
     finally:
         first.stop()
         second.stop()
+        store.engine.dispose()
 
 
 def test_two_instances_admit_no_submission_past_a_students_limit(postgres):
