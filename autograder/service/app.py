@@ -37,7 +37,6 @@ from .embedding import Embedding
 from .hub import Hub
 from .hub import routes as hub_routes
 from .inbox import Refused
-from .lti_store import LtiStore
 from .lti_web import refusal_page
 from .lti_web import routes as lti_routes
 from .middleware import BodyLimit, SecurityHeaders
@@ -56,7 +55,7 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
     """The application; under JupyterHub (`hub`), at the Hub's prefix for it and with
     the Hub's sign-in."""
     base = hub.base if hub is not None else ""
-    embedding = Embedding(LtiStore(course.store.engine))  # the LMSs may frame the pages
+    embedding = Embedding(course.lti)  # the LMSs may frame the pages
 
     def home(request: Request) -> Response:
         person = signed_in(course, request)

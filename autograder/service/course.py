@@ -5,6 +5,7 @@ roster, a released assignment, a notebook, and the submission limit per window."
 from __future__ import annotations
 
 import datetime
+import functools
 import socket
 import threading
 import time
@@ -69,7 +70,8 @@ class Course:
         )
         # grades back to the LMS of a student who launched from one (LTI)
         self.outbox = Outbox(self.store.engine)
-        self.sender = Sender(self.outbox, LtiStore(self.store.engine), root)
+        self.lti = LtiStore(self.store.engine)  # the LMSs registered, who is who there
+        self.sender = Sender(self.outbox, self.lti, root)
         released = [self._released(name) for name in list_assignments(root)]
         self.assignments = [a for a in released if a is not None]
         self.max_upload_bytes = int(
@@ -166,7 +168,7 @@ class Course:
         rule = assignment.service
         since = now() - datetime.timedelta(minutes=rule.window_minutes)
         ident = self.store.new_id()
-        keep = lambda: inbox.keep(self.root, ident, data)  # noqa: E731  (disk, queue)
+        keep = functools.partial(inbox.keep, self.root, ident, data)  # disk, then queue
         with self._counting:  # counted and queued as one step: no race past the limit
             window = (since, rule.submissions)  # (a lock of theirs on PostgreSQL)
             if not self.store.add_within(

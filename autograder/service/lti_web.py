@@ -94,10 +94,7 @@ def routes(course, base: str, embedding: Embedding) -> list[Route]:
             path, keep = f"{base}/lti/", LOGIN_MINUTES * 60
             cross_site_cookie(response, request, PROBE_COOKIE, "1", path, keep)
             return response
-        page = pages.render(
-            "new_window", course=course.title, base=base, person=None, login=login
-        )
-        return HTMLResponse(page, headers={"Content-Security-Policy": ANYONE_MAY_FRAME})
+        return open_page(course, base, "new_window", 200, login=login)
 
     async def launch(request: Request) -> Response:
         form = await request.form(max_fields=8, max_part_size=64 * 1024)
@@ -190,16 +187,18 @@ def routes(course, base: str, embedding: Embedding) -> list[Route]:
 
 
 def refusal_page(course, base: str, error: Refused) -> HTMLResponse:
-    """A refusal on an LTI route: any LMS's page may frame it, so it shows no session
-    and has no form."""
+    """A refusal on an LTI route, in whichever LMS's page (`open_page`)."""
+    message = str(error)
+    return open_page(
+        course, base, "error", error.status, title="Not possible", message=message
+    )
+
+
+def open_page(course, base: str, template: str, status: int, **values) -> HTMLResponse:
+    """A page of an LTI route that any LMS's page may frame: so it shows no session
+    (not who is signed in) and has no form."""
     body = pages.render(
-        "error",
-        course=course.title,
-        base=base,
-        person=None,
-        csrf="",
-        title="Not possible",
-        message=str(error),
+        template, course=course.title, base=base, person=None, csrf="", **values
     )
     policy = {"Content-Security-Policy": ANYONE_MAY_FRAME}
-    return HTMLResponse(body, error.status, headers=policy)
+    return HTMLResponse(body, status, headers=policy)
