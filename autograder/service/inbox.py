@@ -3,13 +3,16 @@ kept durably before anyone is told it was received.
 
 An upload is written to <course>/service/inbox/<id>.ipynb through a temporary file that
 is flushed, synced and renamed, and the folder synced, so that a submission the service
-acknowledged survives a kill -9 or a power cut; only then is it queued.
+acknowledged survives a kill -9 or a power cut; only then is it queued. An upload that
+would leave less than RESERVE_BYTES free on the course's disk, or that the disk refuses,
+is not received (507, saying so): the room left is for the gradings of what was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 from ..errors import InvalidSubmission
@@ -18,6 +21,11 @@ from ..running.notebook_file import notebook_from_bytes
 
 INBOX = Path("service") / "inbox"
 MAX_ITEMS = 2_000_000  # '[', ',' and OBJECT_WEIGHT per '{' an upload may hold
+RESERVE_BYTES = 256 * 2**20  # kept free for the gradebook, autograded/ and feedback/
+FULL = (
+    "the course's disk is full, so your notebook was not received: submit it again "
+    "later, and tell your instructor"
+)
 
 
 class Refused(Exception):
@@ -56,18 +64,26 @@ def path_of(root: Path, ident: str) -> Path:
 
 
 def keep(root: Path, ident: str, data: bytes) -> Path:
-    """Write the upload durably under the course; its path."""
+    """Write the upload durably under the course; its path. Refused (507) when the
+    disk has no room for it and the reserve, or refuses it; nothing of it is left."""
     path = path_of(root, ident)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    folder = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if shutil.disk_usage(path.parent).free - len(data) < RESERVE_BYTES:
+            raise Refused(507, FULL)
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as error:  # ENOSPC, EDQUOT, EIO: not received
+        if partial.is_file():
+            partial.unlink()
+        raise Refused(507, f"{FULL} ({error.strerror or error})") from None
     return path

@@ -384,3 +384,32 @@ def test_a_link_of_another_person_asks_before_it_replaces_a_sign_in(served):
         confirmed = sign_in(browser, secrets["bob"])
         assert confirmed.status_code == 200 and browser.cookies.get("autograder") != adas
         assert "bob" in browser.get("/").text
+
+
+def test_a_full_disk_receives_nothing_and_says_so(tmp_path, monkeypatch):
+    """No room on the course's disk for an upload and the reserve the gradings need, or a disk that refuses
+    the write: a 507 that says what to do, and nothing of it kept or queued."""
+    from autograder.service import inbox
+    from autograder.service.app import create_app
+    from autograder.service.course import Course
+    from autograder.service.server import gradebook_url
+
+    toy = gradebook_course(tmp_path)
+    course = Course(toy.root, gradebook_url(toy.root))  # not started: nothing grades
+    notebook = toy.released_with("ada", RIGHT)
+    headers = {"Authorization": f"Bearer {token(toy.root, None, 'ada', False)}"}
+    from starlette.testclient import TestClient
+
+    app = TestClient(create_app(course), base_url="http://127.0.0.1", headers=headers)
+    monkeypatch.setattr(inbox, "RESERVE_BYTES", 2**62)  # more than any disk has free
+    full = upload(app, notebook)
+    assert full.status_code == 507 and "disk is full" in full.json()["error"], full.text
+    monkeypatch.setattr(inbox, "RESERVE_BYTES", 0)
+    folder = toy.root / "service" / "inbox"
+    monkeypatch.setattr(course.store, "new_id", lambda: "f00d")
+    (folder / "f00d.partial").mkdir(parents=True)  # where the write goes, a folder: the disk says no
+    refused = upload(app, notebook)
+    assert refused.status_code == 507 and "disk is full" in refused.json()["error"], refused.text
+    assert [p.name for p in folder.iterdir()] == ["f00d.partial"] and course.store.listed() == []
+    (folder / "f00d.partial").rmdir()
+    assert upload(app, notebook).status_code == 202 and len(course.store.listed()) == 1  # room again
