@@ -60,11 +60,11 @@ def test_a_submission_through_nbgraders_exchange_is_graded_and_its_feedback_fetc
         assert "12" in pages[0].read_text()
 
         # a second submission within the hour, past the limit: collected, not graded (no oracle here)
+        stamp = course / "submitted" / "alice" / ASSIGNMENT / "timestamp.txt"
+        first = stamp.read_text()
         cycle.run("again", "nbgrader", "submit", ASSIGNMENT, "--student=alice", cwd=cycle.home("alice"),
                   student="alice")
         cycle.check("again")
-        stamp = course / "submitted" / "alice" / ASSIGNMENT / "timestamp.txt"
-        first = stamp.read_text()
         deadline = time.monotonic() + 30
         while stamp.read_text() == first:  # collected: its timestamp is the new one
             assert time.monotonic() < deadline
