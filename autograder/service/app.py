@@ -118,16 +118,7 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
     async def regrade(request: Request) -> Response:
         _person(request, instructor=True)
         await _form_of(request)
-        ident = request.path_params.get("ident")
-
-        def requeue() -> None:  # off the event loop: the database may be slow
-            for row in course.store.listed():
-                if ident is None or row["id"] == ident:
-                    course.store.requeue(row["id"])
-
-        await run_in_threadpool(requeue)
-        course.wake()
-        course.changes.notify(ident)  # its page (every page) sees it queued again
+        await run_in_threadpool(course.regrade, request.path_params.get("ident"))
         return RedirectResponse(f"{base}/instructor", 303)
 
     def class_report(request: Request) -> Response:
@@ -221,19 +212,22 @@ def create_app(course: Course, hub: Hub | None = None) -> Starlette:
         if csrf:
             secret = secret_of(request)
             if secret is None or form.get("csrf") != csrf_of(secret):
+                await form.close()
                 raise Refused(403, "this form is out of date: reload the page")
         return form
 
     async def _receive(student: str, form) -> str:
-        upload = form.get("notebook")
-        if upload is None or isinstance(upload, str):
-            raise Refused(400, "attach your notebook as the field `notebook`")
-        data = await upload.read(course.max_upload_bytes + 1)
-        name = form.get("assignment") or None
+        """The upload in `form` received (its id), or Refused; the form closed."""
+        try:
+            upload = form.get("notebook")
+            if upload is None or isinstance(upload, str):
+                raise Refused(400, "attach your notebook as the field `notebook`")
+            data = await upload.read(course.max_upload_bytes + 1)
+        finally:
+            await form.close()
+        name, filename = form.get("assignment") or None, upload.filename or ""
         # parsing, fsync and the queue's write: off the event loop
-        return await run_in_threadpool(
-            course.receive, student, data, upload.filename or "", name
-        )
+        return await run_in_threadpool(course.receive, student, data, filename, name)
 
     def _page(request: Request, template: str, status: int = 200, **values) -> Response:
         secret = secret_of(request)

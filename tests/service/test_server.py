@@ -389,6 +389,8 @@ def test_a_link_of_another_person_asks_before_it_replaces_a_sign_in(served):
 def test_a_full_disk_receives_nothing_and_says_so(tmp_path, monkeypatch):
     """No room on the course's disk for an upload and the reserve the gradings need, or a disk that refuses
     the write: a 507 that says what to do, and nothing of it kept or queued."""
+    import asyncio
+
     from autograder.service import inbox
     from autograder.service.app import create_app
     from autograder.service.course import Course
@@ -396,20 +398,27 @@ def test_a_full_disk_receives_nothing_and_says_so(tmp_path, monkeypatch):
 
     toy = gradebook_course(tmp_path)
     course = Course(toy.root, gradebook_url(toy.root))  # not started: nothing grades
-    notebook = toy.released_with("ada", RIGHT)
+    data = toy.released_with("ada", RIGHT).read_bytes()
     headers = {"Authorization": f"Bearer {token(toy.root, None, 'ada', False)}"}
-    from starlette.testclient import TestClient
 
-    app = TestClient(create_app(course), base_url="http://127.0.0.1", headers=headers)
+    def upload_now() -> httpx.Response:
+        async def one():
+            transport = httpx.ASGITransport(app=create_app(course))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+                return await client.post("/api/submissions", data={"assignment": "toy"},
+                                         files={"notebook": ("toy.ipynb", data)})
+        return asyncio.run(one())
+
     monkeypatch.setattr(inbox, "RESERVE_BYTES", 2**62)  # more than any disk has free
-    full = upload(app, notebook)
+    full = upload_now()
     assert full.status_code == 507 and "disk is full" in full.json()["error"], full.text
     monkeypatch.setattr(inbox, "RESERVE_BYTES", 0)
     folder = toy.root / "service" / "inbox"
     monkeypatch.setattr(course.store, "new_id", lambda: "f00d")
     (folder / "f00d.partial").mkdir(parents=True)  # where the write goes, a folder: the disk says no
-    refused = upload(app, notebook)
+    refused = upload_now()
     assert refused.status_code == 507 and "disk is full" in refused.json()["error"], refused.text
     assert [p.name for p in folder.iterdir()] == ["f00d.partial"] and course.store.listed() == []
     (folder / "f00d.partial").rmdir()
-    assert upload(app, notebook).status_code == 202 and len(course.store.listed()) == 1  # room again
+    assert upload_now().status_code == 202 and len(course.store.listed()) == 1  # room again
+    course.store.engine.dispose()
