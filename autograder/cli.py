@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     # None blocks the import; typeshed types sys.modules' values as modules only
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_course_first(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "verb", None):
         parser.print_help()
         return ExitCode.USAGE
@@ -49,6 +49,23 @@ def main(argv: list[str] | None = None) -> int:
         if settings.debug():
             raise
         return int(ExitCode.INTERNAL)
+
+
+def _course_first(argv: list[str]) -> list[str]:
+    """`--course PATH` is the whole command's, written before the verb or after it
+    (`autograder grade NAME --course PATH`): moved before it for argparse."""
+    moved: list[str] = []
+    rest = list(argv)
+    i = 0
+    while i < len(rest) and rest[i] != "--":  # after "--", nothing is an option
+        if rest[i] == "--course" and i + 1 < len(rest):
+            moved += rest[i : i + 2]
+            del rest[i : i + 2]
+        elif rest[i].startswith("--course="):
+            moved.append(rest.pop(i))
+        else:
+            i += 1
+    return moved + rest
 
 
 def _fail(error: AutograderError) -> int:

@@ -198,3 +198,14 @@ def test_a_disk_error_no_verb_reports_itself_is_one_line_not_an_internal_error(t
     assert done.returncode == ExitCode.FAILED
     assert errors_of(err) == ["error: could not write a file: the disk is full (No space left on device); what the "
                               "command wrote before is kept: free some space (or write elsewhere) and run it again"]
+
+
+def test_the_course_may_be_named_before_or_after_the_verb(tmp_path, capsys):
+    course = make_course(tmp_path, toml=BROKEN_TOML)  # the config error shows which course was read
+    for argv in (["--course", str(course.root), "validate", "toy"], ["validate", "toy", "--course", str(course.root)],
+                 ["validate", f"--course={course.root}", "toy"]):
+        assert main(argv) == ExitCode.CONFIG, argv
+        assert str(course.root) in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # no path: argparse says so
+        main(["validate", "toy", "--course"])
+    assert usage.value.code == ExitCode.USAGE and "--course" in capsys.readouterr().err
