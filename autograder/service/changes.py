@@ -52,10 +52,6 @@ class Changes:
         self.closed = True
         self.notify()
 
-    def room(self) -> bool:
-        with self._lock:
-            return self._asking.total() < MAX_WAITING
-
     async def wait(self, ident: str, seconds: float) -> None:
         """Until `ident`'s status changes here, or at most `seconds` (LOOK_AGAIN at
         most)."""

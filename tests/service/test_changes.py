@@ -60,7 +60,11 @@ def test_nobody_waits_past_the_bound_the_longest_wait_or_the_service(monkeypatch
     started = time.monotonic()
     assert asyncio.run(crowded.after(queued, "queued", 20, lambda: None)) == queued
     assert 0.25 < time.monotonic() - started < 2
-    assert crowded.room()  # every waiter is gone
+    monkeypatch.setattr(changes, "MAX_WAITING", 1)  # every waiter is gone: the one place is free
+    started = time.monotonic()
+    assert asyncio.run(crowded.after(queued, "queued", 20, lambda: None)) == queued
+    assert time.monotonic() - started > 0.25
+    monkeypatch.setattr(changes, "MAX_WAITING", 10)
     monkeypatch.setattr(changes, "MAX_EACH", 1)  # one student's second tab is answered at once
 
     async def two_tabs_and_another_student() -> list[float]:
